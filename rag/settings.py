@@ -1,0 +1,137 @@
+"""One settings object, read from the environment.
+
+Every piece of state the assistant writes (Chroma index, BM25 files, cleaned
+documents, caches, logs, feedback, uploads) lives under ``data_dir``; point
+``RAG_DATA_DIR`` somewhere else (tests use a temp dir) and nothing else moves.
+
+    >>> s = Settings.from_env({"RAG_DATA_DIR": "/tmp/x", "RAG_K": "8"})
+    >>> s.k, str(s.chroma_dir)
+    (8, '/tmp/x/chroma')
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_EMBEDDING = "all-MiniLM-L6-v2"
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value the assistant cannot use."""
+
+
+def _int(env, name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env, name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = PROJECT_DIR / "data"
+    corpus_dir: Path = PROJECT_DIR / "corpus"
+    prompts_dir: Path = PROJECT_DIR / "prompts"
+    # Chunking (cl100k tokens). MiniLM truncates at 256 word pieces, so chunks stay below that.
+    chunk_tokens: int = 180
+    chunk_overlap: int = 30
+    max_file_mb: float = 20.0
+    # "all-MiniLM-L6-v2" (bundled, offline) or "openai:<model>" (needs OPENAI_API_KEY).
+    embedding: str = DEFAULT_EMBEDDING
+    embed_batch_size: int = 32
+    # Chroma: embedded PersistentClient unless a server host is given.
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    collection: str = "passages"
+    # Retrieval and answering.
+    k: int = 6
+    llm_model: str | None = None
+    openai_base_url: str | None = None
+    openai_api_key: str | None = field(default=None, repr=False)
+    llm_timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, env=None) -> "Settings":
+        env = os.environ if env is None else env
+        base = cls()
+        data_dir = Path(env.get("RAG_DATA_DIR") or base.data_dir).expanduser()
+        settings = cls(
+            data_dir=data_dir.resolve(),
+            corpus_dir=Path(env.get("RAG_CORPUS_DIR") or base.corpus_dir).expanduser().resolve(),
+            chunk_tokens=_int(env, "RAG_CHUNK_TOKENS", base.chunk_tokens, minimum=16),
+            chunk_overlap=_int(env, "RAG_CHUNK_OVERLAP", base.chunk_overlap),
+            max_file_mb=_float(env, "RAG_MAX_FILE_MB", base.max_file_mb),
+            embedding=env.get("RAG_EMBEDDINGS") or base.embedding,
+            embed_batch_size=_int(env, "RAG_EMBED_BATCH", base.embed_batch_size, minimum=1),
+            chroma_host=env.get("CHROMA_HOST") or None,
+            chroma_port=_int(env, "CHROMA_PORT", base.chroma_port, minimum=1),
+            collection=env.get("RAG_COLLECTION") or base.collection,
+            k=_int(env, "RAG_K", base.k, minimum=1),
+            llm_model=env.get("RAG_LLM_MODEL") or None,
+            openai_base_url=env.get("OPENAI_BASE_URL") or None,
+            openai_api_key=env.get("OPENAI_API_KEY") or None,
+            llm_timeout=_float(env, "RAG_LLM_TIMEOUT", base.llm_timeout),
+        )
+        if settings.chunk_overlap >= settings.chunk_tokens:
+            raise SettingsError("RAG_CHUNK_OVERLAP must be smaller than RAG_CHUNK_TOKENS")
+        return settings
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    @property
+    def llm_configured(self) -> bool:
+        """An LLM is used when a model is named and there is somewhere to send it."""
+        return bool(self.llm_model and (self.openai_base_url or self.openai_api_key))
+
+    # Everything below is derived from data_dir.
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def bm25_dir(self) -> Path:
+        return self.data_dir / "bm25"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.data_dir / "feedback.jsonl"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def registry_path(self) -> Path:
+        return self.corpus_dir / "sources.yaml"

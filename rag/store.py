@@ -1,0 +1,148 @@
+"""The Chroma collection of passages: embedded by default, a server when CHROMA_HOST is set.
+
+The collection records which embedding model built it. Opening it with another model
+raises ``EmbeddingMismatch`` (re-index with ``python -m rag ingest --rebuild``) so
+vectors from two models are never mixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from .settings import Settings
+
+
+class EmbeddingMismatch(RuntimeError):
+    pass
+
+
+class IndexMissing(RuntimeError):
+    pass
+
+
+@dataclass
+class IndexedDoc:
+    doc_id: str
+    doc_hash: str
+    path: str
+    ids: set[str]
+
+
+def connect(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class Store:
+    """Thin wrapper over one Chroma collection; ids and metadata are ours, vectors come in precomputed."""
+
+    def __init__(self, settings: Settings, model_name: str, create: bool = True):
+        self.settings = settings
+        self.client = connect(settings)
+        self.model_name = model_name
+        name = settings.collection
+        existing = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
+        if name not in existing and not create:
+            raise IndexMissing(
+                f"No index yet in {settings.chroma_host or settings.chroma_dir}. Run: python -m rag ingest"
+            )
+        self.collection = self.client.get_or_create_collection(
+            name,
+            metadata={"embedding_model": model_name, "index_version": ""},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+        built_with = (self.collection.metadata or {}).get("embedding_model")
+        if built_with and built_with != model_name:
+            raise EmbeddingMismatch(
+                f"The index was built with embeddings '{built_with}' but this run uses '{model_name}'. "
+                "Mixing them would give meaningless results. Re-index with: python -m rag ingest --rebuild "
+                f"(or set RAG_EMBEDDINGS={built_with})."
+            )
+
+    @staticmethod
+    def drop(settings: Settings) -> None:
+        client = connect(settings)
+        names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        if settings.collection in names:
+            client.delete_collection(settings.collection)
+
+    # -- reading -----------------------------------------------------------------
+    def count(self) -> int:
+        return self.collection.count()
+
+    def indexed_docs(self) -> dict[str, IndexedDoc]:
+        """What is in the index now, per document (used to decide what to skip, replace or delete)."""
+        docs: dict[str, IndexedDoc] = {}
+        for ids, metas in self._pages(include=["metadatas"]):
+            for chunk_id, meta in zip(ids, metas):
+                doc = docs.setdefault(meta["doc_id"], IndexedDoc(meta["doc_id"], meta["doc_hash"], meta["path"], set()))
+                doc.ids.add(chunk_id)
+                if meta["doc_hash"] != doc.doc_hash:
+                    doc.doc_hash = "mixed"  # half-replaced by an interrupted run: redo it
+        return docs
+
+    def all_chunks(self):
+        """(ids, texts, metadatas) for the whole collection, in id order."""
+        rows = []
+        for ids, metas, texts in self._pages(include=["metadatas", "documents"]):
+            rows.extend(zip(ids, texts, metas))
+        rows.sort(key=lambda row: row[0])
+        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+    def _pages(self, include, page: int = 5000):
+        offset = 0
+        while True:
+            got = self.collection.get(include=include, limit=page, offset=offset)
+            if not got["ids"]:
+                return
+            yield (got["ids"], *(got[key] for key in include))
+            offset += len(got["ids"])
+
+    def version(self) -> str:
+        return (self.collection.metadata or {}).get("index_version", "")
+
+    def query(self, embedding, n: int, where: dict | None = None):
+        n = min(n, max(self.count(), 1))
+        result = self.collection.query(
+            query_embeddings=[embedding], n_results=n, where=where or None,
+            include=["metadatas", "documents", "distances"],
+        )
+        return list(zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]))
+
+    def get(self, ids: list[str]):
+        got = self.collection.get(ids=ids, include=["metadatas", "documents"])
+        return {i: (t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    # -- writing -----------------------------------------------------------------
+    def upsert(self, ids, embeddings, texts, metadatas) -> None:
+        step = self.client.get_max_batch_size() if hasattr(self.client, "get_max_batch_size") else 5000
+        for start in range(0, len(ids), step):
+            end = start + step
+            self.collection.upsert(
+                ids=ids[start:end], embeddings=embeddings[start:end],
+                documents=texts[start:end], metadatas=metadatas[start:end],
+            )
+
+    def delete(self, ids) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), 5000):
+            self.collection.delete(ids=ids[start:start + 5000])
+
+    def mark_version(self) -> str:
+        """Record a fingerprint of the current contents; the BM25 index is checked against it."""
+        ids, _, metas = self.all_chunks()
+        digest = hashlib.sha256()
+        for chunk_id, meta in zip(ids, metas):
+            digest.update(f"{chunk_id}\x00{meta['doc_hash']}\n".encode())
+        version = digest.hexdigest()[:24]
+        if version != self.version():
+            self.collection.modify(metadata={"embedding_model": self.model_name, "index_version": version})
+        return version
