@@ -24,6 +24,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=_sources)
 
+    p = commands.add_parser("ask", help="ask a question ('-' reads one question per line from stdin)")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the answer as one JSON object per question")
+    p.add_argument("-k", type=int, default=None, help="number of passages to retrieve")
+    p.add_argument("--outlet", action="append", help="only this outlet (repeatable)")
+    p.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
+    p.add_argument("--date-from", help="YYYY-MM-DD, inclusive")
+    p.add_argument("--date-to", help="YYYY-MM-DD, inclusive")
+    p.add_argument("--partisan", choices=("all", "exclude", "only"), default="all",
+                   help="include, exclude or only use partisan sources")
+    p.set_defaults(run=_ask)
+
+    p = commands.add_parser("cues", help="framing cues: one passage per stdin line -> one JSON object per line")
+    p.set_defaults(run=_cues)
+
     args = parser.parse_args(argv)
     try:
         return args.run(args, Settings.from_env())
@@ -84,4 +99,62 @@ def _sources(args, settings: Settings) -> int:
         rating = f"PARTISAN: {row['label']}" if row["partisan"] else row["label"]
         print(f"{row['doc_id']}\n  {row['outlet']} | {row['published_iso'] or row['published'] or 'undated'}"
               f" | {row['doc_type']} | {rating}\n  {row['title']}")
+    return 0
+
+
+def _filters(args):
+    from .retrieval import Filters
+
+    partisan = {"all": None, "exclude": False, "only": True}[args.partisan]
+    return Filters(
+        outlets=tuple(args.outlet or ()), doc_types=tuple(args.doc_type or ()),
+        date_from=args.date_from, date_to=args.date_to, partisan=partisan,
+    )
+
+
+def _ask(args, settings: Settings) -> int:
+    from .assistant import Assistant, QuestionError
+
+    if args.k:
+        settings = settings.with_(k=args.k)
+    assistant = Assistant(settings)
+    filters = _filters(args)
+    questions = (line.strip() for line in sys.stdin) if args.question == "-" else iter([args.question])
+    status = 0
+    for question in questions:
+        if not question:
+            continue
+        try:
+            answer = assistant.ask(question, filters=filters)
+        except QuestionError as error:
+            print(f"error: {error}", file=sys.stderr)
+            status = 2
+            continue
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
+        else:
+            _print_answer(answer)
+    return status
+
+
+def _print_answer(answer) -> None:
+    if answer.standalone_query != answer.question:
+        print(f"(searched for: {answer.standalone_query})")
+    print(answer.answer)
+    for warning in answer.warnings:
+        print(f"! {warning}")
+    for c in answer.citations or answer.closest:
+        tag = "closest" if answer.refused else f"[{c.n}]"
+        rating = f"PARTISAN: {c.source.label}" if c.source.partisan else c.source.label
+        print(f"  {tag} {c.source.outlet} | {c.source.published_iso or 'undated'} | {c.segment} | {rating}")
+    t = answer.timings_ms
+    print(f"  ({answer.mode}; retrieve {t['retrieve']} ms, generate {t['generate']} ms, total {t['total']} ms)")
+
+
+def _cues(args, settings: Settings) -> int:
+    from .framing import find_cues
+
+    for line in sys.stdin:
+        passage = line.rstrip("\n")
+        print(json.dumps({"cues": [c.to_json() for c in find_cues(passage)]}, ensure_ascii=False), flush=True)
     return 0

@@ -109,7 +109,8 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Path], list[dict]]:
 
 
 def _is_metadata_file(path: Path) -> bool:
-    return path.name == "sources.yaml" or path.name.endswith(".meta.yaml")
+    """Registry, sidecars, alias and cue lists live beside documents; they are not documents."""
+    return path.suffix.lower() in (".yaml", ".yml")
 
 
 def prepare(path: Path, settings: Settings, registry: dict, model_name: str) -> Prepared:

@@ -91,7 +91,7 @@ _WORD = re.compile(r"[\w$%]+(?:[.,'][\w]+)*", re.UNICODE)
 STOPWORDS = frozenset(
     """a an the and or but if of to in on at by for with from as is are was were be been being it its
     this that these those there here what which who whom whose when where why how do does did done
-    has have had having not no nor so than too very can could would should will shall may might must
+    has have had having not no nor so than too very can could would should will shall might must
     about into over under after before between during against through up down out off again further
     then once all any both each few more most other some such only own same s t just don now i you he
     she we they them his her their our your my me him us say said says tell told according also

@@ -1,0 +1,58 @@
+"""Turn a follow-up into a standalone search query, only when it depends on the history.
+
+    >>> history = [{"role": "user", "content": "What sanctions did Japan impose on Russia in December 2023?"}]
+    >>> rewrite_offline("How did Moscow respond?", history)
+    'How did Moscow respond? (following up on: What sanctions did Japan impose on Russia in December 2023?)'
+    >>> rewrite_offline("Who is Sergei Lavrov and what did he say about the Kuril Islands?", history)
+    'Who is Sergei Lavrov and what did he say about the Kuril Islands?'
+
+Offline the rule is deterministic: a question that leans on something earlier (a pronoun
+or "that/those", an opening "and/what about", a bare verb like "respond", or too few
+words of its own) gets the previous question appended. With an LLM configured, the LLM
+rewrites it (prompts/rewrite.md) and this rule is the fallback.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .text import content_words
+
+_PERSONAL = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|theirs)\b", re.I)
+_DEMONSTRATIVE = re.compile(
+    r"\b(it|its|that|those|these|this|there|then|such|the same|the former|the latter|the other|"
+    r"the article|the source|the commenter|the poster|the outlet)\b",
+    re.I,
+)
+_NAME = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][a-z]+")
+_CONNECTIVE = re.compile(r"^\s*(and|but|so|also|what about|how about|why|what else|anything else|and then)\b", re.I)
+_BARE_VERB = re.compile(r"\b(respond|responded|react|reacted|reply|replied|answer|answered|say about it|mean)\s*\??$", re.I)
+_QUESTION_WORDS = {"how", "what", "why", "when", "where", "who", "which", "whom", "whose"}
+
+
+def needs_history(question: str) -> bool:
+    own_words = [w for w in content_words(question) if w not in _QUESTION_WORDS]
+    personal = _PERSONAL.search(question)
+    # "he/they" with no name before it points back into the conversation
+    personal_unresolved = personal and not _NAME.search(question[: personal.start()])
+    return bool(
+        _CONNECTIVE.search(question)
+        or _BARE_VERB.search(question.strip())
+        or len(own_words) <= 1
+        or personal_unresolved
+        or (_DEMONSTRATIVE.search(question) and len(own_words) <= 5)
+    )
+
+
+def previous_questions(history: list[dict] | None) -> list[str]:
+    return [m["content"] for m in history or [] if m.get("role") == "user" and m.get("content", "").strip()]
+
+
+def rewrite_offline(question: str, history: list[dict] | None) -> str:
+    earlier = previous_questions(history)
+    if not earlier or not needs_history(question):
+        return question
+    # The previous question may itself have been a follow-up: resolve it first.
+    anchor = rewrite_offline(earlier[-1], [{"role": "user", "content": q} for q in earlier[:-1]])
+    anchor = re.sub(r"\s*\(following up on: .*\)$", "", anchor) if len(anchor) > 300 else anchor
+    return f"{question.strip()} (following up on: {anchor})"
