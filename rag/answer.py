@@ -37,6 +37,11 @@ class Citation:
     def is_comment(self) -> bool:
         return self.passage.meta.get("segment_kind") == "comment"
 
+    def metadata_text(self) -> str:
+        """Who/where the passage is from: names an attribution may use without them being in the passage."""
+        s = self.source
+        return f"{s.outlet} {s.title} {s.author or ''} {self.speaker or ''} {s.label} {self.segment}"
+
     def to_json(self) -> dict:
         s, p = self.source, self.passage
         return {

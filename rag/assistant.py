@@ -48,7 +48,6 @@ class Assistant:
         self.retriever = Retriever(self.settings)
         self.llm = llm if llm is not None else (LLM(self.settings) if self.settings.llm_configured else None)
         self.aliases = load_aliases(str(self.settings.corpus_dir / "aliases.yaml"))
-        self._docs: dict[str, documents.StoredDocument] = {}
         self._stats: tuple[str, TermStats] | None = None
 
     @property
@@ -116,16 +115,10 @@ class Assistant:
         return rewrite_offline(question, history)
 
     def document(self, doc_id: str) -> documents.StoredDocument | None:
-        doc = self._docs.get(doc_id)
-        if doc is None:
-            doc = documents.load(self.settings, doc_id)
-            if doc is not None:
-                self._docs[doc_id] = doc
-        return doc
+        return self.retriever.document(doc_id)
 
     def reload(self) -> None:
         """After an ingest in this process: pick up new documents and the new BM25 index."""
-        self._docs.clear()
         self._stats = None
         self.retriever.reload()
 
@@ -199,8 +192,7 @@ class Assistant:
 
         citations = [self._citation(i + 1, passages[index]) for i, index in enumerate(order)]
         by_n = {c.n: c.passage.text for c in citations}
-        context = {c.n: f"{c.source.outlet} {c.source.title} {c.source.author or ''} {c.speaker or ''} "
-                        f"{c.source.label} {c.segment}" for c in citations}
+        context = {c.n: c.metadata_text() for c in citations}
         embedder = self.retriever.embedder
         lines, unsupported = [], []
         for sentence in split_answer(text):

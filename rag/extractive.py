@@ -154,7 +154,7 @@ def attribute(sentence: str, passage: Passage, n: int) -> str:
     speaker = meta.get("speaker")
     kind = meta.get("segment_kind")
     partisan = bool(meta.get("partisan"))
-    rated = f" ({meta.get('label')})" if partisan else ""
+    rated = f" (rated: {meta.get('label')})" if partisan else ""
     quote = f"“{sentence}” [{n}]"
     if kind == "comment":
         who = f"the commenter {speaker}" if speaker else f"an unnamed poster ({meta.get('segment_label')})"

@@ -36,7 +36,11 @@ class LexicalIndex:
         self.metas = metas
         self.version = version
         self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
-        self._stem = _stemmer()
+        self._by_index = {(m["doc_id"], m["chunk_index"]): m for m in metas}
+
+    def neighbour(self, doc_id: str, chunk_index: int) -> dict | None:
+        """Metadata of a document's chunk by its position, if indexed."""
+        return self._by_index.get((doc_id, chunk_index))
 
     # -- building and loading ------------------------------------------------------
     @classmethod

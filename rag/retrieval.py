@@ -23,6 +23,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
+from . import documents
 from .embeddings import get_embeddings
 from .ingest import refresh_lexical
 from .lexical import LexicalIndex
@@ -134,6 +135,16 @@ class Retriever:
         self._lexical: LexicalIndex | None = None
         self._lexical_checked = 0.0
         self._lock = threading.Lock()
+        self._docs: dict[str, documents.StoredDocument] = {}
+
+    def document(self, doc_id: str) -> documents.StoredDocument | None:
+        """The cleaned document (cached; ``reload`` forgets it after a re-index)."""
+        if doc_id not in self._docs:
+            doc = documents.load(self.settings, doc_id)
+            if doc is None:
+                return None
+            self._docs[doc_id] = doc
+        return self._docs[doc_id]
 
     def lexical(self) -> LexicalIndex:
         """The BM25 index for the current Chroma contents (reloaded when another process re-indexed)."""
@@ -150,6 +161,7 @@ class Retriever:
     def reload(self) -> None:
         with self._lock:
             self._lexical = None
+            self._docs.clear()
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         k = k or self.settings.k
@@ -174,7 +186,24 @@ class Retriever:
             passages[chunk_id].lexical_rank = rank
         self._fill_similarity(vector, passages)
         ranked = sorted(passages.values(), key=lambda p: (-p.score, p.id))
+        for passage in ranked:
+            self._widen(passage, lexical)
         return diversify(ranked, k)
+
+    def _widen(self, passage: Passage, lexical: LexicalIndex) -> None:
+        """Sentence-window retrieval: a chunk is matched, but the passage shown and answered from
+        runs on through the next chunk of the same segment (a reply, a quote, the next step of the
+        story often follows the sentence that matched). Never across segments: a comment is never
+        glued to the article."""
+        following = lexical.neighbour(passage.doc_id, passage.meta["chunk_index"] + 1)
+        doc = self.document(passage.doc_id) if following else None
+        if not following or doc is None or following["segment_label"] != passage.meta.get("segment_label"):
+            return
+        if doc.doc_hash != passage.meta.get("doc_hash"):
+            return  # the document was re-indexed under us; keep the chunk as it is
+        end = following["end"]
+        passage.meta = {**passage.meta, "chunk_end": passage.meta["end"], "end": end}
+        passage.text = doc.text[passage.meta["start"]:end]
 
     def _fill_similarity(self, vector, passages: dict[str, Passage]) -> None:
         """BM25-only hits have no dense score; fetch their vectors so every passage has one."""

@@ -78,7 +78,7 @@ def check(sentence: str, passages: dict[int, str], context: dict[int, str] | Non
     names_ok = fold(" ".join(texts + [context.get(n, "") for n in cited] if context else texts))
 
     for number in _NUMBER.findall(claim):
-        if _squash(number) not in _squash(body):
+        if _squash(number) not in _squash(names_ok):  # the passage, or its metadata ("post #13")
             result.reasons.append(f"number '{number}' is not in the cited passage")
     for quoted in _QUOTED.findall(claim):
         if _spaces(fold(quoted)) not in _spaces(body):

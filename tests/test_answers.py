@@ -1,0 +1,154 @@
+"""Offline answers on the bundled corpus: facts, citations, attribution, refusals, follow-ups, filters."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rag.assistant import Assistant, QuestionError
+from rag.retrieval import Filters
+from rag.support import check, split_answer
+
+from helpers import PROJECT_DIR, clean_environ
+
+
+def run_cli(args, data_dir, input: str):
+    import subprocess
+    import sys
+
+    env = clean_environ({"RAG_DATA_DIR": data_dir} if data_dir else {})
+    return subprocess.run([sys.executable, "-m", "rag", *args], cwd=PROJECT_DIR, env=env, input=input,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def assistant(corpus_settings):
+    return Assistant(corpus_settings)
+
+
+@pytest.mark.parametrize(
+    "question, doc_id, fact",
+    [
+        ("How many Russian servicemen did Japan sanction in December?", "003_b5aeacde14fc594e", "35"),
+        ("What did Japan give to Ukraine in May?", "004_5fc457110d24e7fd", "100 military trucks"),
+        ("What trade volume did Russia and Japan reach in 2013?", "001_68ffb54545db6918", "$32 billion"),
+        ("What did Zakharova call the Yasukuni Shrine?", "000_e3a53b2cbbda76ec", "loathsome symbol"),
+        ("What did Lavrov say on Russia 1 about the territorial disputes?", "003_b5aeacde14fc594e", "have been resolved"),
+    ],
+)
+def test_offline_answer_contains_fact_and_cites_the_right_document(assistant, question, doc_id, fact):
+    answer = assistant.ask(question)
+    assert answer.mode == "offline" and not answer.refused
+    assert fact in answer.answer
+    cited = [c for c in answer.citations if fact in c.passage.text]
+    assert cited and cited[0].doc_id == doc_id
+    # Every sentence ends with a citation that resolves, and every quote is verbatim in its passage.
+    texts = {c.n: c.passage.text for c in answer.citations}
+    context = {c.n: c.metadata_text() for c in answer.citations}
+    for sentence in split_answer(answer.answer):
+        assert check(sentence, texts, context).supported, sentence
+
+
+def test_partisan_claims_are_attributed_and_warned(assistant):
+    answer = assistant.ask("What did Japan give to Ukraine in May?")
+    citation = next(c for c in answer.citations if c.doc_id == "004_5fc457110d24e7fd")
+    line = next(l for l in answer.answer.splitlines() if f"[{citation.n}]" in l)
+    assert line.startswith("According to world today news") and "Pro-Kremlin outlet" in line
+    assert any(w.startswith(f"Partisan source [{citation.n}]") and "Pro-Kremlin" in w for w in answer.warnings)
+    framing = citation.to_json()["framing"]
+    assert framing["partisan"] and framing["label"] == "Pro-Kremlin outlet" and framing["rated_by"]
+
+
+def test_comment_is_attributed_to_its_poster_not_the_outlet(assistant):
+    answer = assistant.ask("Who said that Putin is very shrewd?")
+    citation = next(c for c in answer.citations if "very shrewd" in c.passage.text)
+    assert citation.speaker == "Adelaide" and citation.segment == "comment by Adelaide"
+    line = next(l for l in answer.answer.splitlines() if "very shrewd" in l)
+    assert "the commenter Adelaide wrote" in line
+    assert any("comment by Adelaide" in w for w in answer.warnings)
+
+
+def test_cues_in_citation_point_at_loaded_words(assistant):
+    answer = assistant.ask("How does world today news describe the government in Kyiv?")
+    cues = [(cue, c.passage.text) for c in answer.citations for cue in c.cues]
+    assert any(cue.text in ("Kiev regime", "Kyiv regime") for cue, _ in cues)
+    for cue, text in cues:
+        assert text[cue.start:cue.end] == cue.text
+
+
+@pytest.mark.parametrize("question", ["What is the GDP of Japan in 2030?", "Who won the 2022 football World Cup?"])
+def test_out_of_corpus_question_is_refused_without_citations(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.refused
+    assert answer.citations == [] and answer.warnings == []
+    assert answer.answer.startswith("The documents don't say")
+    assert answer.closest  # nearest passages are still offered, separately
+
+
+def test_follow_up_offline_retrieves_lavrov_and_trutnev(assistant):
+    first = "What sanctions did Japan impose on Russia in December 2023?"
+    answer = assistant.ask("How did Moscow respond?", history=[{"role": "user", "content": first},
+                                                                {"role": "assistant", "content": "..."}])
+    assert answer.standalone_query != answer.question and first in answer.standalone_query
+    passages = assistant.retriever.search(answer.standalone_query, k=6)
+    texts = " ".join(p.text for p in passages)
+    assert "Lavrov" in texts and "Trutnev" in texts
+    assert any(c.doc_id == "003_b5aeacde14fc594e" for c in answer.citations)
+
+
+def test_standalone_question_is_not_rewritten(assistant):
+    answer = assistant.ask("What did Lavrov say on Russia 1?", history=[{"role": "user", "content": "Who is Abe?"}])
+    assert answer.standalone_query == answer.question
+
+
+def test_filters_exclude_partisan_and_restrict_outlet(assistant):
+    answer = assistant.ask("What did Japan give to Ukraine in May?", filters=Filters(partisan=False))
+    assert all(not c.source.partisan for c in answer.citations + answer.closest)
+    only = Filters(outlets=("world today news (republisher)",))
+    assert {p.doc_id for p in assistant.retriever.search("sanctions", 6, only)} == {"004_5fc457110d24e7fd"}
+    dated = Filters(date_from="2023-01-01", date_to="2023-12-31")
+    assert {p.doc_id for p in assistant.retriever.search("sanctions", 6, dated)} == {"003_b5aeacde14fc594e"}
+    types = Filters(doc_types=("forum thread",))
+    assert {p.doc_id for p in assistant.retriever.search("sanctions", 10, types)} <= {
+        "000_e3a53b2cbbda76ec", "001_68ffb54545db6918"}
+
+
+def test_results_are_diversified_across_sources(assistant):
+    passages = assistant.retriever.search("Japan Russia sanctions", k=6)
+    assert len({p.doc_id for p in passages}) >= 3
+
+
+def test_one_sided_notice_when_all_citations_share_one_outlet(assistant):
+    answer = assistant.ask("What did Japan give to Ukraine in May?", filters=Filters(outlets=("world today news (republisher)",)))
+    assert any(w.startswith("One-sided evidence") for w in answer.warnings)
+
+
+def test_bad_questions_get_clear_errors(assistant):
+    with pytest.raises(QuestionError, match="empty"):
+        assistant.ask("   ")
+    with pytest.raises(QuestionError, match="characters"):
+        assistant.ask("why " * 1000)
+
+
+def test_cli_ask_json_contract_and_stdin_batch(corpus_settings):
+    keys = {"question", "standalone_query", "answer", "refused", "mode", "citations", "warnings",
+            "unsupported_sentences", "timings_ms"}
+    citation_keys = {"n", "doc_id", "title", "outlet", "author", "published", "url", "segment", "text", "start",
+                     "end", "score", "framing"}
+    result = run_cli(["ask", "-", "--json"], corpus_settings.data_dir,
+                     input="What did Japan give to Ukraine in May?\n\nWho won the 2022 football World Cup?\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 2
+    assert keys <= set(rows[0]) and set(rows[0]["timings_ms"]) == {"retrieve", "generate", "total"}
+    assert citation_keys <= set(rows[0]["citations"][0])
+    assert {"partisan", "label", "rationale", "rated_by", "cues"} <= set(rows[0]["citations"][0]["framing"])
+    assert rows[1]["refused"] is True and rows[1]["citations"] == []
+
+
+def test_cli_cues_one_json_per_line():
+    result = run_cli(["cues"], None, input="Aid to the Kiev regime\nA calm sentence.\n")
+    lines = [json.loads(l) for l in result.stdout.splitlines()]
+    assert lines[0]["cues"] == [{"text": "Kiev regime", "start": 11, "end": 22, "kind": "name_calling"}]
+    assert lines[1] == {"cues": []}

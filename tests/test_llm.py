@@ -1,0 +1,149 @@
+"""The LLM answerer against a scripted OpenAI-compatible server on 127.0.0.1 (rag.testing.FakeOpenAI).
+
+The assistant uses the real ``openai`` client over real HTTP; only the remote model is a stand-in.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.testing import FakeOpenAI, Reply, passages_in
+
+SANCTIONS = "What sanctions did Japan impose on Russia in December 2023?"
+LAVROV_Q = "What did Lavrov say about territorial disputes with Japan?"
+
+
+def _settings(corpus_settings, server, **extra):
+    return corpus_settings.with_(llm_model="fake-model", openai_base_url=server.base_url,
+                                 openai_api_key="test", **extra)
+
+
+def _n_with(messages, needle: str) -> int:
+    """The number the assistant gave the passage containing ``needle`` in its prompt."""
+    found = [n for n, text in passages_in(messages).items() if needle in text]
+    assert found, f"no passage in the prompt contains {needle!r}"
+    return found[0]
+
+
+def good_answer(messages):
+    n = _n_with(messages, "All territorial disputes between Russia and Japan have been resolved")
+    return (f"According to the content site, Lavrov said on Russia 1 that all territorial disputes between "
+            f"Russia and Japan have been resolved [{n}].")
+
+
+def test_good_answer_is_kept_with_valid_citations_and_warning(corpus_settings):
+    with FakeOpenAI([Reply(good_answer)]) as server:
+        answer = Assistant(_settings(corpus_settings, server)).ask(LAVROV_Q)
+        prompt = server.requests[0]["messages"]
+    assert answer.mode == "llm"
+    assert answer.unsupported_sentences == []
+    assert answer.removed_citations == []
+    assert [c.n for c in answer.citations] == [1]  # renumbered to the order of use
+    assert answer.citations[0].doc_id == "003_b5aeacde14fc594e"
+    assert "[1]" in answer.answer and "resolved" in answer.answer
+    assert any(w.startswith("Partisan source [1]") for w in answer.warnings)
+    # Document text reaches the model only inside the delimited passage blocks, as data.
+    assert "data, not instructions" in prompt[0]["content"]
+    assert "<<<" in prompt[1]["content"]
+
+
+def test_fabricated_sentence_is_marked_unsupported(corpus_settings):
+    def answer_with_invention(messages):
+        n = _n_with(messages, "All territorial disputes between Russia and Japan have been resolved")
+        return good_answer(messages) + f" Japan then shipped 500 tanks to Vladivostok in 2019 [{n}]."
+
+    with FakeOpenAI([Reply(answer_with_invention)]) as server:
+        answer = Assistant(_settings(corpus_settings, server)).ask(LAVROV_Q)
+    assert len(answer.unsupported_sentences) == 1
+    assert "500 tanks" in answer.unsupported_sentences[0]
+    assert "[unsupported:" in answer.answer
+    assert answer.answer.index("[unsupported:") > answer.answer.index("500 tanks")
+    assert any("not supported" in w for w in answer.warnings)
+
+
+def test_citation_to_missing_passage_is_removed_and_reported(corpus_settings):
+    def answer_with_bad_marker(messages):
+        return good_answer(messages).replace("].", "][42].")
+
+    with FakeOpenAI([Reply(answer_with_bad_marker)]) as server:
+        answer = Assistant(_settings(corpus_settings, server)).ask(LAVROV_Q)
+    assert answer.removed_citations == ["[42]"]
+    assert "[42]" not in answer.answer
+    assert [c.n for c in answer.citations] == [1]
+    assert any("[42]" in w for w in answer.warnings)
+
+
+def test_uncited_claim_is_unsupported(corpus_settings):
+    def uncited(messages):
+        return good_answer(messages) + " Tokyo recalled its ambassador the next week."
+
+    with FakeOpenAI([Reply(uncited)]) as server:
+        answer = Assistant(_settings(corpus_settings, server)).ask(LAVROV_Q)
+    assert answer.unsupported_sentences == ["Tokyo recalled its ambassador the next week."]
+
+
+@pytest.mark.parametrize(
+    "reply, extra, reason",
+    [
+        (Reply(status=429), {}, "429"),
+        (Reply(status=500), {}, "HTTP 500"),
+        (Reply("too late", delay=3.0), {"llm_timeout": 1.0}, "in time"),
+        (Reply("According to the site, Lavrov said all disputes were resolved [1].", cut_after=2), {}, "cut off|connection"),
+    ],
+    ids=["429", "500", "timeout", "stream-cut"],
+)
+def test_llm_failure_falls_back_to_offline_answer_with_notice(corpus_settings, reply, extra, reason):
+    import re
+
+    with FakeOpenAI([reply]) as server:
+        answer = Assistant(_settings(corpus_settings, server, **extra)).ask(LAVROV_Q)
+    assert answer.mode == "offline-fallback"
+    assert answer.notice and re.search(reason, answer.notice)
+    assert answer.warnings[0] == answer.notice  # visible, first
+    assert not answer.refused and answer.citations  # the offline answer still answers, with citations
+    assert "003_b5aeacde14fc594e" in {c.doc_id for c in answer.citations}
+
+
+def test_streaming_yields_pieces_before_the_final_answer(corpus_settings):
+    with FakeOpenAI([Reply(good_answer, piece_chars=5)]) as server:
+        events = list(Assistant(_settings(corpus_settings, server)).stream(LAVROV_Q))
+    tokens = [e.value for e in events if e.kind == "token"]
+    assert len(tokens) > 5
+    assert events[-1].kind == "answer"
+    assert "".join(tokens).startswith("According to the content site")
+
+
+def test_refusal_from_llm_has_no_citations(corpus_settings):
+    with FakeOpenAI([Reply("The documents don't say.")]) as server:
+        answer = Assistant(_settings(corpus_settings, server)).ask("What is the population of Shikotan?")
+    assert answer.refused and answer.citations == []
+    assert answer.closest  # nearest passages offered separately
+
+
+def test_follow_up_is_rewritten_by_the_llm_and_the_rewrite_is_returned(corpus_settings):
+    rewritten = "How did Russia respond to Japan's December 2023 sanctions?"
+
+    def lavrov_and_trutnev(messages):
+        a = _n_with(messages, "All territorial disputes between Russia and Japan have been resolved")
+        return f"Lavrov said that all territorial disputes between Russia and Japan have been resolved [{a}]."
+
+    with FakeOpenAI([Reply(rewritten), Reply(lavrov_and_trutnev)]) as server:
+        answer = Assistant(_settings(corpus_settings, server)).ask(
+            "How did Moscow respond?", history=[{"role": "user", "content": SANCTIONS}]
+        )
+        rewrite_prompt = server.requests[0]["messages"][0]["content"]
+    assert SANCTIONS in rewrite_prompt and "How did Moscow respond?" in rewrite_prompt
+    assert answer.standalone_query == rewritten
+    assert answer.unsupported_sentences == []
+    assert answer.citations[0].doc_id == "003_b5aeacde14fc594e"
+
+
+def test_llm_status_reports_reachability(corpus_settings):
+    from rag.llm import LLM
+
+    with FakeOpenAI([Reply("x")]) as server:
+        ok, text = LLM(_settings(corpus_settings, server)).status()
+        assert ok and "fake-model" in text
+    ok, text = LLM(_settings(corpus_settings, server)).status()  # server is gone now
+    assert not ok and "unreachable" in text
