@@ -71,6 +71,7 @@ class Answer:
     closest: list[Citation] = field(default_factory=list)  # shown apart when the documents don't answer
     notice: str | None = None  # e.g. why the LLM answer was replaced by the offline one
     removed_citations: list[str] = field(default_factory=list)
+    checks: list = field(default_factory=list)  # rag.support.SupportResult per sentence (LLM answers)
 
     def to_json(self) -> dict:
         return {
@@ -79,6 +80,8 @@ class Answer:
             "warnings": self.warnings, "unsupported_sentences": self.unsupported_sentences,
             "timings_ms": self.timings_ms, "closest": [c.to_json() for c in self.closest],
             "notice": self.notice, "removed_citations": self.removed_citations,
+            "sentences": [{"text": c.sentence, "citations": c.cited, "supported": c.supported, "reasons": c.reasons}
+                          for c in self.checks],
         }
 
 

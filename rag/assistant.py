@@ -194,9 +194,10 @@ class Assistant:
         by_n = {c.n: c.passage.text for c in citations}
         context = {c.n: c.metadata_text() for c in citations}
         embedder = self.retriever.embedder
-        lines, unsupported = [], []
+        lines, unsupported, checks = [], [], []
         for sentence in split_answer(text):
             result = check(sentence, by_n, context, self.aliases, embedder)
+            checks.append(result)
             if result.supported:
                 lines.append(sentence)
             else:
@@ -205,7 +206,7 @@ class Assistant:
         for citation in citations:
             citation.highlights = _best_sentences(citation.passage.text, [s for s in lines if f"[{citation.n}]" in s])
         answer = Answer(question, standalone, " ".join(lines), False, "llm", citations, framing_warnings(citations),
-                        unsupported_sentences=unsupported, removed_citations=removed)
+                        unsupported_sentences=unsupported, removed_citations=removed, checks=checks)
         if removed:
             answer.warnings.append(f"Removed citation(s) {', '.join(removed)}: no such passage.")
         if unsupported:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from .text import words
 
-CLEANER_VERSION = "3"
+CLEANER_VERSION = "4"
 
 ARTICLE, OPENING_POST, COMMENT = "article", "opening post", "comment"
 
@@ -74,6 +74,9 @@ _JUNK = [
 ]
 _JUNK_LINE = re.compile("|".join(f"(?:{p})" for p in _JUNK), re.I)
 _CHROME_PREFIX = re.compile(r"^/\s*[\w .]{3,40}/\s*")  # "/ world today news/ The bloc of …"
+# Footnote references ("… of Japan. [5]") point at a bibliography the page dump lacks, and in an
+# answer they would read as citation markers.
+_FOOTNOTE_REF = re.compile(r"\s*\[\d{1,3}\](?=\s|$)")
 _COMMENTS_START = re.compile(r"^(?:leave a (?:comment|reply)|\d+\s+comments?|comments?)$", re.I)
 
 # Discuz! forums (Chinese): "Adelaide    发表于  2 小时前 | 显示全部楼层"
@@ -113,7 +116,7 @@ class _Builder:
     def add(self, kind, speaker, label, lines):
         kept = []
         for line in lines:
-            line = _CHROME_PREFIX.sub("", line.strip()).strip()
+            line = _FOOTNOTE_REF.sub("", _CHROME_PREFIX.sub("", line.strip())).strip()
             if not line or _JUNK_LINE.fullmatch(line):
                 self.dropped += bool(line)
                 continue

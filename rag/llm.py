@@ -21,6 +21,7 @@ class LLM:
         from openai import OpenAI
 
         self.model = settings.llm_model
+        self.max_tokens = settings.llm_max_tokens
         self.base_url = settings.openai_base_url or "https://api.openai.com/v1"
         self.client = OpenAI(
             api_key=settings.openai_api_key or "not-needed",  # local servers accept any key
@@ -29,13 +30,14 @@ class LLM:
             max_retries=0,  # the offline answer is a better fallback than a long retry loop
         )
 
-    def stream(self, messages: list[dict], max_tokens: int = 600) -> Iterator[str]:
+    def stream(self, messages: list[dict], max_tokens: int | None = None) -> Iterator[str]:
         """Yield text pieces as they arrive."""
         import openai
 
         try:
             stream = self.client.chat.completions.create(
-                model=self.model, messages=messages, stream=True, temperature=0, max_tokens=max_tokens,
+                model=self.model, messages=messages, stream=True, temperature=0,
+                max_tokens=max_tokens or self.max_tokens,
             )
             finished = False
             for event in stream:
@@ -59,7 +61,7 @@ class LLM:
         except openai.OpenAIError as error:
             raise LLMError(f"LLM error: {type(error).__name__}") from None
 
-    def complete(self, messages: list[dict], max_tokens: int = 600) -> str:
+    def complete(self, messages: list[dict], max_tokens: int | None = None) -> str:
         return "".join(self.stream(messages, max_tokens))
 
     def status(self) -> tuple[bool, str]:

@@ -68,6 +68,7 @@ class Settings:
     openai_base_url: str | None = None
     openai_api_key: str | None = field(default=None, repr=False)
     llm_timeout: float = 30.0
+    llm_max_tokens: int = 600
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -90,6 +91,7 @@ class Settings:
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
             openai_api_key=env.get("OPENAI_API_KEY") or None,
             llm_timeout=_float(env, "RAG_LLM_TIMEOUT", base.llm_timeout),
+            llm_max_tokens=_int(env, "RAG_LLM_MAX_TOKENS", base.llm_max_tokens, minimum=16),
         )
         if settings.chunk_overlap >= settings.chunk_tokens:
             raise SettingsError("RAG_CHUNK_OVERLAP must be smaller than RAG_CHUNK_TOKENS")
