@@ -110,7 +110,6 @@ class Store:
         return (self.collection.metadata or {}).get("index_version", "")
 
     def query(self, embedding, n: int, where: dict | None = None):
-        n = min(n, max(self.count(), 1))
         result = self.collection.query(
             query_embeddings=[embedding], n_results=n, where=where or None,
             include=["metadatas", "documents", "distances"],
