@@ -184,6 +184,7 @@ class Retriever:
                 passages[chunk_id] = Passage(chunk_id, lexical.texts[i], lexical.metas[i], 0.0)
             passages[chunk_id].score += 1 / (RRF_K + rank + 1)
             passages[chunk_id].lexical_rank = rank
+        self._exact_phrases(query, lexical, mask, passages)
         self._fill_similarity(vector, passages)
         ranked = sorted(passages.values(), key=lambda p: (-p.score, p.id))
         for passage in ranked:
@@ -202,8 +203,23 @@ class Retriever:
         if doc.doc_hash != passage.meta.get("doc_hash"):
             return  # the document was re-indexed under us; keep the chunk as it is
         end = following["end"]
+        passage.extra["chunk_text"] = passage.text
         passage.meta = {**passage.meta, "chunk_end": passage.meta["end"], "end": end}
         passage.text = doc.text[passage.meta["start"]:end]
+
+    def _exact_phrases(self, query, lexical: LexicalIndex, mask, passages: dict[str, Passage]) -> None:
+        """A question quoting exact words ("Who said 'US say Jump'?") ranks chunks containing them first."""
+        from .extractive import quoted_phrases
+
+        phrases = quoted_phrases(query)
+        if not phrases:
+            return
+        for i, text in enumerate(lexical.texts):
+            if (mask is None or mask[i]) and any(p in fold(text) for p in phrases):
+                chunk_id = lexical.ids[i]
+                if chunk_id not in passages:
+                    passages[chunk_id] = Passage(chunk_id, text, lexical.metas[i], 0.0)
+                passages[chunk_id].score += 2 / (RRF_K + 1)  # as if ranked first by both retrievers
 
     def _fill_similarity(self, vector, passages: dict[str, Passage]) -> None:
         """BM25-only hits have no dense score; fetch their vectors so every passage has one."""
@@ -228,7 +244,7 @@ def diversify(ranked: list[Passage], k: int, same_doc_decay: float = 0.75, overl
     while candidates and len(chosen) < k:
         best = max(candidates, key=lambda p: p.score * same_doc_decay ** per_doc.get(p.doc_id, 0))
         candidates.remove(best)
-        tokens = set(words(best.text))
+        tokens = set(words(best.extra.get("chunk_text", best.text)))  # the matched chunk, not its window
         if any(len(tokens & other) > overlap_limit * max(1, min(len(tokens), len(other))) for other in chosen_words):
             continue
         chosen.append(best)

@@ -48,8 +48,14 @@ def split_answer(answer: str) -> list[str]:
     )
     result: list[str] = []
     for _, _, s in sentences(answer):
-        if result and re.fullmatch(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+[.!?]?", s):
-            result[-1] += " " + s  # '“… quoted.” [3]'
+        inside_quote = result and result[-1].count("“") > result[-1].count("”")
+        leading = re.match(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+[.!?]?", s)
+        if result and inside_quote:
+            result[-1] += " " + s  # a quote of several sentences is one claim
+        elif result and leading:  # '“… quoted.” [3] Next claim …': the marker belongs to the quote
+            result[-1] += " " + leading.group().strip()
+            if s[leading.end():].strip():
+                result.append(s[leading.end():].strip())
         else:
             result.append(s)
     return result
