@@ -61,7 +61,7 @@ def _split_long(text: str, start: int, end: int, max_tokens: int):
     words, pos = [], start
     for piece in text[start:end].split(" "):
         if piece:
-            words.append((pos, pos + len(piece)))
+            words.extend(_cut_word(text, pos, pos + len(piece), max_tokens))
         pos += len(piece) + 1
     counts = count_tokens([" " + text[a:b] for a, b in words])
     run_start, run_tokens, last_end = None, 0, None
@@ -75,6 +75,23 @@ def _split_long(text: str, start: int, end: int, max_tokens: int):
         last_end = b
     if run_start is not None:
         yield (run_start, last_end, run_tokens)
+
+
+def _cut_word(text: str, start: int, end: int, max_tokens: int) -> list[tuple[int, int]]:
+    """A "word" with no spaces (Chinese text, a long URL) longer than max_tokens, cut into pieces that fit."""
+    if count_tokens([text[start:end]])[0] <= max_tokens - 1:
+        return [(start, end)]
+    from .text import encoding
+
+    pieces, a = [], start
+    while a < end:
+        # Grow the piece by characters while it fits; tokens never straddle because we re-count each piece.
+        b = min(end, a + max_tokens)  # a token is at least one character, so this many characters may fit
+        while b > a + 1 and len(encoding().encode_ordinary(" " + text[a:b])) > max_tokens:
+            b = a + (b - a) * 3 // 4
+        pieces.append((a, b))
+        a = b
+    return pieces
 
 
 def _pack(spans, max_tokens: int, overlap: int):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from .text import words
 
-CLEANER_VERSION = "4"
+CLEANER_VERSION = "5"
 
 ARTICLE, OPENING_POST, COMMENT = "article", "opening post", "comment"
 
@@ -69,15 +69,16 @@ _JUNK = [
     r"返回列表|显示全部楼层|只看该作者",
     r"share this:?|related(?: posts| articles)?:?|advertisement",
     r"translation:\s*\w{1,12}",  # translator credit (kept in the source registry instead)
-    r"(?:report(?:ed)? by|reporting and writing by:?)\s+[\w .'-]{2,60}",  # byline (registry 'author')
     r"[\s.·•|_\-–—=*]*",  # punctuation-only lines and post separators
 ]
 _JUNK_LINE = re.compile("|".join(f"(?:{p})" for p in _JUNK), re.I)
+# Bylines ("Report by Fumitaro Kuroi"): only capitalised name words, no full stop (the author is in the registry).
+_BYLINE = re.compile(r"(?:Report(?:ed)? by|Reporting and writing by:?|By)\s+(?:[A-Z][\w'-]*\.?\s?){1,5}")
 _CHROME_PREFIX = re.compile(r"^/\s*[\w .]{3,40}/\s*")  # "/ world today news/ The bloc of …"
 # Footnote references ("… of Japan. [5]") point at a bibliography the page dump lacks, and in an
 # answer they would read as citation markers.
 _FOOTNOTE_REF = re.compile(r"\s*\[\d{1,3}\](?=\s|$)")
-_COMMENTS_START = re.compile(r"^(?:leave a (?:comment|reply)|\d+\s+comments?|comments?)$", re.I)
+_COMMENTS_START = re.compile(r"^(?:leave a (?:comment|reply)|\d+\s+comments?|\d*\s*(?:reader )?comments? \(\d+\))$", re.I)
 
 # Discuz! forums (Chinese): "Adelaide    发表于  2 小时前 | 显示全部楼层"
 _DISCUZ_HEADER = re.compile(r"^(?P<name>\S.{0,40}?)\s+发表于\s+.*$")
@@ -117,7 +118,7 @@ class _Builder:
         kept = []
         for line in lines:
             line = _FOOTNOTE_REF.sub("", _CHROME_PREFIX.sub("", line.strip())).strip()
-            if not line or _JUNK_LINE.fullmatch(line):
+            if not line or _JUNK_LINE.fullmatch(line) or (_BYLINE.fullmatch(line) and not line.endswith(".")):
                 self.dropped += bool(line)
                 continue
             if self.repeats.seen(line):
@@ -165,7 +166,8 @@ class _RepeatDetector:
 def _split_article(lines):
     """A plain article; anything after a 'Leave a comment' / 'N Comments' marker is reader comments."""
     for i, line in enumerate(lines):
-        if _COMMENTS_START.match(line.strip()):
+        # Only after some article text: a "Comment" kicker above an opinion piece is not a comment section.
+        if _COMMENTS_START.match(line.strip()) and sum(len(l.strip()) for l in lines[:i]) > 200:
             return [
                 (ARTICLE, None, "article body", lines[:i]),
                 (COMMENT, None, "reader comments (posters not shown)", lines[i + 1:]),

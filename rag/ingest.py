@@ -183,12 +183,16 @@ def _ingest_locked(settings, paths, progress, rebuild) -> IngestReport:
         except BadFile as error:
             report.failed.append({"path": str(path), "reason": str(error)})
             continue
+        except Exception as error:  # one odd file must never stop the run or cost what is indexed
+            report.failed.append({"path": str(path), "reason": f"could not be read ({type(error).__name__}: {error})"})
+            continue
         prepared[item.loaded.doc_id] = item
 
     todo = []
     for doc_id, item in prepared.items():
         have = indexed.get(doc_id)
-        if have and have.doc_hash == item.doc_hash and have.ids == {c.id for c in item.chunks}:
+        same_path = have and have.path == str(item.loaded.path)  # a moved file is re-recorded under its new path
+        if same_path and have.doc_hash == item.doc_hash and have.ids == {c.id for c in item.chunks}:
             report.skipped += 1
             stored = documents.load(settings, doc_id)
             if stored is None or stored.doc_hash != item.doc_hash:

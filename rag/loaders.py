@@ -46,9 +46,7 @@ def load_file(path: Path, max_bytes: int) -> LoadedFile:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise BadFile(
-                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit (RAG_MAX_FILE_MB)"
-            )
+            raise BadFile(f"file is {_size(size)}, over the {_size(max_bytes)} limit (RAG_MAX_FILE_MB)")
         raw = path.read_bytes()
     except OSError as error:
         raise BadFile(f"cannot read file: {error.strerror or error}") from None
@@ -75,6 +73,10 @@ def load_file(path: Path, max_bytes: int) -> LoadedFile:
     except MetadataError as error:
         raise BadFile(str(error)) from None
     return LoadedFile(path, doc_id_for(path), raw, text, comments, meta)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1_000_000 else f"{n / 1e3:.0f} KB"
 
 
 def _decode(raw: bytes) -> str:
@@ -133,6 +135,7 @@ def _read_pdf(raw: bytes) -> tuple[str, dict]:
             except Exception:
                 raise BadFile("PDF is encrypted") from None
         pages = [page.extract_text() or "" for page in reader.pages]
+        info = _pdf_info(reader)
     except BadFile:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
@@ -141,12 +144,19 @@ def _read_pdf(raw: bytes) -> tuple[str, dict]:
     if not text.strip():
         raise BadFile("PDF has no extractable text (scanned images need OCR first)")
     meta = {}
-    info = reader.metadata or {}
     if info.get("/Title"):
         meta["title"] = str(info["/Title"])
     if info.get("/Author"):
         meta["author"] = str(info["/Author"])
     return text, meta
+
+
+def _pdf_info(reader) -> dict:
+    """The document information dictionary; a broken one only costs us the title and author."""
+    try:
+        return dict(reader.metadata or {})
+    except Exception:  # pypdf raises several types for malformed /Info objects
+        return {}
 
 
 def _reflow(page: str) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 # A sentence ends at terminal punctuation (plus closing quotes/brackets) followed by
 # whitespace, or at a line break (every line of a cleaned document is a paragraph).
-_END = re.compile(r"[.!?。！？…]+[\"'”’)\]]*(?=\s)|\n")
+_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|[。！？]+[\"'”’)\]」』]*|\n")
 _NOT_AN_END = re.compile(
     r"(?:\b[A-Z]|\bYu|\bU\.S|\bU\.K|\be\.g|\bi\.e|\bvs|\bMr|\bMrs|\bMs|\bDr|\bSt|\bNo|\bGen|\bLt"
     r"|\bJan|\bFeb|\bAug|\bSept?|\bOct|\bNov|\bDec|\bInc|\bLtd|\bCo|\bapprox|\bcf)\.$"

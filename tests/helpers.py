@@ -1,0 +1,105 @@
+"""Helpers shared by the tests (imported as ``helpers``; pytest puts tests/ on sys.path)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.settings import PROJECT_DIR, Settings
+
+CORPUS_DIR = PROJECT_DIR / "corpus"
+SEED_FILES = sorted(CORPUS_DIR.glob("0*.txt"))
+SEED_IDS = [p.stem for p in SEED_FILES]
+SHARED_DIR = PROJECT_DIR.parent / "shared"  # the team's shared folder, beside the clone
+BBC_BUSINESS = SHARED_DIR / "data" / "news_distractors" / "bbc_news" / "bbc" / "business"
+
+# Variables that change where state goes or how it is built; never inherited by a test.
+OWN_PREFIXES = ("RAG_", "CHROMA_", "OPENAI_")
+
+
+def clean_environ(extra: dict | None = None) -> dict:
+    """os.environ without the project's own variables, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
+    env.update({k: str(v) for k, v in (extra or {}).items()})
+    return env
+
+
+def settings_for(data_dir: Path, **env) -> Settings:
+    """Settings for ``data_dir`` built only from the given variables (not the process environment)."""
+    return Settings.from_env({"RAG_DATA_DIR": str(data_dir), **{k: str(v) for k, v in env.items()}})
+
+
+def run_cli(*args, env: dict | None = None, timeout: float = 600, check: bool = False) -> subprocess.CompletedProcess:
+    """Run ``python -m rag ARGS`` from the project root with a clean environment plus ``env``."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "rag", *map(str, args)],
+        cwd=PROJECT_DIR, env=clean_environ(env), capture_output=True, text=True, timeout=timeout,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"python -m rag {' '.join(map(str, args))} exited {proc.returncode}\n{proc.stderr}")
+    return proc
+
+
+def copy_seeds(dest: Path, ids: list[str] | None = None) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in SEED_FILES:
+        if ids is None or path.stem in ids:
+            shutil.copy2(path, dest / path.name)
+    return dest
+
+
+def copy_bbc(dest: Path, n: int, prefix: str = "bbc_business_") -> list[Path]:
+    """Copy the first ``n`` BBC business articles into ``dest`` as .txt files."""
+    sources = sorted(BBC_BUSINESS.glob("*.txt"))[:n]
+    if len(sources) < n:
+        pytest.fail(f"needs {n} BBC articles under {BBC_BUSINESS} (../shared beside the clone), found {len(sources)}")
+    dest.mkdir(parents=True, exist_ok=True)
+    out = []
+    for src in sources:
+        target = dest / f"{prefix}{src.name}"
+        shutil.copy2(src, target)
+        out.append(target)
+    return out
+
+
+def make_pdf(lines: list[str], title: str | None = None, author: str | None = None, info_body: bytes | None = None) -> bytes:
+    """A small, valid one-page PDF (Helvetica text, one line per entry) written by hand.
+
+    ``info_body`` replaces the document information dictionary (to build a broken one).
+    """
+
+    def esc(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    ops = ["BT", "/F1 11 Tf", "14 TL", "72 770 Td", *(f"({esc(line)}) Tj T*" for line in lines), "ET"]
+    stream = "\n".join(ops).encode("latin-1")
+    info = " ".join(
+        f"/{key} ({esc(value)})" for key, value in (("Title", title), ("Author", author)) if value
+    )
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        info_body if info_body is not None else f"<< {info} >>".encode("latin-1"),
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, len(objects), xref,
+    )
+    return bytes(out)

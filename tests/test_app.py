@@ -1,0 +1,405 @@
+"""The Streamlit app, driven in-process with Streamlit's AppTest (no browser).
+
+The bundled corpus is ingested once per session (conftest ``corpus_settings``); each module here
+works on a copy of that index, so uploads and feedback never touch the shared one.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import OWN_PREFIXES
+from rag.settings import PROJECT_DIR
+
+APP = str(PROJECT_DIR / "app.py")
+TIMEOUT = 120  # the first run loads the assistant; later runs take well under a second
+SANCTIONS = "What sanctions did Japan impose on Russia in December 2023?"
+FOLLOW_UP = "How did Moscow respond?"
+CONTENT_SITE = "003_b5aeacde14fc594e"
+
+
+@pytest.fixture(scope="module")
+def app_data(corpus_settings, tmp_path_factory):
+    """A private copy of the session's index, with RAG_DATA_DIR pointing at it for this module."""
+    data = tmp_path_factory.mktemp("app") / "data"
+    shutil.copytree(corpus_settings.data_dir, data, ignore=shutil.ignore_patterns(".ingest.lock"))
+    saved = {k: v for k, v in os.environ.items() if k.startswith(OWN_PREFIXES)}
+    for key in saved:
+        del os.environ[key]
+    os.environ["RAG_DATA_DIR"] = str(data)
+    yield data
+    os.environ.pop("RAG_DATA_DIR", None)
+    os.environ.update(saved)
+
+
+def start():
+    from streamlit.testing.v1 import AppTest  # imported here: collecting this file must not import streamlit
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def ask(at, question: str):
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def bodies(block) -> list[str]:
+    return [h.value for h in block.get("html")]
+
+
+def answer_blocks(at: AppTest):
+    return [m for m in at.chat_message if m.name == "assistant"]
+
+
+def cited_docs(block) -> list[str]:
+    return [m for b in bodies(block) for m in re.findall(r'class="rag-cite[^"]*" data-doc="([^"]+)"', b)]
+
+
+def visible_text(block) -> str:
+    """The HTML bodies of a block as text (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", "\n".join(bodies(block))))
+
+
+def test_question_in_answer_with_citations_and_partisan_warning_out(app_data):
+    at = ask(start(), SANCTIONS)
+    (user,) = [m for m in at.chat_message if m.name == "user"]
+    assert SANCTIONS in visible_text(user)
+    (answer,) = answer_blocks(at)
+    text = visible_text(answer)
+    assert re.search(r"“[^”]+”\s*\[1\]", text), text  # a quoted sentence with its [n] marker
+    assert CONTENT_SITE in cited_docs(answer)
+    # The answer-level banner and the framing warning beside the partisan citation.
+    assert "Read with care" in text and "Partisan source [1]" in text
+    assert "One-sided evidence" in text
+    assert "Framing warning: this source is rated “Pro-Russia / pro-China commentary site”" in text
+    card = next(b for b in bodies(answer) if f'data-doc="{CONTENT_SITE}"' in b)
+    assert "rag-badge-partisan" in card and "<mark" in card  # rating badge, highlighted cited sentence
+    assert "2023-12-20" in card and "content site" in card and "no byline" in card
+    # Open-document buttons, thumbs, timings, export enabled.
+    assert any(b.label == "Open document" for b in answer.button)
+    assert len(answer.get("feedback")) == 1
+    timings = next(e for e in answer.expander if e.label.startswith("Timings · "))
+    assert re.search(r"Retrieve</td><td>[\d,]+ ms", "".join(bodies(timings)))
+    export = at.sidebar.download_button[0]
+    assert export.label == "Download as Markdown" and not export.proto.disabled
+
+
+def test_follow_up_shows_rewritten_query_and_cites_the_content_site(app_data):
+    at = ask(ask(start(), SANCTIONS), FOLLOW_UP)
+    first, second = answer_blocks(at)
+    assert "Searched for" not in visible_text(first)
+    text = visible_text(second)
+    assert f"Searched for: {FOLLOW_UP} (following up on: {SANCTIONS})" in text
+    assert CONTENT_SITE in cited_docs(second)
+
+
+def test_exclude_partisan_sources_filter(app_data):
+    at = start()
+    at.sidebar.toggle(key="f_nopartisan").set_value(True).run()
+    ask(at, SANCTIONS)
+    (answer,) = answer_blocks(at)
+    joined = "".join(bodies(answer))
+    assert "rag-badge-partisan" not in joined and "Partisan source" not in joined
+    docs = cited_docs(answer)
+    refused = "The documents don't say" in visible_text(answer)
+    assert refused or docs, "neither an answer nor a refusal"
+    assert CONTENT_SITE not in docs
+    assert "Filters: partisan sources excluded" in visible_text(answer)
+
+
+def test_outlet_and_date_filters(app_data):
+    at = start()
+    at.sidebar.multiselect(key="f_outlets").set_value(["world today news (republisher)"]).run()
+    ask(at, "What did the Russian Foreign Ministry say about Japan's military equipment for Ukraine?")
+    (answer,) = answer_blocks(at)
+    assert set(cited_docs(answer)) <= {"004_5fc457110d24e7fd"} and cited_docs(answer)
+    at.sidebar.multiselect(key="f_outlets").set_value([]).run()
+    import datetime as dt
+
+    at.sidebar.date_input(key="f_from").set_value(dt.date(2025, 1, 1)).run()
+    ask(at, "Why did Japan's delegation visit Russia?")
+    last = answer_blocks(at)[-1]
+    assert set(cited_docs(last)) <= {"000_e3a53b2cbbda76ec"}
+
+
+def test_clear_conversation(app_data):
+    at = ask(start(), SANCTIONS)
+    assert len(at.chat_message) == 2
+    at.sidebar.button(key="clear").click().run()
+    assert len(at.chat_message) == 0
+    assert at.session_state["turns"] == []
+    assert any("Ask the documents" in m.value for m in at.markdown)
+    assert at.sidebar.download_button[0].proto.disabled
+
+
+def test_feedback_is_saved_with_question_answer_and_citations(app_data):
+    at = ask(start(), SANCTIONS)
+    at.get("feedback")[0].set_value(1).run()
+    path = Path(os.environ["RAG_DATA_DIR"]) / "feedback.jsonl"
+    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    last = entries[-1]
+    assert last["rating"] == "up" and last["question"] == SANCTIONS
+    assert last["answer"] and CONTENT_SITE in [c["doc_id"] for c in last["citations"]]
+
+
+def test_refusal_offers_closest_passages(app_data):
+    at = ask(start(), "What is the recipe for Neapolitan pizza dough?")
+    (answer,) = answer_blocks(at)
+    text = visible_text(answer)
+    assert "The documents don't say" in text
+    assert "Closest passages — they do not answer the question" in text
+
+
+def test_no_reload_or_rebuild_on_reruns(app_data):
+    from ui.common import runtime
+
+    at = start()
+    for q in (SANCTIONS, FOLLOW_UP):
+        ask(at, q)
+    at.sidebar.toggle(key="f_nopartisan").set_value(True).run()
+    at.sidebar.slider(key="k").set_value(4).run()
+    at.switch_page("ui/pages/corpus.py").run()
+    at.switch_page("ui/pages/chat.py").run()
+    rt = runtime()  # the same cached object the app used (same settings, same process)
+    assert rt.counters["assistant_loads"] == 1
+    assert rt.counters["ingest_build"] == 0  # the index existed: never rebuilt
+    assert rt.counters["ingest_sync"] == 1  # the corpus checked once per process, not per rerun
+    assert rt.model_loads() == 1
+
+
+def test_corpus_page_table_and_evals_page(app_data):
+    at = start()
+    at.switch_page("ui/pages/corpus.py").run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert len(frame) == 5 and {"Rating", "Title", "Outlet", "Published", "Type", "Label"} <= set(frame.columns)
+    assert (frame["Rating"] == "Partisan").sum() == 4
+    at.text_input(key="corpus_q").set_value("Kremlin").run()  # no title/outlet matches "Kremlin"
+    assert len(at.dataframe[0].value) == 0
+    at.text_input(key="corpus_q").set_value("").run()
+    at.multiselect(key="corpus_rating").set_value(["Not partisan"]).run()
+    assert list(at.dataframe[0].value["Document id"]) == ["001_68ffb54545db6918"]
+    at.switch_page("ui/pages/evals.py").run()
+    assert not at.exception
+    text = " ".join(e.value for e in at.info) + " ".join(m.value for m in at.markdown)
+    report = PROJECT_DIR / "evals" / "out" / "latest" / "report.md"
+    if not report.exists():
+        assert "No eval report yet — run python -m evals run" in text
+
+
+def upload(at, name: str, data: bytes, **fields):
+    at.switch_page("ui/pages/corpus.py").run()
+    at.file_uploader[0].set_value((name, data, "text/plain"))
+    for label, value in fields.items():
+        widget = next(w for w in at.text_input if w.label == label) if label != "Why this rating" else at.text_area[0]
+        widget.set_value(value)
+    at.radio[0].set_value("Partisan" if fields.get("Rating label") else "Not partisan")
+    next(b for b in at.get("button") if b.label == "Upload and index").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_upload_is_indexed_and_immediately_searchable(app_data):
+    at = start()
+    body = ("Harbour authority report.\nThe Otaru harbour authority said on 3 March 2024 that 17 Russian "
+            "fishing trawlers were refused entry under the new inspection rules.\n")
+    upload(at, "otaru harbour.txt", body.encode(), Title="Otaru harbour refuses trawlers",
+           Outlet="Hokkaido Shimbun (test)", Author="K. Sato", URL="https://example.org/otaru")
+    text = " ".join(bodies(at))
+    assert "otaru_harbour" in text and "searchable now" in text, text[-2000:]
+    uploads = Path(os.environ["RAG_DATA_DIR"]) / "uploads"
+    sidecar = (uploads / "otaru_harbour.txt.meta.yaml").read_text(encoding="utf-8")
+    assert "outlet: Hokkaido Shimbun (test)" in sidecar and "url: https://example.org/otaru" in sidecar
+    assert "Otaru harbour refuses trawlers" in list(at.dataframe[0].value["Title"])
+    at.switch_page("ui/pages/chat.py").run()
+    ask(at, "How many Russian fishing trawlers did the Otaru harbour authority refuse?")
+    answer = answer_blocks(at)[-1]
+    assert "otaru_harbour" in cited_docs(answer)
+    assert "17 Russian fishing trawlers" in visible_text(answer)
+
+
+def test_upload_failure_is_reported_and_nothing_left_behind(app_data):
+    at = start()
+    upload(at, "empty.txt", b"   \n", Title="Nothing here")
+    text = visible_text(at.main)
+    assert "empty.txt could not be indexed" in text and "file is empty" in text
+    assert not (Path(os.environ["RAG_DATA_DIR"]) / "uploads" / "empty.txt").exists()
+
+
+def parsed_tags(markup: str) -> list[tuple[str, list]]:
+    """Every start tag (name, attributes) an HTML parser finds in the markup the app sent."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collect().feed(markup)
+    return found
+
+
+UNSAFE = """Harbour incident log from Nemuro.
+<script>window.__pwned = 1; alert(1)</script> The Nemuro coast guard said 9 patrol boats tracked the drill.
+<img src=http://evil.example/track.png onerror="window.__pwned=2"> Officials in Nemuro counted $40 and *stars* and _under_ [1] <b>bold</b>.
+![x](http://evil.example/x.png) The Nemuro drill lasted 6 hours according to the coast guard.
+[click](javascript:alert(1)) and <a href="http://evil.example/">a link</a> and <iframe src="http://evil.example/"></iframe>.
+"""
+
+
+def test_unsafe_document_is_shown_as_text_only(app_data):
+    at = start()
+    upload(at, "nemuro_unsafe.txt", UNSAFE.encode(), Title="<img src=http://evil.example/t.png> Nemuro",
+           Outlet="<script>alert(2)</script> Outlet $x$", URL="javascript:alert(3)")
+    at.switch_page("ui/pages/chat.py").run()
+    ask(at, "How many patrol boats did the Nemuro coast guard use to track the drill?")
+    answer = answer_blocks(at)[-1]
+    assert "nemuro_unsafe" in cited_docs(answer)
+    tags = parsed_tags("\n".join(bodies(at.main) + bodies(at.sidebar)))
+    assert not {t for t, _ in tags} & {"script", "img", "iframe", "a", "object", "embed", "svg", "link"}
+    attributes = {name for _, attrs in tags for name, _ in attrs}
+    assert not {a for a in attributes if a in ("href", "src", "srcset", "style") or a.startswith("on")}
+    text = visible_text(answer)
+    assert "<script>window.__pwned = 1; alert(1)</script>" in text  # shown literally
+    assert "<script>alert(2)</script> Outlet $x$" in text
+    # Nothing from the document ever goes through a Markdown renderer.
+    markdown = " ".join(m.value for m in at.main.get("markdown") + at.sidebar.get("markdown"))
+    assert "Nemuro" not in markdown and "evil" not in markdown
+
+
+def test_llm_mode_streams_marks_unsupported_and_shows_status(app_data, corpus_settings):
+    from rag.testing import FakeOpenAI, Reply, passages_in
+
+    def reply(messages):
+        n = next(n for n, t in passages_in(messages).items() if "35" in t and "servicemen" in t)
+        return (f"Japan sanctioned 35 Russian-related servicemen and 44 groups [{n}]. "
+                f"Japan also shipped 500 tanks to Vladivostok in 2019 [{n}].")
+
+    with FakeOpenAI([Reply(reply)]) as server:
+        os.environ.update(RAG_LLM_MODEL="fake-model", OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="test")
+        try:
+            at = start()
+            assert at.sidebar.radio(key="mode").value == "Language model"
+            assert "reachable" in " ".join(bodies(at.sidebar))
+            ask(at, SANCTIONS)
+            answer = answer_blocks(at)[-1]
+            joined = "".join(bodies(answer))
+            assert 'class="rag-unsupported"' in joined and "500 tanks" in joined
+            assert "not supported:" in visible_text(answer)
+            assert "Language model" in visible_text(answer)
+            # Offline mode is one click away and never calls the LLM.
+            requests = len(server.requests)
+            at.sidebar.radio(key="mode").set_value("Offline (quotes only)").run()
+            ask(at, "What did Lavrov say about the Kuril Islands?")
+            assert len(server.requests) == requests
+            assert "Offline quotes" in visible_text(answer_blocks(at)[-1])
+        finally:
+            for key in ("RAG_LLM_MODEL", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
+                os.environ.pop(key, None)
+
+
+def tiny_png() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff")) + chunk(b"IEND", b""))
+
+
+def test_evals_page_shows_report_and_images_without_links(app_data, tmp_path, monkeypatch):
+    (tmp_path / "report.md").write_text(
+        "# Eval report\n\n| system | recall |\n|---|---|\n| hybrid | 0.91 |\n\n"
+        "Quoted: ![x](http://evil.example/x.png) [click](javascript:alert(1)) <http://evil.example/> "
+        "http://bare.example costs $5\n", encoding="utf-8")
+    (tmp_path / "summary.png").write_bytes(tiny_png())
+    monkeypatch.setenv("RAG_EVAL_REPORT_DIR", str(tmp_path))
+    at = start()
+    at.switch_page("ui/pages/evals.py").run()
+    assert not at.exception
+    assert len(at.get("image")) == 1
+    body = next(m.value for m in at.markdown if "Eval report" in m.value)
+    assert "| hybrid | 0.91 |" in body  # tables still render
+    for unsafe in ("![x](", "](javascript:", "<http://", "http://bare", "$5"):
+        assert not re.search(r"(?<!\\)" + re.escape(unsafe), body), unsafe  # only escaped forms remain
+    monkeypatch.setenv("RAG_EVAL_REPORT_DIR", str(tmp_path / "missing"))
+    at.run()
+    assert "No eval report yet — run python -m evals run" in [i.value for i in at.info]
+
+
+def test_pdf_upload_and_llm_failure_falls_back_with_a_notice(app_data, corpus_settings):
+    from helpers import make_pdf
+    from rag.testing import FakeOpenAI, Reply
+
+    at = start()
+    pdf = make_pdf(["Kushiro port statement.", "The Kushiro port office said 12 cargo ships were delayed by fog."],
+                   title="Kushiro port statement")
+    at.switch_page("ui/pages/corpus.py").run()
+    at.file_uploader[0].set_value(("kushiro.pdf", pdf, "application/pdf"))
+    next(w for w in at.text_input if w.label == "Outlet").set_value("Kushiro Port Office")
+    next(b for b in at.get("button") if b.label == "Upload and index").click()
+    at.run()
+    assert "(kushiro) added" in " ".join(bodies(at.main)), visible_text(at.main)[-1500:]
+    with FakeOpenAI([Reply(status=500)]) as server:
+        os.environ.update(RAG_LLM_MODEL="fake-model", OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="test")
+        try:
+            at = start()
+            ask(at, "How many cargo ships were delayed at Kushiro port?")
+            answer = answer_blocks(at)[-1]
+            text = visible_text(answer)
+            assert "The language model failed" in text and "offline answer" in text
+            assert "kushiro" in cited_docs(answer) and "12 cargo ships" in text
+            assert "Offline fallback" in text
+        finally:
+            for key in ("RAG_LLM_MODEL", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
+                os.environ.pop(key, None)
+
+
+def test_first_run_builds_the_index_and_a_changed_corpus_is_picked_up(tmp_path, monkeypatch):
+    """A fresh data dir and a private corpus (two documents): the app builds the index on its first
+    run; editing a corpus file re-indexes just that file on the next rerun, without a new Assistant."""
+    from helpers import SEED_FILES
+    from ui.common import runtime
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in SEED_FILES:
+        if path.stem.startswith(("003", "004")):
+            shutil.copy2(path, corpus / path.name)
+    for name in ("sources.yaml", "aliases.yaml"):
+        shutil.copy2(PROJECT_DIR / "corpus" / name, corpus / name)
+    for key in [k for k in os.environ if k.startswith(OWN_PREFIXES)]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
+    at = start()
+    rt = runtime()
+    assert rt.counters["ingest_build"] == 1 and rt.job.report.added == 2
+    assert "2 documents are indexed" in visible_text(at.main)
+    ask(at, SANCTIONS)
+    assert CONTENT_SITE in cited_docs(answer_blocks(at)[-1])
+    at.run()
+    assert rt.counters["ingest_build"] == 1 and rt.counters["ingest_sync"] == 0  # a rerun: nothing re-read
+    extra = "\nIn a separate note, the Hakodate customs office said 23 crab shipments were inspected.\n"
+    target = corpus / f"{CONTENT_SITE}.txt"
+    target.write_text(target.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    at.run()
+    assert rt.counters["ingest_sync"] == 1 and rt.job.report.updated == 1 and rt.job.report.skipped == 1
+    ask(at, "How many crab shipments did the Hakodate customs office inspect?")
+    assert "23 crab shipments" in visible_text(answer_blocks(at)[-1])
+    assert rt.counters["assistant_loads"] == 1 and rt.counters["assistant_reloads"] == 1

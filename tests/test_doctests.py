@@ -1,0 +1,80 @@
+"""The docstring examples in rag/ are run as doctests (``# doctest: +SKIP`` examples are skipped).
+
+Done here rather than with ``--doctest-modules`` so that ``pytest tests`` runs them, and so a
+module that imports streamlit (the UI) is never imported: it is left out by its source text.
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+import re
+import subprocess
+import sys
+
+import pytest
+
+import rag
+from helpers import PROJECT_DIR, clean_environ
+
+_UI = re.compile(r"^\s*(?:import|from)\s+streamlit\b", re.M)
+
+
+def _modules() -> list[str]:
+    names = []
+    for info in pkgutil.iter_modules(rag.__path__):
+        if info.name == "__main__":  # runs the CLI on import
+            continue
+        source = (rag.__path__[0] + f"/{info.name}.py")
+        try:
+            text = open(source, encoding="utf-8").read()
+        except OSError:
+            continue
+        if _UI.search(text):
+            continue
+        names.append(f"rag.{info.name}")
+    return sorted(names)
+
+
+MODULES = _modules()
+
+
+def test_doctest_modules_found():
+    assert {"rag.text", "rag.cleaning", "rag.chunking", "rag.loaders", "rag.settings", "rag.sources"} <= set(MODULES)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_doctests(name):
+    module = importlib.import_module(name)
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    tests = finder.find(module, name)
+    for test in tests:
+        runner.run(test, out=lambda text: sys.stdout.write(text))
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} doctest example(s) failed in {name} (see captured stdout)"
+
+
+def test_no_module_imports_streamlit():
+    """Checked in a fresh interpreter: other tests (the UI's) may import streamlit into this one."""
+    code = "import sys\n" + "".join(f"import {name}\n" for name in MODULES) + (
+        "print('streamlit' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_DIR, env=clean_environ(), capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
+
+
+def test_doctests_are_really_run_and_skips_honoured():
+    """rag.text's example runs; rag.ingest's examples are all +SKIP (they would ingest the real corpus)."""
+    attempted = {}
+    for name in ("rag.text", "rag.cleaning", "rag.ingest", "rag.embeddings"):
+        runner = doctest.DocTestRunner()
+        for test in doctest.DocTestFinder().find(importlib.import_module(name), name):
+            runner.run(test, out=lambda text: None)
+        attempted[name] = runner.summarize(verbose=False).attempted
+    assert attempted["rag.text"] >= 1 and attempted["rag.cleaning"] >= 1
+    assert attempted["rag.ingest"] == 0 and attempted["rag.embeddings"] == 0

@@ -1,0 +1,213 @@
+"""The corpus page: every indexed document with its rating, and the upload form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+import yaml
+
+from rag.loaders import SUPPORTED, doc_id_for
+from rag.sources import DOC_TYPES, sidecar_path
+from ui import common, render
+from ui.style import RATING_COLOURS
+
+UPLOAD_TYPES = ["txt", "md", "html", "htm", "pdf"]
+RATING_CHOICES = ["Not partisan", "Partisan", "Unrated"]
+
+
+def _rows(docs, uploads_dir: Path) -> pd.DataFrame:
+    rows = []
+    for d in docs:
+        s = d.source
+        rows.append({
+            "Title": s.title, "Outlet": s.outlet, "Author": s.author or "", "Published": s.published_iso or "",
+            "Type": s.doc_type, "Rating": render.rating_name(s), "Label": s.label if s.label != "unrated" else "",
+            "Confidence": s.confidence or "", "Rated by": s.rated_by or "",
+            "Added": "upload" if Path(d.path).parent == uploads_dir else "corpus",
+            "Passages": None, "Document id": d.doc_id,
+        })
+    frame = pd.DataFrame(rows, columns=["Title", "Outlet", "Author", "Published", "Type", "Rating", "Label",
+                                        "Confidence", "Rated by", "Added", "Document id"])
+    return frame
+
+
+def _rating_style(value: str) -> str:
+    kind = {"Partisan": "partisan", "Not partisan": "rated"}.get(value, "unrated")
+    bg, ink, _ = RATING_COLOURS[kind]
+    return f"background-color: {bg}; color: {ink}; font-weight: 600"
+
+
+def table(docs, settings) -> None:
+    frame = _rows(docs, settings.uploads_dir.resolve())
+    partisan = int((frame["Rating"] == "Partisan").sum()) if len(frame) else 0
+    st.html(f'<div class="rag-intro">{len(frame)} documents indexed · {partisan} rated partisan. '
+            "Click a column header to sort; select a row to read its rating and open the document.</div>")
+    c1, c2, c3 = st.columns([2, 1, 1])
+    query = c1.text_input("Search", placeholder="Title, outlet or author", key="corpus_q")
+    ratings = c2.multiselect("Rating", RATING_CHOICES, key="corpus_rating", placeholder="Any rating")
+    types = c3.multiselect("Type", sorted(set(frame["Type"])) if len(frame) else [], key="corpus_type",
+                           placeholder="Any type")
+    shown = frame
+    if query:
+        needle = query.casefold()
+        mask = shown[["Title", "Outlet", "Author", "Document id"]].apply(
+            lambda col: col.str.casefold().str.contains(needle, regex=False)).any(axis=1)
+        shown = shown[mask]
+    if ratings:
+        shown = shown[shown["Rating"].isin(ratings)]
+    if types:
+        shown = shown[shown["Type"].isin(types)]
+    shown = shown.reset_index(drop=True)
+    event = st.dataframe(
+        shown.style.map(_rating_style, subset=["Rating"]),
+        hide_index=True, key="corpus_table", on_select="rerun", selection_mode="single-row",
+        column_config={
+            "Title": st.column_config.TextColumn(width="large"),
+            "Outlet": st.column_config.TextColumn(width="medium"),
+            "Published": st.column_config.TextColumn(help="Best date for sorting (YYYY-MM-DD)"),
+            "Rating": st.column_config.TextColumn(help="Partisan: treat its claims as the outlet's framing"),
+            "Label": st.column_config.TextColumn(width="medium"),
+        },
+        column_order=["Rating", "Title", "Outlet", "Published", "Type", "Label", "Author", "Confidence",
+                      "Rated by", "Added", "Document id"],
+    )
+    rows = event.selection.rows if event and hasattr(event, "selection") else []
+    if not len(shown):
+        st.html('<div class="rag-empty">No document matches these filters.</div>')
+    if rows:
+        doc_id = shown.iloc[rows[0]]["Document id"]
+        doc = next((d for d in docs if d.doc_id == doc_id), None)
+        if doc is not None:
+            with st.container(border=True):
+                st.html(render.doc_header_html(doc))
+                if st.button("Open document", key=f"corpus-open-{doc_id}", icon=":material/article:"):
+                    common.show_document(doc_id)
+
+
+# -- upload ---------------------------------------------------------------------------------------------
+def safe_name(name: str) -> str:
+    """A plain file name for the uploads folder (no folders, no odd characters)."""
+    base = Path(name.replace("\\", "/")).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = re.sub(r"[^\w.\-]+", "_", stem).strip("._") or "document"
+    return f"{stem[:80]}{suffix}"
+
+
+def sidecar(title, outlet, author, published: dt.date | None, url, doc_type, rating, label, rationale) -> dict:
+    partisan = {"Partisan": True, "Not partisan": False}.get(rating)
+    framing = {
+        "partisan": bool(partisan),
+        "label": (label.strip() or ("partisan (no label given)" if partisan else "not partisan"))
+        if rating != "Unrated" else "unrated",
+        "rationale": rationale.strip() or None,
+        "rated_by": "newsroom upload form" if rating != "Unrated" else None,
+        "rated_on": dt.date.today().isoformat() if rating != "Unrated" else None,
+    }
+    meta = {
+        "title": title.strip() or None, "outlet": outlet.strip() or None, "author": author.strip() or None,
+        "published_iso": published.isoformat() if published else None,
+        "published": published.isoformat() if published else None,
+        "url": url.strip() or None, "doc_type": doc_type,
+        "framing": {k: v for k, v in framing.items() if v is not None},
+    }
+    return {k: v for k, v in meta.items() if v is not None}
+
+
+def save_upload(settings, name: str, data: bytes, meta: dict) -> tuple[Path, bool]:
+    """Write the file and its sidecar under the uploads folder; (path, whether it replaced one)."""
+    folder = settings.uploads_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / safe_name(name)
+    existed = path.exists()
+    path.write_bytes(data)
+    sidecar_path(path).write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path, existed
+
+
+def upload_form(settings) -> None:
+    st.markdown("### Add a document")
+    st.html('<div class="rag-intro">Upload a .txt, .md, .html or .pdf file and describe its source. It is indexed '
+            "right away and can be asked about on the Chat page. The rating you give is shown with every citation "
+            "of it; rate a source partisan and every answer that cites it carries a framing warning.</div>")
+    _show_result()
+    with st.form("upload", clear_on_submit=True, border=True, width=820, enter_to_submit=False):
+        upload = st.file_uploader("File", type=UPLOAD_TYPES, key="upload_file",
+                                  max_upload_size=int(settings.max_file_mb))
+        c1, c2 = st.columns(2)
+        title = c1.text_input("Title", placeholder="Headline as published")
+        outlet = c2.text_input("Outlet", placeholder="e.g. Kyodo News")
+        author = c1.text_input("Author", placeholder="Byline (leave empty if none)")
+        published = c2.date_input("Published", value=None, format="YYYY-MM-DD", min_value=dt.date(1990, 1, 1))
+        url = c1.text_input("URL", placeholder="https://… (stored as text, never opened)")
+        doc_type = c2.selectbox("Type", DOC_TYPES, index=0)
+        rating = st.radio("Rating", RATING_CHOICES, horizontal=True, index=2,
+                          help="Partisan sources get a framing warning beside every citation.")
+        label = st.text_input("Rating label", placeholder="e.g. Pro-Kremlin outlet, wire service, advocacy group")
+        rationale = st.text_area("Why this rating", height=80,
+                                 placeholder="Quote the text or describe the outlet (optional)")
+        submitted = st.form_submit_button("Upload and index", type="primary", icon=":material/upload:")
+    if submitted:
+        st.session_state.pop("upload_result", None)
+        if upload is None:
+            st.session_state["upload_result"] = ("error", "Choose a file to upload first.", None)
+        else:
+            _ingest_upload(settings, upload, sidecar(title, outlet, author, published, url, doc_type, rating,
+                                                     label, rationale))
+            st.rerun()  # redraw the table above (and the result) with the new document in it
+
+
+def _ingest_upload(settings, upload, meta: dict) -> None:
+    name = safe_name(upload.name)
+    if Path(name).suffix.lower() not in SUPPORTED:
+        st.session_state["upload_result"] = ("error", f"{name}: unsupported file type.", None)
+        return
+    path, existed = save_upload(settings, name, upload.getvalue(), meta)
+    rt = common.runtime()
+    common.assistant()  # make sure the model is loaded once, before the ingest needs it
+    job = common.watch(rt.upload_job([path]), f"Indexing {name}")
+    report = job.report
+    if job.error is not None or report is None or report.failed:
+        failed = report.failed if report is not None and report.failed else [
+            {"path": str(path), "reason": f"{type(job.error).__name__}: {job.error}"}]
+        if not existed:  # leave nothing half-added behind
+            path.unlink(missing_ok=True)
+            sidecar_path(path).unlink(missing_ok=True)
+        st.session_state["upload_result"] = ("failed", f"{name} could not be indexed", failed)
+        return
+    doc_id = doc_id_for(path)
+    title = meta.get("title") or name
+    what = "updated" if existed or report.updated else "added"
+    if not report.doc_ids:
+        what = "already indexed (unchanged)"
+    st.session_state["upload_result"] = (
+        "ok", f"“{title}” ({doc_id}) {what} — the index now holds {report.documents} documents. "
+              "It is searchable now: ask about it on the Chat page.", None)
+
+
+def _show_result() -> None:
+    result = st.session_state.get("upload_result")
+    if not result:
+        return
+    kind, message, failed = result
+    if kind == "ok":
+        st.html(f'<div class="rag-upload-ok" role="status">✓ {render.esc(message)}</div>')
+        from ui.nav import pages
+
+        st.page_link(pages()["chat"], label="Ask about it on the Chat page", icon=":material/forum:")
+    elif kind == "failed":
+        st.html(render.failures_html(failed, message))
+    else:
+        st.html(render.failures_html([{"path": "upload", "reason": message}], "Nothing was uploaded"))
+
+
+def page() -> None:
+    st.set_page_config(layout="wide")  # the table needs the room
+    settings = common.settings()
+    st.markdown("## Corpus")
+    table(common.documents(), settings)
+    st.divider()
+    upload_form(settings)

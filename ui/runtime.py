@@ -1,0 +1,205 @@
+"""Process-wide state of the app: the index, the one Assistant, ingest jobs (no streamlit here).
+
+One ``Runtime`` per data directory lives in ``st.cache_resource``. It builds the index
+only when there is none or the bundled corpus changed on disk (a cheap fingerprint of
+file names, sizes and times), loads the Assistant (embedding model, Chroma, BM25) once,
+and runs ingests in a worker thread so every browser session can watch the same progress.
+Counters record what was loaded or built, so tests can check nothing happens twice.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.settings import Settings
+
+
+def log(message: str) -> None:
+    print(f"[rag-ui] {message}", file=sys.stderr, flush=True)
+
+
+def corpus_fingerprint(corpus_dir: Path) -> tuple:
+    """Names, sizes and modification times of the corpus files (a few stat calls)."""
+    rows = []
+    if corpus_dir.exists():
+        for root, dirs, files in os.walk(corpus_dir):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if name.startswith("."):
+                    continue
+                st = os.stat(os.path.join(root, name))
+                rows.append((os.path.relpath(os.path.join(root, name), corpus_dir), st.st_size, st.st_mtime_ns))
+    return tuple(rows)
+
+
+def documents_version(settings: Settings) -> tuple:
+    """Changes whenever a stored document is written or removed (cache key for document lists)."""
+    folder = settings.documents_dir
+    if not folder.exists():
+        return ()
+    return tuple(sorted((e.name, e.stat().st_mtime_ns) for e in os.scandir(folder) if e.name.endswith(".json")))
+
+
+@dataclass
+class IngestJob:
+    """One ingest run in a worker thread; the UI polls ``snapshot``."""
+
+    kind: str  # "build" (no index yet), "sync" (check the corpus against the index), "upload"
+    paths: list[Path] | None
+    started: float = field(default_factory=time.perf_counter)
+    phase: str = "Reading documents"
+    done: int = 0
+    total: int = 0
+    finished: float | None = None
+    report: object = None
+    error: BaseException | None = None
+    thread: threading.Thread | None = None
+    event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def running(self) -> bool:
+        return not self.event.is_set()
+
+    def snapshot(self) -> tuple[float, str]:
+        """(fraction 0..1, what is happening) for a progress bar."""
+        if not self.running:
+            return 1.0, "Done"
+        if self.total:
+            fraction = 0.3 + 0.65 * (self.done / self.total)
+        else:
+            fraction = {"Reading documents": 0.03, "Loading the embedding model": 0.1}.get(self.phase, 0.2)
+        return min(fraction, 0.99), self.phase
+
+    def elapsed(self) -> float:
+        return (self.finished or time.perf_counter()) - self.started
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.event.wait(timeout)
+
+
+class Runtime:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.lock = threading.RLock()
+        self.serial = threading.Lock()  # one ingest at a time in this process
+        self.indexed_fingerprint: tuple | None = None
+        self.job: IngestJob | None = None
+        self._assistant = None
+        self._offline_twin = None
+        self.counters: Counter = Counter()
+        self.created = time.time()
+
+    # -- the index -----------------------------------------------------------------------------
+    def index_exists(self) -> bool:
+        from rag.embeddings import get_embeddings
+        from rag.store import IndexMissing, Store
+
+        try:
+            Store(self.settings, get_embeddings(self.settings).name, create=False)
+            return True
+        except IndexMissing:
+            return False
+
+    def corpus_job(self) -> IngestJob | None:
+        """The job bringing the index up to date with the corpus, or None when it already is.
+
+        Cheap on a warm rerun: one fingerprint of the corpus folder compared with the last one.
+        """
+        fingerprint = corpus_fingerprint(self.settings.corpus_dir)
+        if fingerprint == self.indexed_fingerprint:
+            return None
+        with self.lock:
+            if fingerprint == self.indexed_fingerprint:
+                return None
+            if self.job is not None and self.job.running and self.job.paths is None:
+                return self.job  # another session started it: watch the same one
+            kind = "sync" if self.index_exists() else "build"
+            return self._start(IngestJob(kind, None), fingerprint)
+
+    def upload_job(self, paths: list[Path]) -> IngestJob:
+        with self.lock:
+            return self._start(IngestJob("upload", [Path(p) for p in paths]), None)
+
+    def _start(self, job: IngestJob, fingerprint: tuple | None) -> IngestJob:
+        def work():
+            try:
+                with self.serial:
+                    job.started = time.perf_counter()
+                    self._run(job)
+                if fingerprint is not None:  # failures stay failures until the corpus changes again
+                    self.indexed_fingerprint = fingerprint
+                if self._assistant is not None and (job.report.doc_ids or job.report.removed):
+                    self._assistant.reload()
+                    self.counters["assistant_reloads"] += 1
+            except BaseException as error:  # shown to the person; the next run tries again
+                job.error = error
+                log(f"ingest failed: {type(error).__name__}: {error}")
+            finally:
+                job.finished = time.perf_counter()
+                job.event.set()
+
+        self.job = job
+        job.thread = threading.Thread(target=work, name=f"rag-ingest-{job.kind}", daemon=True)
+        job.thread.start()
+        return job
+
+    def _run(self, job: IngestJob) -> None:
+        from rag.embeddings import get_embeddings
+        from rag.ingest import ingest
+
+        self.counters[f"ingest_{job.kind}"] += 1
+        log(f"ingest ({job.kind}) of {', '.join(map(str, job.paths)) if job.paths else 'the bundled corpus'}")
+        if job.kind == "build":
+            # Loading the model first gives the progress bar an honest phase to show.
+            job.phase = "Loading the embedding model"
+            embedder = get_embeddings(self.settings)
+            if hasattr(embedder, "model"):
+                embedder.model  # noqa: B018 - loads it once per process (cached in rag.embeddings)
+
+        def progress(done: int, total: int, message: str) -> None:
+            job.done, job.total = done, total
+            if total:
+                job.phase = f"Embedding {total} passages" if done < total else "Saving the index"
+
+        job.phase = "Reading documents"
+        job.report = ingest(self.settings, job.paths, progress=progress)
+        log(f"ingest ({job.kind}) done in {job.elapsed():.1f} s: {job.report.to_json()}")
+
+    # -- the assistant -------------------------------------------------------------------------
+    def assistant(self, mode: str | None = None):
+        """The Assistant (loaded once). ``mode="offline"`` gives a twin that never calls the LLM."""
+        if self._assistant is None:
+            with self.lock:
+                if self._assistant is None:
+                    from rag.assistant import Assistant
+
+                    started = time.perf_counter()
+                    assistant = Assistant(self.settings)
+                    assistant.retriever.search("warm up the encoder and the BM25 index", k=1)
+                    self.counters["assistant_loads"] += 1
+                    log(f"assistant loaded ({assistant.mode}) in {time.perf_counter() - started:.1f} s "
+                        f"(load #{self.counters['assistant_loads']})")
+                    self._assistant = assistant
+        if mode == "offline" and self._assistant.llm is not None:
+            if self._offline_twin is None:
+                twin = copy.copy(self._assistant)  # shares retriever, model and document cache
+                twin.llm = None
+                self._offline_twin = twin
+            return self._offline_twin
+        return self._assistant
+
+    def model_loads(self) -> int | None:
+        """How many times the embedding model was loaded in this process (1 after the first use)."""
+        try:
+            from rag import embeddings
+
+            return embeddings._load_local_model.cache_info().misses
+        except Exception:
+            return None
