@@ -30,7 +30,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-BBC = Path("/work/shared/data/news_distractors/bbc_news/bbc")
+BBC = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "news_distractors" / "bbc_news" / "bbc"
 CATEGORIES = ("business", "politics", "tech", "entertainment", "sport")
 OWN_PREFIXES = ("RAG_", "CHROMA_", "OPENAI_")
 

@@ -56,29 +56,31 @@ class Assistant:
 
     # -- public API ----------------------------------------------------------------
     def ask(self, question: str, history: list[dict] | None = None, filters: Filters | None = None,
-            k: int | None = None) -> Answer:
+            k: int | None = None, offline: bool = False) -> Answer:
         answer = None
-        for event in self.stream(question, history, filters, k):
+        for event in self.stream(question, history, filters, k, offline):
             if event.kind == "answer":
                 answer = event.value
         return answer
 
     def stream(self, question: str, history: list[dict] | None = None, filters: Filters | None = None,
-               k: int | None = None) -> Iterator[Event]:
+               k: int | None = None, offline: bool = False) -> Iterator[Event]:
+        """``offline=True`` answers extractively even when an LLM is configured."""
         question = (question or "").strip()
         if not question:
             raise QuestionError("Ask a question: the question is empty.")
         if len(question) > MAX_QUESTION_CHARS:
             raise QuestionError(f"The question is {len(question)} characters; keep it under {MAX_QUESTION_CHARS}.")
         started = time.perf_counter()
-        standalone = self.rewrite(question, history)
+        llm = None if offline else self.llm
+        standalone = self.rewrite(question, history, use_llm=llm is not None)
         if standalone != question:
             yield Event("query", standalone)
         passages = self.retriever.search(standalone, k or self.settings.k, filters)
         retrieved = time.perf_counter()
 
         answer = None
-        if self.llm is not None:
+        if llm is not None:
             try:
                 answer = yield from self._llm_answer(question, standalone, passages)
             except LLMError as error:
@@ -97,10 +99,10 @@ class Assistant:
         }
         yield Event("answer", answer)
 
-    def rewrite(self, question: str, history: list[dict] | None) -> str:
+    def rewrite(self, question: str, history: list[dict] | None, use_llm: bool = True) -> str:
         if not previous_questions(history):
             return question
-        if self.llm is not None:
+        if self.llm is not None and use_llm:
             try:
                 prompt = render(
                     "rewrite", question=question,

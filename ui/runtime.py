@@ -9,7 +9,6 @@ Counters record what was loaded or built, so tests can check nothing happens twi
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 import threading
@@ -92,7 +91,6 @@ class Runtime:
         self.indexed_fingerprint: tuple | None = None
         self.job: IngestJob | None = None
         self._assistant = None
-        self._offline_twin = None
         self.counters: Counter = Counter()
         self.created = time.time()
 
@@ -173,8 +171,8 @@ class Runtime:
         log(f"ingest ({job.kind}) done in {job.elapsed():.1f} s: {job.report.to_json()}")
 
     # -- the assistant -------------------------------------------------------------------------
-    def assistant(self, mode: str | None = None):
-        """The Assistant (loaded once). ``mode="offline"`` gives a twin that never calls the LLM."""
+    def assistant(self):
+        """The Assistant (loaded once per process, shared by every browser session)."""
         if self._assistant is None:
             with self.lock:
                 if self._assistant is None:
@@ -187,12 +185,6 @@ class Runtime:
                     log(f"assistant loaded ({assistant.mode}) in {time.perf_counter() - started:.1f} s "
                         f"(load #{self.counters['assistant_loads']})")
                     self._assistant = assistant
-        if mode == "offline" and self._assistant.llm is not None:
-            if self._offline_twin is None:
-                twin = copy.copy(self._assistant)  # shares retriever, model and document cache
-                twin.llm = None
-                self._offline_twin = twin
-            return self._offline_twin
         return self._assistant
 
     def model_loads(self) -> int | None:
@@ -200,6 +192,6 @@ class Runtime:
         try:
             from rag import embeddings
 
-            return embeddings._load_local_model.cache_info().misses
+            return embeddings.model_loads()
         except Exception:
             return None
