@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .answer import Answer
 
-RATINGS = {"up": "up", "down": "down", 1: "up", 0: "down", True: "up", False: "down", "+1": "up", "-1": "down"}
+RATINGS = {"up": "up", "down": "down", 1: "up", 0: "down", "+1": "up", "-1": "down"}  # True == 1, False == 0
 
 
 class FeedbackError(ValueError):

@@ -12,7 +12,6 @@ crowding out other sources.
 from __future__ import annotations
 
 import functools
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -268,9 +267,3 @@ class HybridLangChainRetriever(BaseRetriever):
             for p in self.retriever.search(query, self.k, self.filters)
         ]
 
-
-_SPACE = re.compile(r"\s+")
-
-
-def normalise_for_match(text: str) -> str:
-    return _SPACE.sub(" ", fold(text)).strip()

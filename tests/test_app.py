@@ -58,7 +58,7 @@ def bodies(block) -> list[str]:
     return [h.value for h in block.get("html")]
 
 
-def answer_blocks(at: AppTest):
+def answer_blocks(at):
     return [m for m in at.chat_message if m.name == "assistant"]
 
 

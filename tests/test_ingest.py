@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pypdf.errors import PdfReadError
 
 from helpers import (
     PROJECT_DIR, SEED_IDS, clean_environ, copy_bbc, copy_seeds, make_pdf, run_cli, settings_for,
