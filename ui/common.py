@@ -44,7 +44,7 @@ def watch(job: IngestJob, title: str, note: str | None = None) -> IngestJob:
     """Show a progress bar until ``job`` finishes (the ingest runs in a worker thread)."""
     box = st.empty()
     with box.container():
-        st.markdown(f"**{html.escape(title)}**")
+        st.html(f"<b>{html.escape(title)}</b>")  # escaped HTML: a title is never parsed as markdown
         if note:
             st.caption(note)
         bar = st.progress(0.0, text="Starting…")
