@@ -107,7 +107,9 @@ class Store:
             offset += len(got["ids"])
 
     def version(self) -> str:
-        return (self.collection.metadata or {}).get("index_version", "")
+        """The index version as stored now (re-read: another process may have re-indexed)."""
+        fresh = self.client.get_collection(self.settings.collection, embedding_function=None)
+        return (fresh.metadata or {}).get("index_version", "")
 
     def query(self, embedding, n: int, where: dict | None = None):
         result = self.collection.query(

@@ -152,3 +152,27 @@ def test_cli_cues_one_json_per_line():
     lines = [json.loads(l) for l in result.stdout.splitlines()]
     assert lines[0]["cues"] == [{"text": "Kiev regime", "start": 11, "end": 22, "kind": "name_calling"}]
     assert lines[1] == {"cues": []}
+
+
+def test_running_assistant_sees_a_reindex_by_another_process(tmp_path):
+    """The app keeps one Assistant; a CLI ingest in another process must show up in its BM25 side too."""
+    import shutil
+    import time
+
+    from helpers import settings_for
+
+    from rag.ingest import ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(PROJECT_DIR / "corpus" / "003_b5aeacde14fc594e.txt", corpus)
+    settings = settings_for(tmp_path / "data")
+    ingest(settings, [corpus])
+    assistant = Assistant(settings)
+    assert assistant.retriever.search("Lavrov", k=3)
+    (corpus / "otaru.txt").write_text("The Otaru harbour pilots union voted to strike over pay on Monday.\n")
+    result = run_cli(["ingest", str(corpus), "--json"], settings.data_dir, input="")
+    assert json.loads(result.stdout)["added"] == 1, result.stderr
+    time.sleep(2.1)  # the retriever re-checks the index version at most every 2 s
+    lexical = assistant.retriever.lexical()
+    assert any("Otaru" in text for text in lexical.texts)
