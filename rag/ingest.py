@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -174,6 +175,9 @@ def _ingest_locked(settings, paths, progress, rebuild) -> IngestReport:
             documents.delete(settings, doc.doc_id)
     store = Store(settings, embedder.name)
     indexed = store.indexed_docs()
+    if not indexed and hasattr(embedder, "model"):
+        # First build: everything will need embedding, so load the model while documents are prepared.
+        threading.Thread(target=lambda: embedder.model, daemon=True, name="model-load").start()
 
     prepared: dict[str, Prepared] = {}
     for path in files:

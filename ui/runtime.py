@@ -154,19 +154,12 @@ class Runtime:
 
         self.counters[f"ingest_{job.kind}"] += 1
         log(f"ingest ({job.kind}) of {', '.join(map(str, job.paths)) if job.paths else 'the bundled corpus'}")
-        if job.kind == "build":
-            # Loading the model first gives the progress bar an honest phase to show.
-            job.phase = "Loading the embedding model"
-            embedder = get_embeddings(self.settings)
-            if hasattr(embedder, "model"):
-                embedder.model  # noqa: B018 - loads it once per process (cached in rag.embeddings)
-
         def progress(done: int, total: int, message: str) -> None:
             job.done, job.total = done, total
             if total:
                 job.phase = f"Embedding {total} passages" if done < total else "Saving the index"
 
-        job.phase = "Reading documents"
+        job.phase = "Loading the embedding model and reading documents"
         job.report = ingest(self.settings, job.paths, progress=progress)
         log(f"ingest ({job.kind}) done in {job.elapsed():.1f} s: {job.report.to_json()}")
 
