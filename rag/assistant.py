@@ -24,7 +24,7 @@ from .extractive import REFUSAL, TermStats, compose
 from .followup import previous_questions, rewrite_offline
 from .llm import LLM, LLMError
 from .prompts import render
-from .retrieval import Filters, Passage, Retriever, load_aliases
+from .retrieval import Filters, Passage, Retriever, expand_query, load_aliases
 from .settings import Settings
 from .support import MARKER, check, cited_numbers, split_answer
 from .text import content_words, sentences
@@ -219,8 +219,6 @@ class Assistant:
 
 
 def _alias_terms(question: str, aliases: list[list[str]]) -> str:
-    from .retrieval import expand_query
-
     return expand_query(question, aliases)[len(question):]
 
 

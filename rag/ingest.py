@@ -216,9 +216,9 @@ def _ingest_locked(settings, paths, progress, rebuild) -> IngestReport:
             documents.delete(settings, doc_id)
             report.removed += 1
 
-    refresh_lexical(settings, store)
-    report.chunks = store.count()
-    report.documents = len(store.indexed_docs())
+    lexical = refresh_lexical(settings, store)
+    report.chunks = len(lexical.ids)
+    report.documents = len({meta["doc_id"] for meta in lexical.metas})
     return report
 
 
@@ -281,12 +281,12 @@ def _encode_with_progress(embedder, texts: list[str], progress, step: int = 64):
 
 
 def refresh_lexical(settings: Settings, store: Store) -> LexicalIndex:
-    """Rebuild BM25 from Chroma when it does not match the current index version."""
-    version = store.mark_version()
+    """Rebuild BM25 from Chroma when it does not match the current index version (one read of Chroma)."""
+    ids, texts, metas = store.all_chunks()
+    version = store.mark_version(ids, metas)
     current = LexicalIndex.load(settings.bm25_dir)
     if current is not None and current.version == version:
         return current
-    ids, texts, metas = store.all_chunks()
     return LexicalIndex.build(
         settings.bm25_dir, ids, texts, metas, [search_text(t, m) for t, m in zip(texts, metas)], version
     )

@@ -8,6 +8,7 @@ retrieval uses for filtering BM25 hits without a round trip to Chroma.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -37,6 +38,13 @@ class LexicalIndex:
         self.version = version
         self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
         self._by_index = {(m["doc_id"], m["chunk_index"]): m for m in metas}
+
+    @functools.cached_property
+    def folded_texts(self) -> list[str]:
+        """Texts folded for exact-phrase lookups (computed once per index, not per query)."""
+        from .text import fold
+
+        return [fold(text) for text in self.texts]
 
     def neighbour(self, doc_id: str, chunk_index: int) -> dict | None:
         """Metadata of a document's chunk by its position, if indexed."""

@@ -28,7 +28,7 @@ from .ingest import refresh_lexical
 from .lexical import LexicalIndex
 from .settings import Settings
 from .store import Store
-from .text import fold, words
+from .text import words
 
 RRF_K = 60
 
@@ -213,11 +213,11 @@ class Retriever:
         phrases = quoted_phrases(query)
         if not phrases:
             return
-        for i, text in enumerate(lexical.texts):
-            if (mask is None or mask[i]) and any(p in fold(text) for p in phrases):
+        for i, folded in enumerate(lexical.folded_texts):
+            if (mask is None or mask[i]) and any(p in folded for p in phrases):
                 chunk_id = lexical.ids[i]
                 if chunk_id not in passages:
-                    passages[chunk_id] = Passage(chunk_id, text, lexical.metas[i], 0.0)
+                    passages[chunk_id] = Passage(chunk_id, lexical.texts[i], lexical.metas[i], 0.0)
                 passages[chunk_id].score += 2 / (RRF_K + 1)  # as if ranked first by both retrievers
 
     def _fill_similarity(self, vector, passages: dict[str, Passage]) -> None:

@@ -137,9 +137,8 @@ class Store:
         for start in range(0, len(ids), 5000):
             self.collection.delete(ids=ids[start:start + 5000])
 
-    def mark_version(self) -> str:
-        """Record a fingerprint of the current contents; the BM25 index is checked against it."""
-        ids, _, metas = self.all_chunks()
+    def mark_version(self, ids: list[str], metas: list[dict]) -> str:
+        """Record a fingerprint of the contents (as just read by ``all_chunks``); BM25 is checked against it."""
         digest = hashlib.sha256()
         for chunk_id, meta in zip(ids, metas):
             digest.update(f"{chunk_id}\x00{meta['doc_hash']}\n".encode())

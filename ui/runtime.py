@@ -149,7 +149,6 @@ class Runtime:
         return job
 
     def _run(self, job: IngestJob) -> None:
-        from rag.embeddings import get_embeddings
         from rag.ingest import ingest
 
         self.counters[f"ingest_{job.kind}"] += 1
