@@ -164,20 +164,27 @@ def ingest(
     return report
 
 
+def _preload_model(embedder) -> None:
+    """Start loading the local model in the background, so documents are prepared meanwhile."""
+    if hasattr(embedder, "model"):
+        threading.Thread(target=lambda: embedder.model, daemon=True, name="model-load").start()
+
+
 def _ingest_locked(settings, paths, progress, rebuild) -> IngestReport:
     report = IngestReport()
     files, folders, report.failed = discover(paths or [settings.corpus_dir])
     registry = load_registry(settings.registry_path)
     embedder = get_embeddings(settings)
+    if rebuild or Store.surely_missing(settings):
+        _preload_model(embedder)  # everything will need embedding: load it while Chroma opens
     if rebuild:
         Store.drop(settings)
         for doc in documents.all_documents(settings):
             documents.delete(settings, doc.doc_id)
     store = Store(settings, embedder.name)
     indexed = store.indexed_docs()
-    if not indexed and hasattr(embedder, "model"):
-        # First build: everything will need embedding, so load the model while documents are prepared.
-        threading.Thread(target=lambda: embedder.model, daemon=True, name="model-load").start()
+    if not indexed:
+        _preload_model(embedder)  # an empty collection: the same (a second call just waits for the first)
 
     prepared: dict[str, Prepared] = {}
     for path in files:

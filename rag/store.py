@@ -68,6 +68,14 @@ class Store:
             )
 
     @staticmethod
+    def surely_missing(settings: Settings) -> bool:
+        """True when an embedded index plainly does not exist yet (checked without importing chromadb).
+
+        False means "maybe": a server, or an embedded folder whose collection may still be missing.
+        """
+        return not settings.chroma_host and not (settings.chroma_dir / "chroma.sqlite3").exists()
+
+    @staticmethod
     def drop(settings: Settings) -> None:
         client = connect(settings)
         names = {c if isinstance(c, str) else c.name for c in client.list_collections()}

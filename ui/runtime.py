@@ -99,6 +99,8 @@ class Runtime:
         from rag.embeddings import get_embeddings
         from rag.store import IndexMissing, Store
 
+        if Store.surely_missing(self.settings):
+            return False  # the usual first run: no need to import chromadb to know
         try:
             Store(self.settings, get_embeddings(self.settings).name, create=False)
             return True
