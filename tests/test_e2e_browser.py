@@ -417,9 +417,9 @@ def test_browser_end_to_end(server, browser, tmp_path, failure_shots):
     assert watch["dialogs"] == [], watch["dialogs"]
     log = server.text()
     counts = {
-        "index_builds": log.count("[rag-ui] ingest (build)") // 2,  # one "started" and one "done" line each
-        "assistant_loads": log.count("[rag-ui] assistant loaded"),
-        "uploads": log.count("[rag-ui] ingest (upload) done"),
+        "index_builds": log.count("] ingest (build)") // 2,  # one "started" and one "done" line each
+        "assistant_loads": log.count("] assistant loaded"),
+        "uploads": log.count("] ingest (upload) done"),
     }
     timings["server_log_counts"] = counts
     ARTIFACTS.mkdir(exist_ok=True)

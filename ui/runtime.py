@@ -21,7 +21,8 @@ from rag.settings import Settings
 
 
 def log(message: str) -> None:
-    print(f"[rag-ui] {message}", file=sys.stderr, flush=True)
+    stamp = time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d}"
+    print(f"[rag-ui {stamp}] {message}", file=sys.stderr, flush=True)
 
 
 def corpus_fingerprint(corpus_dir: Path) -> tuple:
