@@ -258,8 +258,8 @@ def _embed_and_store(todo, store, embedder, indexed, settings, progress) -> None
         if sum(len(b.chunks) for b in batch) >= EMBED_BATCH_CHUNKS or n == len(todo) - 1:
             metas = [chunk_metadata(b, c) for b in batch for c in b.chunks]
             texts = [c.text for b in batch for c in b.chunks]
-            vectors = _encode_with_progress(embedder, [search_text(t, m) for t, m in zip(texts, metas)],
-                                            lambda n: progress(done + n, total, "embedding"))
+            vectors = embedder.encode([search_text(t, m) for t, m in zip(texts, metas)],
+                                      progress=lambda n: progress(done + n, total, "embedding"))
             store.upsert([c.id for b in batch for c in b.chunks], vectors, texts, metas)
             for b in batch:
                 have = indexed.get(b.loaded.doc_id)
@@ -269,22 +269,6 @@ def _embed_and_store(todo, store, embedder, indexed, settings, progress) -> None
             done += len(texts)
             progress(done, total, "embedding")
             batch = []
-
-
-def _encode_with_progress(embedder, texts: list[str], progress, step: int = 64):
-    """Encode in length-sorted slices (the padding the encoder would save by sorting, kept) so the
-    progress bar moves every ``step`` chunks; vectors come back in the original order."""
-    import numpy as np
-
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    vectors = np.empty((len(texts), 0), dtype=np.float32)
-    for start in range(0, len(order), step):
-        part = embedder.encode([texts[i] for i in order[start:start + step]])
-        if vectors.shape[1] == 0:
-            vectors = np.empty((len(texts), part.shape[1]), dtype=np.float32)
-        vectors[order[start:start + step]] = part
-        progress(min(start + step, len(order)))
-    return vectors
 
 
 def refresh_lexical(settings: Settings, store: Store) -> LexicalIndex:

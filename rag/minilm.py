@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -83,10 +84,16 @@ class MiniLM:
         self.tokenizer.enable_truncation(self.max_tokens)  # sentence-transformers truncates at max_seq_length
         self.tokenizer.no_padding()
 
-    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text (texts are stripped, as sentence-transformers does)."""
+    def encode(self, texts: list[str], batch_size: int = 16,
+               progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text (texts are stripped, as sentence-transformers does).
+
+        Texts are encoded longest first, ``batch_size`` at a time, so each batch pads little;
+        16 measured about 5% faster than 32 on two cores. ``progress(n)`` gets the number of
+        texts done after each batch.
+        """
         encodings = self.tokenizer.encode_batch([str(t).strip() for t in texts])
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))  # similar lengths pad less
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
@@ -101,6 +108,8 @@ class MiniLM:
                 hidden = self._forward(ids, mask)
                 pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)
                 out[rows] = F.normalize(pooled, dim=1).numpy()
+            if progress:
+                progress(start + len(rows))
         return out
 
     def _layer_norm(self, x: torch.Tensor, name: str) -> torch.Tensor:

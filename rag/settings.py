@@ -57,7 +57,7 @@ class Settings:
     max_file_mb: float = 20.0
     # "all-MiniLM-L6-v2" (bundled, offline) or "openai:<model>" (needs OPENAI_API_KEY).
     embedding: str = DEFAULT_EMBEDDING
-    embed_batch_size: int = 32
+    embed_batch_size: int = 16
     # Chroma: embedded PersistentClient unless a server host is given.
     chroma_host: str | None = None
     chroma_port: int = 8000

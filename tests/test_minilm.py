@@ -79,3 +79,9 @@ def test_other_model_folders_are_refused_clearly(tmp_path):
         MiniLM(folder)
     with pytest.raises(ModelFolderError, match="missing"):
         MiniLM(tmp_path / "nowhere")
+
+
+def test_progress_counts_texts_as_batches_finish(minilm):
+    seen: list[int] = []
+    minilm.encode(TEXTS, batch_size=3, progress=seen.append)
+    assert seen == [3, 6, len(TEXTS)]
