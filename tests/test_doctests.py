@@ -48,7 +48,9 @@ def test_doctest_modules_found():
 def test_module_doctests(name):
     module = importlib.import_module(name)
     finder = doctest.DocTestFinder(exclude_empty=True)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    # verbose=False: by default doctest turns verbose on when "-v" is in sys.argv (pytest -v), and its
+    # "Trying:" lines would then be written into the very output an example is checked against.
+    runner = doctest.DocTestRunner(verbose=False, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     tests = finder.find(module, name)
     for test in tests:
         runner.run(test, out=lambda text: sys.stdout.write(text))
@@ -72,7 +74,7 @@ def test_doctests_are_really_run_and_skips_honoured():
     """rag.text's example runs; rag.ingest's examples are all +SKIP (they would ingest the real corpus)."""
     attempted = {}
     for name in ("rag.text", "rag.cleaning", "rag.ingest", "rag.embeddings"):
-        runner = doctest.DocTestRunner()
+        runner = doctest.DocTestRunner(verbose=False)
         for test in doctest.DocTestFinder().find(importlib.import_module(name), name):
             runner.run(test, out=lambda text: None)
         attempted[name] = runner.summarize(verbose=False).attempted

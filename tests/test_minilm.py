@@ -77,6 +77,9 @@ def test_other_model_folders_are_refused_clearly(tmp_path):
     pooling.write_text(json.dumps({**config, "pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}))
     with pytest.raises(ModelFolderError, match="mean pooling"):
         MiniLM(folder)
+    pooling.write_text(json.dumps(config))
+    with pytest.raises(ModelFolderError, match="weights"):
+        MiniLM(folder)  # the copy has no model.safetensors
     with pytest.raises(ModelFolderError, match="missing"):
         MiniLM(tmp_path / "nowhere")
 
