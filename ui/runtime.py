@@ -15,13 +15,14 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from rag.settings import Settings
 
 
 def log(message: str) -> None:
-    stamp = time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d}"
+    stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]  # milliseconds
     print(f"[rag-ui {stamp}] {message}", file=sys.stderr, flush=True)
 
 
