@@ -24,10 +24,10 @@ from .extractive import REFUSAL, TermStats, compose
 from .followup import previous_questions, rewrite_offline
 from .llm import LLM, LLMError
 from .prompts import render
-from .retrieval import Filters, Passage, Retriever, expand_query, load_aliases
+from .retrieval import Filters, Passage, Retriever, expand_query
 from .settings import Settings
-from .support import MARKER, check, cited_numbers, split_answer
-from .text import content_words, sentences
+from .support import MARKER, META, check_answer, cited_numbers, split_answer
+from .text import content_words, fold, sentences
 
 MAX_QUESTION_CHARS = 2000
 
@@ -47,8 +47,11 @@ class Assistant:
         self.settings = settings or Settings.from_env()
         self.retriever = Retriever(self.settings)
         self.llm = llm if llm is not None else (LLM(self.settings) if self.settings.llm_configured else None)
-        self.aliases = load_aliases(str(self.settings.corpus_dir / "aliases.yaml"))
         self._stats: tuple[str, TermStats] | None = None
+
+    @property
+    def aliases(self) -> list[list[str]]:
+        return self.retriever.aliases
 
     @property
     def mode(self) -> str:
@@ -71,11 +74,13 @@ class Assistant:
             raise QuestionError("Ask a question: the question is empty.")
         if len(question) > MAX_QUESTION_CHARS:
             raise QuestionError(f"The question is {len(question)} characters; keep it under {MAX_QUESTION_CHARS}.")
-        started = time.perf_counter()
+        begun = time.perf_counter()
         llm = None if offline else self.llm
         standalone = self.rewrite(question, history, use_llm=llm is not None)
+        rewritten = time.perf_counter()
         if standalone != question:
             yield Event("query", standalone)
+        started = time.perf_counter()  # after the rewrite: a follow-up's LLM call is not retrieval time
         passages = self.retriever.search(standalone, k or self.settings.k, filters)
         retrieved = time.perf_counter()
 
@@ -95,8 +100,10 @@ class Assistant:
         answer.timings_ms = {
             "retrieve": round((retrieved - started) * 1000, 1),
             "generate": round((done - retrieved) * 1000, 1),
-            "total": round((done - started) * 1000, 1),
+            "total": round((done - begun) * 1000, 1),
         }
+        if llm is not None and previous_questions(history):  # rewrite() asked the LLM
+            answer.timings_ms["rewrite"] = round((rewritten - begun) * 1000, 1)
         yield Event("answer", answer)
 
     def rewrite(self, question: str, history: list[dict] | None, use_llm: bool = True) -> str:
@@ -159,11 +166,13 @@ class Assistant:
         blocks = []
         for n, p in enumerate(passages, start=1):
             rating = f"PARTISAN: {p.meta.get('label')}" if p.meta.get("partisan") else f"rated: {p.meta.get('label')}"
-            blocks.append(render(
-                "passage", n=n, outlet=p.meta.get("outlet", "?"), segment=p.meta.get("segment_label", ""),
-                published=p.meta.get("published_iso") or p.meta.get("published") or "undated", rating=rating,
-                text=p.text,
-            ))
+            header = {"outlet": p.meta.get("outlet", "?"), "segment": p.meta.get("segment_label", ""),
+                      "published": p.meta.get("published_iso") or p.meta.get("published") or "undated",
+                      "rating": rating}
+            # Everything here but n comes from documents: a header value stays on its line, and no value
+            # can close a passage's <<< >>> block or open a fake one.
+            header = {key: _as_data(" ".join(str(value).split())) for key, value in header.items()}
+            blocks.append(render("passage", n=n, text=_as_data(p.text), **header))
         messages = [
             {"role": "system", "content": render("answer_system")},
             {"role": "user", "content": render("answer_user", question=standalone, passages="\n\n".join(blocks))},
@@ -187,7 +196,7 @@ class Assistant:
             return "".join(f"[{n}]" for n in dict.fromkeys(valid))
 
         text = MARKER.sub(renumber, raw).strip()
-        if not order and re.search(r"documents? (don't|do not|does not) say", text, re.I):
+        if not order and META.search(fold(text)):
             answer = self._refusal(question, standalone, passages, "llm")
             answer.removed_citations = removed
             return answer
@@ -196,10 +205,10 @@ class Assistant:
         by_n = {c.n: c.passage.text for c in citations}
         context = {c.n: c.metadata_text() for c in citations}
         embedder = self.retriever.embedder
-        lines, unsupported, checks = [], [], []
-        for sentence in split_answer(text):
-            result = check(sentence, by_n, context, self.aliases, embedder)
-            checks.append(result)
+        lines, unsupported = [], []
+        checks = check_answer(split_answer(text), by_n, context, self.aliases, embedder)
+        for result in checks:
+            sentence = result.sentence
             if result.supported:
                 lines.append(sentence)
             else:
@@ -216,6 +225,14 @@ class Assistant:
                 f"{len(unsupported)} sentence(s) are not supported by the passages they cite and are marked."
             )
         return answer
+
+
+def _as_data(value: str) -> str:
+    """Break up runs of the prompt's passage delimiters (<<< and >>>) inside a document-derived value."""
+    return _DELIMITER.sub(lambda m: " ".join(m.group()), value)
+
+
+_DELIMITER = re.compile(r"<{3,}|>{3,}")
 
 
 def _alias_terms(question: str, aliases: list[list[str]]) -> str:

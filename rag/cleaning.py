@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .text import words
 
@@ -41,9 +41,6 @@ class Segment:
 class CleanDocument:
     text: str
     segments: list[Segment]
-    dropped_lines: int = 0
-    repeated_passages: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 # Lines that are site chrome wherever they appear (matched against the stripped line).
@@ -111,18 +108,14 @@ class _Builder:
         self.segments: list[Segment] = []
         self.length = 0
         self.repeats = _RepeatDetector()
-        self.dropped = 0
-        self.repeated = 0
 
     def add(self, kind, speaker, label, lines):
         kept = []
         for line in lines:
             line = _FOOTNOTE_REF.sub("", _CHROME_PREFIX.sub("", line.strip())).strip()
             if not line or _JUNK_LINE.fullmatch(line) or (_BYLINE.fullmatch(line) and not line.endswith(".")):
-                self.dropped += bool(line)
                 continue
             if self.repeats.seen(line):
-                self.repeated += 1
                 continue
             kept.append(line)
         if not kept:
@@ -136,7 +129,7 @@ class _Builder:
         self.length += len(body)
 
     def result(self) -> CleanDocument:
-        return CleanDocument("".join(self.parts), self.segments, self.dropped, self.repeated)
+        return CleanDocument("".join(self.parts), self.segments)
 
 
 class _RepeatDetector:

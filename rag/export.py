@@ -13,7 +13,8 @@ footnotes (outlet, date, URL, segment, quoted passage, rating label) follow at t
 
 Text that comes from documents or from the person asking is escaped, so the file renders
 as the words it quotes in any Markdown viewer: no image is loaded, no link or HTML is
-made from document text (``![x](http://…)`` shows as those characters).
+made from document text (``![x](http://…)`` shows as those characters). Bare URLs and
+e-mail addresses, which GitHub-style viewers turn into links, become code spans.
 """
 
 from __future__ import annotations
@@ -23,17 +24,21 @@ import re
 from typing import Iterable, Sequence
 
 from .answer import Answer, Citation
+from .support import MARKER, cited_numbers
 
-MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!|~$])")
 _SPACE = re.compile(r"\s+")
+# What extended-autolink viewers (GitHub, GitLab) link without any markup; trailing punctuation stays out.
+_AUTOLINK = re.compile(
+    r"(?:https?://|www\.)[^\s<>()\[\]`\"“”]*[^\s<>()\[\]`\"“”.,;:!?'’]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I
+)
 TITLE = "Conversation with the newsroom retrieval assistant"
 QUOTE_CHARS = 320
 
 
 def md_escape(text: str | None) -> str:
     """Backslash-escape Markdown/HTML metacharacters; collapse whitespace to single spaces."""
-    return _MD_SPECIAL.sub(r"\\\1", _SPACE.sub(" ", str(text or "")).strip())
+    return md_escape_inline(_SPACE.sub(" ", str(text or "")).strip())
 
 
 def _code(text: str) -> str:
@@ -47,7 +52,7 @@ def _with_footnote_refs(text: str, q: int, known: set[int]) -> str:
     out, pos = [], 0
     for match in MARKER.finditer(text):
         out.append(md_escape_inline(text[pos:match.start()]))
-        numbers = [int(n) for n in re.split(r"\s*,\s*", match.group(1))]
+        numbers = cited_numbers(match.group())
         refs = "".join(f"[^{q}-{n}]" if n in known else md_escape(f"[{n}]") for n in numbers)
         out.append(refs)
         pos = match.end()
@@ -58,7 +63,12 @@ def _with_footnote_refs(text: str, q: int, known: set[int]) -> str:
 def md_escape_inline(text: str) -> str:
     """Like md_escape but keeps leading/trailing single spaces (for pieces between markers)."""
     collapsed = _SPACE.sub(" ", text)
-    return _MD_SPECIAL.sub(r"\\\1", collapsed)
+    out, pos = [], 0
+    for match in _AUTOLINK.finditer(collapsed):
+        out += [_MD_SPECIAL.sub(r"\\\1", collapsed[pos:match.start()]), _code(match.group())]
+        pos = match.end()
+    out.append(_MD_SPECIAL.sub(r"\\\1", collapsed[pos:]))
+    return "".join(out)
 
 
 def quoted_passage(citation: Citation, limit: int = QUOTE_CHARS) -> str:

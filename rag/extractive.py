@@ -16,7 +16,7 @@ import functools
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .retrieval import Passage
 from .text import content_words, fold, sentences
@@ -45,9 +45,6 @@ class TermStats:
     def idf(self, term: str) -> float:
         return math.log(1 + (self.n - self.df.get(term, 0) + 0.5) / (self.df.get(term, 0) + 0.5))
 
-    def known(self, term: str) -> bool:
-        return term in self.df
-
 
 @dataclass
 class Candidate:
@@ -65,9 +62,6 @@ class Draft:
     lines: list[str]  # one sentence each, ending with its [n]
     used: list[tuple[int, list[tuple[int, int]]]]  # (passage index, highlighted spans) in citation order
     refused: bool
-    best_coverage: float = 0.0
-    top_similarity: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 COMPARE = re.compile(
@@ -154,7 +148,7 @@ def compose(
     best = ranked[0] if ranked else None
     compare = bool(COMPARE.search(query))
     if best is None or not answerable(best, top_similarity, compare) or _unknown_year(query, passages):
-        return Draft([], [], True, best.coverage if best else 0.0, top_similarity)
+        return Draft([], [], True)
 
     chosen: list[Candidate] = []
     docs_used: set[str] = set()
@@ -183,7 +177,7 @@ def compose(
         spans[cand.passage_index].append((start, cand.end))
         n = order.index(cand.passage_index) + 1
         lines.append(attribute(text, passages[cand.passage_index], n))
-    return Draft(lines, [(i, spans[i]) for i in order], False, best.coverage, top_similarity)
+    return Draft(lines, [(i, spans[i]) for i in order], False)
 
 
 # Answer only on good evidence. Thresholds were calibrated on the eval set (evals/cases.jsonl) with a

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import yaml
 
@@ -29,9 +28,12 @@ class Cue:
         return asdict(self)
 
 
-@functools.lru_cache(maxsize=4)
-def _patterns(path: str) -> list[tuple[re.Pattern, str]]:
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+LEXICON = PROJECT_DIR / "corpus" / "framing_cues.yaml"
+
+
+@functools.lru_cache(maxsize=1)
+def _patterns() -> list[tuple[re.Pattern, str]]:
+    data = yaml.safe_load(LEXICON.read_text(encoding="utf-8")) or {}
     compiled = []
     for kind, patterns in data.items():
         for pattern in patterns or []:
@@ -39,12 +41,11 @@ def _patterns(path: str) -> list[tuple[re.Pattern, str]]:
     return compiled
 
 
-def find_cues(text: str, lexicon: Path | None = None) -> list[Cue]:
+def find_cues(text: str) -> list[Cue]:
     """All cue matches, longest first where they overlap, in text order."""
-    path = str(lexicon or PROJECT_DIR / "corpus" / "framing_cues.yaml")
     found = [
         Cue(m.group(), m.start(), m.end(), kind)
-        for pattern, kind in _patterns(path)
+        for pattern, kind in _patterns()
         for m in pattern.finditer(text)
     ]
     found.sort(key=lambda c: (c.start, -(c.end - c.start)))

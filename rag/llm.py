@@ -32,6 +32,7 @@ class LLM:
 
     def stream(self, messages: list[dict], max_tokens: int | None = None) -> Iterator[str]:
         """Yield text pieces as they arrive."""
+        import httpx  # openai 1.x's transport (openai 2+ uses httpx2); chromadb requires it anyway
         import openai
 
         try:
@@ -60,6 +61,8 @@ class LLM:
             raise LLMError("could not reach the LLM endpoint (or the connection dropped)") from None
         except openai.OpenAIError as error:
             raise LLMError(f"LLM error: {type(error).__name__}") from None
+        except httpx.TransportError:  # some openai 1.x let these escape mid-stream instead of wrapping them
+            raise LLMError("the connection to the LLM endpoint dropped mid-answer") from None
 
     def complete(self, messages: list[dict], max_tokens: int | None = None) -> str:
         return "".join(self.stream(messages, max_tokens))

@@ -14,9 +14,9 @@ from .settings import PROJECT_DIR
 
 
 @functools.lru_cache(maxsize=None)
-def _template(name: str, folder: str) -> Template:
-    return Template((PROJECT_DIR / folder / f"{name}.md").read_text(encoding="utf-8"))
+def _template(name: str) -> Template:
+    return Template((PROJECT_DIR / "prompts" / f"{name}.md").read_text(encoding="utf-8"))
 
 
-def render(name: str, folder: str = "prompts", **values) -> str:
-    return _template(name, folder).substitute(**values)
+def render(name: str, **values) -> str:
+    return _template(name).substitute(**values)

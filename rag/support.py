@@ -28,7 +28,12 @@ _QUOTED = re.compile(r"[“\"]([^”\"]{8,}?)[”\"]")
 _NAME = re.compile(r"\b[A-Z][a-zA-Z'’-]+(?:\s+[A-Z][a-zA-Z'’-]+)*")
 _IGNORED_NAMES = {"According", "The", "A", "An", "In", "On", "It", "This", "That", "These", "Those", "However",
                   "But", "And", "Both", "Neither", "While", "Meanwhile", "Some", "Several", "Other", "Its"}
-_META = re.compile(r"^(the documents? (don't|do not|does not|doesn't) (say|answer|mention)|none of the (retrieved )?passages)", re.I)
+# A sentence about the documents, not a claim from them ("The documents don't say."). The one definition
+# of it: check() lets such sentences through and the assistant reads an uncited one as a refusal.
+# Match it against fold()ed text, so the curly apostrophe models often write ("don’t") counts too.
+META = re.compile(r"(the )?documents? (don't|do not|does not|doesn't) (say|answer|mention)|none of the (retrieved )?passages", re.I)
+MIN_OVERLAP = 0.5  # share of a sentence's content words that must appear in what it cites
+MIN_SIMILARITY = 0.45  # cosine similarity to the closest cited passage, when an embedder is given
 
 
 @dataclass
@@ -66,14 +71,13 @@ def cited_numbers(sentence: str) -> list[int]:
 
 
 def check(sentence: str, passages: dict[int, str], context: dict[int, str] | None = None,
-          aliases: list[list[str]] | None = None, embedder=None, min_overlap: float = 0.5,
-          min_similarity: float = 0.45) -> SupportResult:
+          aliases: list[list[str]] | None = None, embedder=None) -> SupportResult:
     """``passages``: citation number -> passage text; ``context``: number -> metadata text
     (outlet, title, speaker) that names may come from but facts may not."""
     cited = cited_numbers(sentence)
     claim = MARKER.sub("", sentence).strip()
     result = SupportResult(sentence, cited, True)
-    if _META.match(claim) or len(content_words(claim)) < 2:
+    if META.match(fold(claim)) or len(content_words(claim)) < 2:
         return result  # "The documents don't say." and connective fragments assert nothing
     texts = [passages[n] for n in cited if n in passages]
     if not texts:
@@ -102,13 +106,33 @@ def check(sentence: str, passages: dict[int, str], context: dict[int, str] | Non
     if embedder is not None:
         vectors = embedder.encode([claim] + texts)
         result.similarity = float(np.max(vectors[1:] @ vectors[0]))
-    semantic_ok = result.similarity is not None and result.similarity >= min_similarity + 0.15
-    if result.overlap < min_overlap and not (semantic_ok and result.overlap >= min_overlap - 0.2):
+    semantic_ok = result.similarity is not None and result.similarity >= MIN_SIMILARITY + 0.15
+    if result.overlap < MIN_OVERLAP and not (semantic_ok and result.overlap >= MIN_OVERLAP - 0.2):
         result.reasons.append(f"only {result.overlap:.0%} of its words appear in the cited passage")
-    if result.similarity is not None and result.similarity < min_similarity:
+    if result.similarity is not None and result.similarity < MIN_SIMILARITY:
         result.reasons.append(f"meaning is far from the cited passage (similarity {result.similarity:.2f})")
     result.supported = not result.reasons
     return result
+
+
+def check_answer(sentences: list[str], passages: dict[int, str], context: dict[int, str] | None = None,
+                 aliases: list[list[str]] | None = None, embedder=None) -> list[SupportResult]:
+    """``check`` for every sentence of one answer. Sentences cite the same few passages, so each text is
+    encoded once per answer, not once per sentence (with OpenAI embeddings every encode is an API call)."""
+    once = _EncodeOnce(embedder) if embedder is not None else None
+    return [check(sentence, passages, context, aliases, once) for sentence in sentences]
+
+
+class _EncodeOnce:
+    def __init__(self, embedder):
+        self.embedder = embedder
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in self.vectors]
+        if new:
+            self.vectors.update(zip(new, self.embedder.encode(new)))
+        return np.stack([self.vectors[t] for t in texts])
 
 
 def _squash(text: str) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from rag.assistant import Assistant, QuestionError
 from rag.retrieval import Filters
-from rag.support import check, split_answer
+from rag.support import check, check_answer, split_answer
 
 from helpers import PROJECT_DIR, clean_environ
 
@@ -176,3 +177,20 @@ def test_running_assistant_sees_a_reindex_by_another_process(tmp_path):
     time.sleep(2.1)  # the retriever re-checks the index version at most every 2 s
     lexical = assistant.retriever.lexical()
     assert any("Otaru" in text for text in lexical.texts)
+
+
+def test_each_cited_passage_is_encoded_once_per_answer():
+    class CountingEmbedder:  # with OpenAI embeddings every encoded text is paid for
+        def __init__(self):
+            self.texts = []
+
+        def encode(self, texts):
+            self.texts += texts
+            return np.full((len(texts), 4), 0.5)
+
+    passage = "Japan has decided to sanction 35 Russian-related servicemen and 44 groups."
+    embedder = CountingEmbedder()
+    results = check_answer(["Japan sanctioned 35 servicemen [1].", "Japan sanctioned 44 groups [1].",
+                            "Japan sanctioned Russian-related servicemen [1]."], {1: passage}, embedder=embedder)
+    assert [r.supported for r in results] == [True, True, True]
+    assert embedder.texts.count(passage) == 1

@@ -76,9 +76,25 @@ def test_document_text_cannot_inject_markdown_or_html():
         # Only the escaped form (a backslash before the metacharacter) may appear.
         assert not re.search(r"(?<!\\)" + re.escape(unsafe), md), unsafe
     assert r"\<script\>alert(1)\</script\>" in md
-    assert r"\!\[x\](http://evil.example/x.png)" in md  # shown literally, escaped
+    assert r"\!\[x\](`http://evil.example/x.png`)" in md  # shown literally, escaped; the URL a code span
+    assert not _autolinkable(md)
     assert r"\$5" in md and r"\*stars\*" in md and r"\_under\_" in md and r"\`tick\`" in md
     assert "`javascript:alert(1)'`" in md  # the URL as a code span; its backtick neutralised
+
+
+def _autolinkable(md: str) -> list[str]:
+    """URLs and addresses a GitHub-style viewer would link: bare ones, outside code spans."""
+    outside = re.sub(r"(?<!\\)`[^`]*`", " ", md)
+    return re.findall(r"https?://\S*|www\.\S+|\S+@\S+\.\w+", outside)
+
+
+def test_bare_urls_and_addresses_from_documents_are_code_spans_not_links():
+    text = "Read https://evil.example/a?b=1, see www.evil.example/p. Mail tips@evil.example now."
+    cite = citation(text=text, highlights=((0, len(text)),), title="Posted at www.evil.example/t")
+    md = conversation_markdown([answer("Is http://q.example/x true?", f"{text} [1]", [cite], warnings=[])])
+    assert not _autolinkable(md), _autolinkable(md)
+    assert "`https://evil.example/a?b=1`, see `www.evil.example/p`." in md  # trailing punctuation stays outside
+    assert "`tips@evil.example`" in md and "`http://q.example/x`" in md
 
 
 def test_refusal_lists_closest_passages_without_footnotes():
