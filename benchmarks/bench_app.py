@@ -50,6 +50,25 @@ def ask(page, question: str, turn: int) -> float:
     return elapsed
 
 
+def wait_healthy(server: subprocess.Popen, port: int, log_path: Path, timeout: float = 120) -> None:
+    """Until the server answers its health check; a server that died or never answers is an error."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited {server.returncode}:\n{_tail(log_path)}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not answer within {timeout:.0f} s:\n{_tail(log_path)}") from None
+            time.sleep(0.05)
+
+
+def _tail(log_path: Path, chars: int = 3000) -> str:
+    return log_path.read_text(errors="replace")[-chars:]
+
+
 def one_run(browser) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-app-"))
     log_path = data_dir.parent / f"{data_dir.name}.log"
@@ -64,12 +83,7 @@ def one_run(browser) -> dict:
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.05)
+            wait_healthy(server, port, log_path)
             figures = {"server_up_s": time.perf_counter() - started}
             page = browser.new_page(viewport={"width": 1366, "height": 900})
             page.goto(f"http://127.0.0.1:{port}")

@@ -21,10 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def percentile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+from evals.metrics import percentile  # noqa: E402  (nearest rank: the same p50/p95 as the eval report)
 
 
 def main() -> None:

@@ -20,9 +20,12 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+# The assistant's own marker syntax and parser ('[1][2]' and '[1, 2]' both cite 1 and 2), so the
+# metrics read citations exactly as the answer's support check does.
+from rag.support import MARKER, cited_numbers
+
 _WS = re.compile(r"\s+")
 _TYPO = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "″": '"', "\u00a0": " "})
-MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")  # same syntax as rag.support.MARKER
 
 
 def norm(text: str | None) -> str:
@@ -33,11 +36,6 @@ def norm(text: str | None) -> str:
 def norm_quotes(text: str | None) -> str:
     """``norm`` plus typographic quotes/apostrophes as plain ones."""
     return norm((text or "").translate(_TYPO))
-
-
-def cited_numbers(text: str) -> list[int]:
-    """All citation numbers in ``text`` in order ('[1][2]' and '[1, 2]' both give 1, 2)."""
-    return [int(n) for group in MARKER.findall(text) for n in re.split(r"\s*,\s*", group)]
 
 
 def mean(values: Iterable[float | None]) -> float | None:

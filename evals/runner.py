@@ -51,9 +51,7 @@ class Options:
     log: object = field(default=sys.stderr, repr=False)
 
 
-def build_settings(opts: Options, data_dir: Path):
-    from rag.settings import Settings
-
+def _settings_env(opts: Options) -> dict:
     if opts.use_env:
         env = dict(os.environ)
     else:
@@ -61,6 +59,20 @@ def build_settings(opts: Options, data_dir: Path):
     if opts.mode == "offline":
         for key in LLM_VARIABLES:
             env.pop(key, None)
+    return env
+
+
+def eval_corpus_dir(opts: Options) -> Path:
+    """The corpus the run indexes: the bundled one, or RAG_CORPUS_DIR under --use-env."""
+    from rag.settings import Settings
+
+    return Settings.from_env(_settings_env(opts)).corpus_dir
+
+
+def build_settings(opts: Options, data_dir: Path):
+    from rag.settings import Settings
+
+    env = _settings_env(opts)
     env["RAG_DATA_DIR"] = str(data_dir)
     settings = Settings.from_env(env)
     if opts.mode == "llm" and not settings.llm_configured:
@@ -103,9 +115,9 @@ def run(opts: Options) -> dict:
     started = time.perf_counter()
     log = opts.log
     rows = read_raw(opts.cases_path)
-    from rag.settings import PROJECT_DIR
-
-    corpus_dir = PROJECT_DIR / "corpus"
+    # Validation, the tutorial baseline and corpus_sha read the folder the assistant's index is
+    # built from (the settings' corpus_dir), so both systems always see the same documents.
+    corpus_dir = eval_corpus_dir(opts)
     problems = validate(rows, corpus_dir, min_cases=1, min_per_category=0)
     if problems:
         raise EvalError("the dataset has problems:\n  " + "\n  ".join(problems[:20]))

@@ -23,6 +23,17 @@ from rag.settings import Settings
 from helpers import OWN_PREFIXES, SEED_IDS, clean_environ, run_cli, settings_for
 
 
+# -- hooks ---------------------------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (``item.rep_call``...), so a fixture's teardown
+    can tell whether the test failed (the browser test's failure screenshots). Hooks only work
+    in a conftest or plugin: pytest never registers one defined in a test module."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)
+
+
 # -- fixtures ------------------------------------------------------------------------------
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch) -> Path:

@@ -130,7 +130,7 @@ def test_outlet_and_date_filters(app_data):
     at.sidebar.date_input(key="f_from").set_value(dt.date(2025, 1, 1)).run()
     ask(at, "Why did Japan's delegation visit Russia?")
     last = answer_blocks(at)[-1]
-    assert set(cited_docs(last)) <= {"000_e3a53b2cbbda76ec"}
+    assert set(cited_docs(last)) <= {"000_e3a53b2cbbda76ec"} and cited_docs(last)
 
 
 def test_clear_conversation(app_data):
@@ -165,20 +165,23 @@ def test_no_reload_or_rebuild_on_reruns(app_data):
     from ui.common import runtime
 
     at = start()
+    rt = runtime()  # the same cached object the app used (same settings, same process)
+    loaded, before = rt.assistant(), dict(rt.counters)
     for q in (SANCTIONS, FOLLOW_UP):
         ask(at, q)
     at.sidebar.toggle(key="f_nopartisan").set_value(True).run()
     at.sidebar.slider(key="k").set_value(4).run()
     at.switch_page("ui/pages/corpus.py").run()
     at.switch_page("ui/pages/chat.py").run()
-    rt = runtime()  # the same cached object the app used (same settings, same process)
     assert rt.counters["assistant_loads"] == 1
     assert rt.counters["ingest_build"] == 0  # the index existed: never rebuilt
     assert rt.counters["ingest_sync"] == 1  # the corpus checked once per process, not per rerun
-    assert rt.model_loads() == 1
+    # Two questions and five reruns later: nothing loaded, built, checked or reloaded again.
+    assert dict(rt.counters) == before and rt.assistant() is loaded
 
 
-def test_corpus_page_table_and_evals_page(app_data):
+def test_corpus_page_table_and_evals_page(app_data, tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_EVAL_REPORT_DIR", str(tmp_path / "no-report"))  # not whatever evals/out holds
     at = start()
     at.switch_page("ui/pages/corpus.py").run()
     assert not at.exception
@@ -193,9 +196,7 @@ def test_corpus_page_table_and_evals_page(app_data):
     at.switch_page("ui/pages/evals.py").run()
     assert not at.exception
     text = " ".join(e.value for e in at.info) + " ".join(m.value for m in at.markdown)
-    report = PROJECT_DIR / "evals" / "out" / "latest" / "report.md"
-    if not report.exists():
-        assert "No eval report yet — run python -m evals run" in text
+    assert "No eval report yet — run python -m evals run" in text
 
 
 def upload(at, name: str, data: bytes, **fields):
@@ -236,6 +237,52 @@ def test_upload_failure_is_reported_and_nothing_left_behind(app_data):
     text = visible_text(at.main)
     assert "empty.txt could not be indexed" in text and "file is empty" in text
     assert not (Path(os.environ["RAG_DATA_DIR"]) / "uploads" / "empty.txt").exists()
+
+
+def test_failed_re_upload_keeps_the_good_file_and_its_sidecar(app_data):
+    """Re-uploading a name with a broken file must not destroy the good upload the index still holds."""
+    at = start()
+    good = "Wakkanai port note.\nThe Wakkanai port office said 8 ferries were cancelled by ice on 2 February 2024.\n"
+    upload(at, "wakkanai.txt", good.encode(), Title="Wakkanai ferries", Outlet="Wakkanai Port Office")
+    assert "searchable now" in visible_text(at.main)
+    uploads = Path(os.environ["RAG_DATA_DIR"]) / "uploads"
+    sidecar = (uploads / "wakkanai.txt.meta.yaml").read_bytes()
+    upload(at, "wakkanai.txt", b"   \n", Title="Broken replacement")
+    assert "wakkanai.txt could not be indexed" in visible_text(at.main)
+    assert (uploads / "wakkanai.txt").read_text(encoding="utf-8") == good
+    assert (uploads / "wakkanai.txt.meta.yaml").read_bytes() == sidecar
+    assert "Wakkanai ferries" in list(at.dataframe[0].value["Title"])
+
+
+def test_upload_accepts_every_type_the_loaders_read(app_data):
+    from rag.loaders import SUPPORTED
+
+    at = start()
+    at.switch_page("ui/pages/corpus.py").run()
+    accepted = {t if t.startswith(".") else f".{t}" for t in at.file_uploader[0].proto.type}
+    assert accepted == set(SUPPORTED) and ".markdown" in accepted
+
+
+def test_index_build_error_is_shown_as_text_not_markdown(tmp_path, monkeypatch):
+    """The build's exception text can quote file paths, YAML or document text: never rendered as Markdown."""
+    import rag.ingest
+
+    message = "broken corpus: *stars* `tick` [click](http://evil.example/) ![x](http://evil.example/x.png) <b>bold</b>"
+
+    def broken_ingest(*args, **kwargs):
+        raise ValueError(message)
+
+    for key in [k for k in os.environ if k.startswith(OWN_PREFIXES)]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))  # no index yet: the app builds one
+    monkeypatch.setattr(rag.ingest, "ingest", broken_ingest)
+    at = start()
+    assert not at.error  # st.error renders Markdown
+    markup = "\n".join(bodies(at.main))
+    assert "The index could not be built" in visible_text(at.main)
+    assert f"ValueError: {message}" in visible_text(at.main).replace("\n", "")  # shown literally
+    assert not {t for t, _ in parsed_tags(markup)} & {"a", "img", "b", "em"}
+    assert "evil" not in " ".join(m.value for m in at.main.get("markdown"))
 
 
 def parsed_tags(markup: str) -> list[tuple[str, list]]:
@@ -309,6 +356,33 @@ def test_llm_mode_streams_marks_unsupported_and_shows_status(app_data, corpus_se
         finally:
             for key in ("RAG_LLM_MODEL", "OPENAI_BASE_URL", "OPENAI_API_KEY"):
                 os.environ.pop(key, None)
+
+
+def test_llm_cut_mid_stream_restarts_the_live_answer_at_the_notice(app_data, monkeypatch):
+    """The stream drops after a few pieces: the live view shows the notice and then the offline
+    answer alone, not the model's half sentence glued to the first quote."""
+    from rag.testing import FakeOpenAI, Reply
+    from ui import render
+
+    drawn = []  # every live (streaming) draw of the answer text, in order
+    real = render.answer_html
+
+    def spy(text, *args, streaming=False, **kwargs):
+        if streaming:
+            drawn.append(text)
+        return real(text, *args, streaming=streaming, **kwargs)
+
+    monkeypatch.setattr(render, "answer_html", spy)
+    partial = "Partial model"  # the first of the two pieces sent before the cut
+    with FakeOpenAI([Reply(f"{partial} sentence that is cut off before its source [1].", cut_after=2)]) as server:
+        monkeypatch.setenv("RAG_LLM_MODEL", "fake-model")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        at = ask(start(), SANCTIONS)
+    text = visible_text(answer_blocks(at)[-1])
+    assert "The language model failed" in text and "Offline fallback" in text
+    assert any(partial in t for t in drawn), drawn  # the model's text was streamed live first
+    assert drawn[-1].strip() and partial not in drawn[-1], drawn[-1]  # then the offline answer alone
 
 
 def tiny_png() -> bytes:

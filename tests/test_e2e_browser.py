@@ -251,22 +251,18 @@ def failure_shots(request):
     """Pages registered here are photographed if the test fails (artifacts/e2e-failure-*.png)."""
     pages = []
     yield pages
-    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else True:
+    report = getattr(request.node, "rep_call", None)  # set by conftest's pytest_runtest_makereport
+    if report is not None and report.failed:
         for i, page in enumerate(pages):
             try:
                 _shot(page, f"e2e-failure-{i}")
-            except Exception:
+            except Exception:  # a screenshot must not hide the failure it documents
                 pass
 
 
-@pytest.hookimpl(tryfirst=True, hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    setattr(item, "rep_" + report.when, report)
-
-
 def test_browser_end_to_end(server, browser, tmp_path, failure_shots):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     timings: dict = {}
     watch = {"dialogs": [], "requests": [], "errors": []}
     page = _page(browser, 1366, watch)
@@ -275,15 +271,19 @@ def test_browser_end_to_end(server, browser, tmp_path, failure_shots):
     page.goto(server.url)
 
     # -- cold start: the app builds the index itself, with a progress bar -----------------------------
+    # The build may finish before the page is drawn, so not seeing the bar is allowed; whether it was
+    # seen goes into the timings, and the server log proves the build ran (below; counted at the end).
     try:
         page.get_by_text("Building the search index").wait_for(timeout=60_000)
         page.get_by_test_id("stProgress").first.wait_for(timeout=10_000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "e2e-1366-00-building-index.png"))
-    except Exception:  # the build may finish before the page is drawn; the log below still proves it ran
-        pass
+        timings["build_progress_seen"] = True
+    except PlaywrightTimeout:
+        timings["build_progress_seen"] = False
     page.get_by_text("Ask the documents").wait_for(timeout=180_000)
     page.get_by_role("button", name=SANCTIONS).wait_for()
+    assert "] ingest (build) done" in server.text(), server.text()[-3000:]  # the app built the index
     timings["ready_s"] = round(time.perf_counter() - server.started, 2)
     _shot(page, "e2e-1366-01-welcome")
     first = _ask(page, SANCTIONS)

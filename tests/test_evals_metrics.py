@@ -293,6 +293,35 @@ def test_gate_refuses_incomparable_runs():
               "metrics": {"assistant": {}}}, baseline)
 
 
+def test_use_env_corpus_dir_is_the_one_both_systems_and_the_validation_read(tmp_path, monkeypatch):
+    """With --use-env and RAG_CORPUS_DIR, the dataset check, the tutorial baseline and corpus_sha read
+    the same folder the assistant's index is built from (the run itself is stubbed: no model, no index)."""
+    import shutil
+
+    from evals import runner
+    from rag.settings import PROJECT_DIR
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(PROJECT_DIR / "corpus", corpus)
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
+    seen = {}
+
+    def fake_run_cases(opts, settings, cases, corpus_dir, log, started):
+        seen.update(settings=settings.corpus_dir, run=corpus_dir)
+        return {}
+
+    monkeypatch.setattr(runner, "_run_cases", fake_run_cases)
+    runner.run(runner.Options(use_env=True, data_dir=tmp_path / "data", log=None))
+    assert seen == {"settings": corpus.resolve(), "run": corpus.resolve()}
+    # The validation reads it too: a case whose document is missing there is a dataset problem.
+    # (A second folder: evals.dataset caches a corpus by its path.)
+    partial = shutil.copytree(corpus, tmp_path / "partial")
+    (partial / "003_b5aeacde14fc594e.txt").unlink()
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(partial))
+    with pytest.raises(EvalError, match="the dataset has problems"):
+        runner.run(runner.Options(use_env=True, data_dir=tmp_path / "data", log=None))
+
+
 # -- the tutorial baseline's answerer -------------------------------------------------------------------------------
 def test_tutorial_answer_picks_most_overlapping_sentence_per_chunk():
     chunks = ["Intro words here today. Japan imposed sanctions on Russia in December. Other stuff follows here.",

@@ -137,8 +137,8 @@ def test_llm_mode_and_judge_with_a_fake_llm(tmp_path):
     assert judge["repeats"] == 3
     for system in ("assistant", "tutorial"):
         row = judge["summary"][system]
-        if row["judged"]:
-            assert row["faithfulness"]["mean"] == 0.75 and row["faithfulness"]["spread"] == 0.0
+        assert row["judged"] > 0, (system, row)  # the fake LLM answers every case: something is judged
+        assert row["faithfulness"]["mean"] == 0.75 and row["faithfulness"]["spread"] == 0.0
     assert list((tmp_path / "user-data" / "cache" / "evals-judge").glob("*.json"))  # cached under the data dir
     assert "## LLM judge" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
 

@@ -53,7 +53,7 @@ def _clear() -> None:
     st.session_state.pop("pending", None)
 
 
-def sidebar(assistant) -> tuple[Filters, int, str]:
+def sidebar(assistant, docs: list) -> tuple[Filters, int, str]:
     s = common.settings()
     sb = st.sidebar
     sb.markdown("#### Answer mode")
@@ -75,7 +75,6 @@ def sidebar(assistant) -> tuple[Filters, int, str]:
                   help="How many passages the answer may draw on.")
 
     sb.markdown("#### Filters")
-    docs = common.documents()
     outlets = sorted({d.source.outlet for d in docs})
     types = [t for t in DOC_TYPES if t in {d.source.doc_type for d in docs}] + sorted(
         {d.source.doc_type for d in docs} - set(DOC_TYPES))
@@ -104,8 +103,10 @@ def sidebar_conversation() -> None:
     sb = st.sidebar
     sb.markdown("#### Conversation")
     turns = _turns()
+    answers = [t.answer for t in turns]  # a copy: the callable runs later, outside this script run
     sb.download_button(
-        "Download as Markdown", data=export.conversation_markdown([t.answer for t in turns]),
+        # A callable: the Markdown is built when the button is clicked, not on every rerun.
+        "Download as Markdown", data=lambda: export.conversation_markdown(answers),
         file_name=f"conversation-{dt.date.today().isoformat()}.md", mime="text/markdown",
         disabled=not turns, icon=":material/download:", key="export", on_click="ignore",
         help="The questions and answers, with footnotes: outlet, date, URL, quoted passage and rating.",
@@ -207,7 +208,11 @@ def ask(question: str, assistant, filters: Filters, k: int, offline: bool = Fals
                     text += event.value
                     body.html(render.answer_html(text, streaming=True))
                 elif event.kind == "notice":
+                    # The LLM failed mid-answer and the offline answer streams next: drop the
+                    # partial sentence so it is not glued to the first offline quote.
                     notice_slot.html(render.notice_html(event.value))
+                    text = ""
+                    body.html(render.answer_html(text, streaming=True))
                 elif event.kind == "answer":
                     answer = event.value
         except QuestionError as error:
@@ -233,7 +238,8 @@ def page() -> None:
     st.session_state["reruns"] = st.session_state.get("reruns", 0) + 1
     settings = common.settings()
     main = common.assistant()
-    filters, k, mode = sidebar(main)
+    docs = common.documents()  # once per run: the sidebar filters and the welcome text both need it
+    filters, k, mode = sidebar(main, docs)
     assistant, offline = main, mode == "offline"
 
     turns = _turns()
@@ -246,7 +252,7 @@ def page() -> None:
         st.html(
             '<div class="rag-intro">Answers quote the indexed documents, and every claim carries a numbered '
             "source you can open. Sources rated partisan are flagged beside the citation and above the answer. "
-            f"{len(common.documents())} documents are indexed — see the Corpus page to browse or add more.</div>"
+            f"{len(docs)} documents are indexed — see the Corpus page to browse or add more.</div>"
         )
         st.caption("Try one of these:")
         for i, q in enumerate(EXAMPLES):

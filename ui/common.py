@@ -72,7 +72,10 @@ def ensure_index() -> None:
         note = "Only new or changed documents are re-read; unchanged ones are skipped."
     watch(job, title, note)
     if job.error is not None:
-        st.error(f"The index could not be built: {type(job.error).__name__}: {job.error}")
+        # Escaped HTML, not st.error: the message may quote a file path, YAML or document text,
+        # and st.error would render it as Markdown (links, images, backticks, "$" maths).
+        st.html(render.failures_html([{"path": type(job.error).__name__, "reason": str(job.error)}],
+                                     "The index could not be built"))
         st.stop()
     failed = job.report.failed if job.report else []
     if failed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +16,7 @@ from rag.sources import DOC_TYPES, sidecar_path
 from ui import common, render
 from ui.style import RATING_COLOURS
 
-UPLOAD_TYPES = ["txt", "md", "html", "htm", "pdf"]
+UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUPPORTED]  # one list: whatever the loaders read
 RATING_CHOICES = ["Not partisan", "Partisan", "Unrated"]
 
 
@@ -28,7 +29,7 @@ def _rows(docs, uploads_dir: Path) -> pd.DataFrame:
             "Type": s.doc_type, "Rating": render.rating_name(s), "Label": s.label if s.label != "unrated" else "",
             "Confidence": s.confidence or "", "Rated by": s.rated_by or "",
             "Added": "upload" if Path(d.path).parent == uploads_dir else "corpus",
-            "Passages": None, "Document id": d.doc_id,
+            "Document id": d.doc_id,
         })
     frame = pd.DataFrame(rows, columns=["Title", "Outlet", "Author", "Published", "Type", "Rating", "Label",
                                         "Confidence", "Rated by", "Added", "Document id"])
@@ -117,15 +118,34 @@ def sidecar(title, outlet, author, published: dt.date | None, url, doc_type, rat
     return {k: v for k, v in meta.items() if v is not None}
 
 
-def save_upload(settings, name: str, data: bytes, meta: dict) -> tuple[Path, bool]:
-    """Write the file and its sidecar under the uploads folder; (path, whether it replaced one)."""
+@dataclass
+class SavedUpload:
+    path: Path
+    previous: dict[Path, bytes | None]  # what each written file held before (None: it did not exist)
+
+    @property
+    def replaced(self) -> bool:
+        return self.previous[self.path] is not None
+
+    def undo(self) -> None:
+        """Put back what was there before: the earlier upload of this name (still the one indexed), or nothing."""
+        for path, data in self.previous.items():
+            if data is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_bytes(data)
+
+
+def save_upload(settings, name: str, data: bytes, meta: dict) -> SavedUpload:
+    """Write the file and its sidecar under the uploads folder, keeping the bytes they replace."""
     folder = settings.uploads_dir
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / safe_name(name)
-    existed = path.exists()
+    meta_path = sidecar_path(path)
+    saved = SavedUpload(path, {p: p.read_bytes() if p.exists() else None for p in (path, meta_path)})
     path.write_bytes(data)
-    sidecar_path(path).write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path, existed
+    meta_path.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return saved
 
 
 def upload_form(settings) -> None:
@@ -165,7 +185,8 @@ def _ingest_upload(settings, upload, meta: dict) -> None:
     if Path(name).suffix.lower() not in SUPPORTED:
         st.session_state["upload_result"] = ("error", f"{name}: unsupported file type.", None)
         return
-    path, existed = save_upload(settings, name, upload.getvalue(), meta)
+    saved = save_upload(settings, name, upload.getvalue(), meta)
+    path = saved.path
     rt = common.runtime()
     common.assistant()  # make sure the model is loaded once, before the ingest needs it
     job = common.watch(rt.upload_job([path]), f"Indexing {name}")
@@ -173,14 +194,14 @@ def _ingest_upload(settings, upload, meta: dict) -> None:
     if job.error is not None or report is None or report.failed:
         failed = report.failed if report is not None and report.failed else [
             {"path": str(path), "reason": f"{type(job.error).__name__}: {job.error}"}]
-        if not existed:  # leave nothing half-added behind
-            path.unlink(missing_ok=True)
-            sidecar_path(path).unlink(missing_ok=True)
+        # A failed ingest leaves the index as it was, so the files go back to match it: nothing
+        # half-added, and a broken re-upload does not destroy the good file it would have replaced.
+        saved.undo()
         st.session_state["upload_result"] = ("failed", f"{name} could not be indexed", failed)
         return
     doc_id = doc_id_for(path)
     title = meta.get("title") or name
-    what = "updated" if existed or report.updated else "added"
+    what = "updated" if saved.replaced or report.updated else "added"
     if not report.doc_ids:
         what = "already indexed (unchanged)"
     st.session_state["upload_result"] = (

@@ -16,7 +16,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Iterable
 
-MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+from rag.support import MARKER  # the one citation-marker syntax, shared with the support check
+
 UNSUPPORTED_TAG = re.compile(r"\s*\[unsupported: ([^\]]*)\]")
 
 CUE_KINDS = {
@@ -315,7 +316,7 @@ def citation_html(citation, closest: bool = False) -> str:
         f'<div class="rag-cite-head">{number}<span class="rag-outlet">{esc(s.outlet)}</span> {badge_html(s)}</div>'
         f"{title}"
         f'<div class="rag-meta">{meta}</div>'
-        f"{framing_html(citation) if not closest else cues_html([])}"
+        f"{framing_html(citation) if not closest else ''}"
         f"{passage_html(citation)}"
         "</div>"
     )

@@ -48,6 +48,11 @@ def documents_version(settings: Settings) -> tuple:
     return tuple(sorted((e.name, e.stat().st_mtime_ns) for e in os.scandir(folder) if e.name.endswith(".json")))
 
 
+# Phases before the passage count is known; named once so the progress fractions below match them.
+READING = "Reading documents"
+LOADING = "Loading the embedding model and reading documents"
+
+
 @dataclass
 class IngestJob:
     """One ingest run in a worker thread; the UI polls ``snapshot``."""
@@ -55,7 +60,7 @@ class IngestJob:
     kind: str  # "build" (no index yet), "sync" (check the corpus against the index), "upload"
     paths: list[Path] | None
     started: float = field(default_factory=time.perf_counter)
-    phase: str = "Reading documents"
+    phase: str = READING
     done: int = 0
     total: int = 0
     finished: float | None = None
@@ -75,7 +80,7 @@ class IngestJob:
         if self.total:
             fraction = 0.3 + 0.65 * (self.done / self.total)
         else:
-            fraction = {"Reading documents": 0.03, "Loading the embedding model": 0.1}.get(self.phase, 0.2)
+            fraction = {READING: 0.03, LOADING: 0.1}.get(self.phase, 0.2)
         return min(fraction, 0.99), self.phase
 
     def elapsed(self) -> float:
@@ -162,7 +167,7 @@ class Runtime:
             if total:
                 job.phase = f"Embedding {total} passages" if done < total else "Saving the index"
 
-        job.phase = "Loading the embedding model and reading documents"
+        job.phase = LOADING
         job.report = ingest(self.settings, job.paths, progress=progress)
         log(f"ingest ({job.kind}) done in {job.elapsed():.1f} s: {job.report.to_json()}")
 
