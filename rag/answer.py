@@ -50,10 +50,7 @@ class Citation:
             "speaker": self.speaker, "segment_kind": p.meta.get("segment_kind"), "doc_type": s.doc_type,
             "text": p.text, "start": p.start, "end": p.end, "score": round(p.score, 6),
             "highlights": [{"start": a, "end": b} for a, b in self.highlights],
-            "framing": {
-                "partisan": s.partisan, "label": s.label, "rationale": s.rationale, "rated_by": s.rated_by,
-                "rated_on": s.rated_on, "confidence": s.confidence, "cues": [c.to_json() for c in self.cues],
-            },
+            "framing": {**s.framing(), "cues": [c.to_json() for c in self.cues]},
         }
 
 

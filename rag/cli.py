@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-k", type=int, default=None, help="number of passages to retrieve")
     p.add_argument("--outlet", action="append", help="only this outlet (repeatable)")
     p.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
-    p.add_argument("--date-from", help="YYYY-MM-DD, inclusive")
-    p.add_argument("--date-to", help="YYYY-MM-DD, inclusive")
+    p.add_argument("--date-from", help="YYYY, YYYY-MM or YYYY-MM-DD, inclusive")
+    p.add_argument("--date-to", help="YYYY, YYYY-MM or YYYY-MM-DD, inclusive (2023-12: to the end of December)")
     p.add_argument("--partisan", choices=("all", "exclude", "only"), default="all",
                    help="include, exclude or only use partisan sources")
     p.set_defaults(run=_ask)
@@ -115,10 +115,14 @@ def _filters(args):
 def _ask(args, settings: Settings) -> int:
     from .assistant import Assistant, QuestionError
 
+    try:
+        filters = _filters(args)  # before loading anything: a bad date is reported at once
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.k:
         settings = settings.with_(k=args.k)
     assistant = Assistant(settings)
-    filters = _filters(args)
     questions = (line.strip() for line in sys.stdin) if args.question == "-" else iter([args.question])
     status = 0
     for question in questions:

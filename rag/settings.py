@@ -50,7 +50,6 @@ def _float(env, name: str, default: float) -> float:
 class Settings:
     data_dir: Path = PROJECT_DIR / "data"
     corpus_dir: Path = PROJECT_DIR / "corpus"
-    prompts_dir: Path = PROJECT_DIR / "prompts"
     # Chunking (cl100k tokens). MiniLM truncates at 256 word pieces, so chunks stay below that.
     chunk_tokens: int = 180
     chunk_overlap: int = 30

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+import numpy as np
+
 from .settings import Settings
 
 
@@ -40,6 +42,19 @@ def connect(settings: Settings):
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
+def _collection_names(client) -> set[str]:
+    # some chromadb versions list names, others Collection objects
+    return {c if isinstance(c, str) else c.name for c in client.list_collections()}
+
+
+def index_version(ids: list[str], metas: list[dict]) -> str:
+    """A fingerprint of the contents (as read by ``Store.all_chunks``); BM25 is checked against it."""
+    digest = hashlib.sha256()
+    for chunk_id, meta in zip(ids, metas):
+        digest.update(f"{chunk_id}\x00{meta['doc_hash']}\n".encode())
+    return digest.hexdigest()[:24]
+
+
 class Store:
     """Thin wrapper over one Chroma collection; ids and metadata are ours, vectors come in precomputed."""
 
@@ -48,8 +63,7 @@ class Store:
         self.client = connect(settings)
         self.model_name = model_name
         name = settings.collection
-        existing = {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
-        if name not in existing and not create:
+        if name not in _collection_names(self.client) and not create:
             raise IndexMissing(
                 f"No index yet in {settings.chroma_host or settings.chroma_dir}. Run: python -m rag ingest"
             )
@@ -78,8 +92,7 @@ class Store:
     @staticmethod
     def drop(settings: Settings) -> None:
         client = connect(settings)
-        names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-        if settings.collection in names:
+        if settings.collection in _collection_names(client):
             client.delete_collection(settings.collection)
 
     # -- reading -----------------------------------------------------------------
@@ -126,9 +139,10 @@ class Store:
         )
         return list(zip(result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]))
 
-    def get(self, ids: list[str]):
-        got = self.collection.get(ids=ids, include=["metadatas", "documents"])
-        return {i: (t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])}
+    def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of ``ids`` (ids not in the index are left out)."""
+        got = self.collection.get(ids=ids, include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
     # -- writing -----------------------------------------------------------------
     def upsert(self, ids, embeddings, texts, metadatas) -> None:
@@ -145,12 +159,7 @@ class Store:
         for start in range(0, len(ids), 5000):
             self.collection.delete(ids=ids[start:start + 5000])
 
-    def mark_version(self, ids: list[str], metas: list[dict]) -> str:
-        """Record a fingerprint of the contents (as just read by ``all_chunks``); BM25 is checked against it."""
-        digest = hashlib.sha256()
-        for chunk_id, meta in zip(ids, metas):
-            digest.update(f"{chunk_id}\x00{meta['doc_hash']}\n".encode())
-        version = digest.hexdigest()[:24]
+    def record_version(self, version: str) -> None:
+        """Record ``index_version`` of the contents; readers compare their BM25 index with it."""
         if version != self.version():
             self.collection.modify(metadata={"embedding_model": self.model_name, "index_version": version})
-        return version

@@ -140,7 +140,7 @@ def test_edited_re_rated_deleted_and_single_file_ingests(tmp_path, settings):
     after = _ids(settings)
     stale = before[DOC_003] - after[DOC_003]
     assert stale, "the edited chunk must get a new id"
-    assert _store(settings).get(sorted(stale)) == {}
+    assert _store(settings).embeddings(sorted(stale)) == {}
     texts = [t for _, t, _ in _chunks_of(settings, DOC_003)]
     assert not any("diamonds" in t for t in texts)
     assert any(new_sentence in t for t in texts)
@@ -184,7 +184,7 @@ def test_edited_re_rated_deleted_and_single_file_ingests(tmp_path, settings):
     assert (report.removed, report.skipped, report.added, report.updated) == (1, 4, 0, 0)
     assert report.documents == 4
     assert _chunks_of(settings, DOC_001) == []
-    assert _store(settings).get(sorted(before[DOC_001])) == {}
+    assert _store(settings).embeddings(sorted(before[DOC_001])) == {}
     assert not (settings.documents_dir / f"{DOC_001}.json").exists()
     assert documents.load(settings, DOC_001) is None
     _assert_consistent(settings)
@@ -213,6 +213,28 @@ def test_moved_file_is_tracked_at_its_new_path(tmp_path, settings):
     (new / "fisheries.txt").unlink()
     report = ingest(settings, [new])
     assert report.removed == 1 and report.documents == 0
+
+
+def test_bm25_is_saved_before_chroma_records_the_new_version(tmp_path, settings, monkeypatch):
+    """A reader that sees the new version in Chroma must find its BM25 folder already saved."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "fisheries.txt").write_text(GOOD_TEXT, encoding="utf-8")
+    ingest(settings, [inbox])
+    old_version = _store(settings).version()
+    seen_at_save = []
+    save = LexicalIndex._save
+
+    def spy(index, root):
+        seen_at_save.append(_store(settings).version())
+        save(index, root)
+
+    monkeypatch.setattr(LexicalIndex, "_save", spy)
+    (inbox / "crabs.txt").write_text("Customs in Hakodate inspected 23 crab shipments in March.", encoding="utf-8")
+    ingest(settings, [inbox])
+    assert seen_at_save == [old_version]
+    assert _store(settings).version() not in ("", old_version)
+    _assert_consistent(settings)
 
 
 # -- bad input ---------------------------------------------------------------------------------
