@@ -18,10 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from evals.metrics import percentile  # nearest rank: the same p50/p95 as the eval report
 
-from evals.metrics import percentile  # noqa: E402  (nearest rank: the same p50/p95 as the eval report)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
@@ -37,12 +36,10 @@ def main() -> None:
     for key in [k for k in os.environ if k.startswith(("OPENAI_", "CHROMA_", "RAG_LLM"))]:
         del os.environ[key]
 
-    from rag.assistant import Assistant
-    from rag.ingest import ingest
-    from rag.settings import Settings
+    import rag
 
-    settings = Settings.from_env()
-    ingest(settings)
+    settings = rag.Settings.from_env()
+    rag.ingest(settings)
 
     # First answer in a fresh process (index built, nothing loaded): wall clock of the whole command.
     started = time.perf_counter()
@@ -54,7 +51,7 @@ def main() -> None:
 
     cases = [json.loads(line) for line in open(ROOT / "evals" / "cases.jsonl", encoding="utf-8")]
     questions = [(c["question"], c["history"]) for c in cases][: args.questions]
-    assistant = Assistant(settings)
+    assistant = rag.Assistant(settings)
     assistant.ask("warm-up question about Japan and Russia")
     retrieve, generate, total = [], [], []
     for _ in range(args.repeat):

@@ -6,9 +6,9 @@
 
 Steps (one process, fresh temp data dirs, nothing under the project's data/ is touched):
   1. load the embedding model (timed: imports + weights);
-  2. prepare every chunk exactly as ingest does (rag.ingest.prepare + search_text + chunk_metadata),
+  2. prepare every chunk exactly as ingest does (rag.read_documents + rag.chunks_of + rag.Index.search_text),
      warm the encoder up, then time ``embedder.encode(all_search_texts)`` (same batch size) -> raw chunks/s;
-  3. time ``rag.ingest.ingest(settings, [dir])`` into a fresh data dir, model already loaded -> pipeline chunks/s.
+  3. time ``rag.ingest(settings, [dir])`` into a fresh data dir, model already loaded -> pipeline chunks/s.
      Raw and pipeline passes alternate (raw, pipeline, raw, ...) and the raw rate used for the ratio is the
      mean of the raw passes around them, so drift in machine load hits both sides (target ratio >= 0.90);
   4. time a cold ``python -m rag ingest --json`` of the bundled corpus in a subprocess with a fresh data
@@ -27,8 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import rag
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_DIR))
 
 BBC = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "news_distractors" / "bbc_news" / "bbc"
 CATEGORIES = ("business", "politics", "tech", "entertainment", "sport")
@@ -89,27 +90,19 @@ def run(args, root: Path) -> int:
 
     # 1. Model load (imports included).
     started = time.perf_counter()
-    from rag.embeddings import get_embeddings
-    from rag.settings import Settings
-
-    settings = Settings.from_env(base_env)
-    embedder = get_embeddings(settings)
-    _ = embedder.model
+    settings = rag.Settings.from_env(base_env)
+    embedder = rag.get_embeddings(settings)
+    embedder.encode(["load the model"])
     load_s = time.perf_counter() - started
     import torch
 
     print(f"model loaded in {load_s:.1f} s (torch threads: {torch.get_num_threads()})", flush=True)
 
     # 2. All chunks exactly as ingest prepares them.
-    from rag.ingest import chunk_metadata, ingest, prepare, search_text
-    from rag.sources import load_registry
-
     started = time.perf_counter()
-    registry = load_registry(settings.registry_path)
-    texts = []
-    for path in sorted(folder.iterdir()):
-        item = prepare(path.resolve(), settings, registry, embedder.name)
-        texts.extend(search_text(c.text, chunk_metadata(item, c)) for c in item.chunks)
+    documents, failed = rag.read_documents(settings, [folder])
+    assert not failed, failed
+    texts = [rag.Index.search_text(chunk, doc.source) for doc in documents for chunk in rag.chunks_of(doc, settings)]
     prepare_s = time.perf_counter() - started
     print(f"{n_docs} documents -> {len(texts)} chunks, prepared in {prepare_s:.2f} s", flush=True)
 
@@ -129,9 +122,9 @@ def run(args, root: Path) -> int:
         return len(texts) / wall, len(texts) / cpu
 
     def pipeline_pass(n: int) -> tuple[float, float, float]:
-        run_settings = Settings.from_env({"RAG_DATA_DIR": str(root / f"data-{n}")})
+        run_settings = rag.Settings.from_env({"RAG_DATA_DIR": str(root / f"data-{n}")})
         w0, c0 = time.perf_counter(), time.process_time()
-        report = ingest(run_settings, [folder])
+        report = rag.ingest(run_settings, [folder])
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         assert report.failed == [] and report.added == n_docs, report.to_json()
         assert report.chunks == len(texts), (report.chunks, len(texts))

@@ -51,12 +51,14 @@ def main(argv: list[str] | None = None) -> int:
                    help="add the embedding-similarity test to the support check (auto: in llm mode only)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest on a busy 2-core box)")
     p.add_argument("--use-env", action="store_true", help="take RAG_* settings (chunking, k, ...) from the environment")
-    p.add_argument("--cases", type=Path, default=CASES_PATH, help=argparse.SUPPRESS)
+    p.add_argument("--cases", type=Path, default=CASES_PATH, help="the case file (default evals/cases.jsonl)")
+    p.add_argument("--corpus", type=Path, help="the corpus folder to index (default: RAG_CORPUS_DIR or the bundled one)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON instead of a table")
 
     v = commands.add_parser("validate", help="check cases.jsonl against the corpus (fast, no index)")
     v.add_argument("--cases", type=Path, default=CASES_PATH)
+    v.add_argument("--corpus", type=Path, help="the corpus folder (default: RAG_CORPUS_DIR or the bundled one)")
 
     g = commands.add_parser("gate", help="check an existing results.json against a stored baseline (no run)")
     g.add_argument("results", type=Path, nargs="?", default=OUT_ROOT / "latest" / "results.json")
@@ -76,9 +78,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _validate(args) -> int:
-    from rag.settings import PROJECT_DIR
+    import rag
 
-    problems = validate(read_raw(args.cases), PROJECT_DIR / "corpus")
+    corpus_dir = args.corpus or rag.Settings.from_env().corpus_dir
+    problems = validate(read_raw(args.cases), corpus_dir)
     for problem in problems:
         print(problem)
     print(f"{len(problems)} problem(s) in {args.cases}", file=sys.stderr)
@@ -118,7 +121,7 @@ def _run(args) -> int:
         categories=tuple(args.category), data_dir=args.data_dir, keep_index=args.keep_index,
         update_baseline=args.update_baseline, tolerance=args.tolerance, judge=args.judge,
         judge_limit=args.judge_limit, semantic_support=args.semantic_support, threads=args.threads,
-        use_env=args.use_env, cases_path=args.cases, progress=False if args.no_progress else None,
+        use_env=args.use_env, cases_path=args.cases, corpus_dir=args.corpus, progress=False if args.no_progress else None,
     )
     if fail_under is not None:
         if load_baseline(fail_under) is None:

@@ -20,6 +20,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import rag
+
 from .metrics import norm
 
 EVALS_DIR = Path(__file__).resolve().parent
@@ -116,12 +118,13 @@ def interleave(cases: list[Case]) -> list[Case]:
 @dataclass
 class CorpusDoc:
     doc_id: str
-    raw: str
-    clean_text: str
-    segments: list  # rag.cleaning.Segment
+    raw: str  # the file's text as read, before cleaning
+    clean_text: str  # what the index holds
+    segments: list[rag.Segment]
     partisan: bool
     outlet: str
     author: str | None
+    file_name: str
 
     @property
     def posters(self) -> set[str]:
@@ -130,18 +133,13 @@ class CorpusDoc:
 
 @functools.lru_cache(maxsize=4)
 def _load_corpus(corpus_dir: str) -> dict[str, CorpusDoc]:
-    from rag.cleaning import clean
-    from rag.sources import Source, load_registry
-
-    root = Path(corpus_dir)
-    registry = load_registry(root / "sources.yaml")
+    """The corpus read by the product's own ingest path (every format, registry, sidecars, front matter)."""
+    documents, _failed = rag.read_documents(rag.Settings(corpus_dir=Path(corpus_dir)))
     docs = {}
-    for path in sorted(root.glob("*.txt")):
-        raw = path.read_text(encoding="utf-8")
-        cleaned = clean(raw)
-        source = Source.from_mapping(path.stem, registry.get(path.stem))
-        docs[path.stem] = CorpusDoc(path.stem, raw, cleaned.text, cleaned.segments, source.partisan,
-                                    source.outlet, source.author)
+    for d in documents:
+        s = d.source
+        docs[d.doc_id] = CorpusDoc(d.doc_id, rag.load_file(Path(d.path)).text, d.text, d.segments, s.partisan,
+                                   s.outlet, s.author, Path(d.path).name)
     return docs
 
 
@@ -242,7 +240,7 @@ def _case_problems(row: dict, corpus: dict[str, CorpusDoc]) -> list[str]:
         if len(needle.strip()) < 10:
             out.append(f"needle {needle!r} is too short to be unambiguous")
         if needle not in doc.raw:
-            out.append(f"needle not verbatim in corpus/{doc.doc_id}.txt: {needle[:70]!r}")
+            out.append(f"needle not verbatim in {doc.file_name}: {needle[:70]!r}")
         if norm(needle) not in norm(doc.clean_text):
             out.append(f"needle not in the cleaned text of {doc.doc_id} (dropped as chrome or a repeat?): {needle[:70]!r}")
 
@@ -278,9 +276,9 @@ def _speaker_problems(speaker: str, evidence: list[dict], corpus: dict[str, Corp
             continue
         kind = speaker_kind(speaker, doc.posters)
         label = segment.label
-        if kind == "article" and not (segment.kind in ("article", "opening post")):
+        if kind == "article" and segment.kind not in (rag.SegmentKind.ARTICLE, rag.SegmentKind.OPENING_POST):
             out.append(f"speaker 'article' but the needle is in '{label}'")
-        elif kind == "anonymous" and "poster not shown" not in label:
+        elif kind == "anonymous" and (segment.kind is not rag.SegmentKind.COMMENT or segment.speaker):
             out.append(f"speaker 'anonymous reply' but the needle is in '{label}'")
         elif kind == "poster" and segment.speaker != speaker:
             out.append(f"speaker {speaker!r} is a poster in {doc.doc_id} but the needle is in '{label}'")

@@ -1,6 +1,6 @@
 """Optional LLM judge (``--judge``): faithfulness and answer relevance, informational only.
 
-Each judgement is asked ``REPEATS`` times at temperature 0 (rag.llm.LLM always sends 0) and
+Each judgement is asked ``REPEATS`` times at temperature 0 (rag.LLM always sends 0) and
 cached on disk under ``<data dir>/cache/evals-judge/<sha256>.json``, keyed by the model, the
 prompt and the repeat number, so a re-run costs nothing and the spread between repeats shows how
 stable the judge is. Scores 1-5 are scaled to 0-1; summaries are mean ± mean spread (max - min
@@ -62,7 +62,7 @@ class Judge:
             return json.loads(path.read_text(encoding="utf-8"))["score"]
         except (OSError, ValueError, KeyError):
             pass
-        from rag.llm import LLMError
+        from rag import LLMError
 
         try:
             reply = self.llm.complete([{"role": "user", "content": prompt}], max_tokens=200)

@@ -22,7 +22,8 @@ from typing import Iterable, Sequence
 
 # The assistant's own marker syntax and parser ('[1][2]' and '[1, 2]' both cite 1 and 2), so the
 # metrics read citations exactly as the answer's support check does.
-from rag.support import MARKER, cited_numbers
+from rag import CITATION_MARKER as MARKER
+from rag import SegmentKind, Warning, WarningKind, cited_numbers
 
 _WS = re.compile(r"\s+")
 _TYPO = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "„": '"', "″": '"', "\u00a0": " "})
@@ -235,11 +236,8 @@ def precision_recall(pairs: Sequence[tuple[bool, bool]]) -> tuple[float | None, 
     return ratio(tp, predicted), ratio(tp, expected)
 
 
-PARTISAN_PREFIX = "Partisan source"
-
-
-def has_partisan_warning(warnings: Iterable[str]) -> bool:
-    return any(w.startswith(PARTISAN_PREFIX) for w in warnings)
+def has_partisan_warning(warnings: Iterable[Warning]) -> bool:
+    return any(w.kind is WarningKind.PARTISAN_SOURCE for w in warnings)
 
 
 # -- attribution ---------------------------------------------------------------------------------
@@ -293,17 +291,17 @@ def sentence_attributed(sentence: str, names: Sequence[str]) -> bool:
 
 
 # -- who said what ----------------------------------------------------------------------------------
-def speaker_matches(kind: str, speaker: str, segment: str | None, segment_kind: str | None,
+def speaker_matches(kind: str, speaker: str, segment: str | None, segment_kind: SegmentKind | None,
                     passage_speaker: str | None, passage_text: str) -> bool:
     """Does a cited passage carry the expected voice?
-    article: the outlet's own text ('article body') or a forum's opening post;
-    anonymous: a reply whose poster is not shown; poster: the poster's name is in the segment
-    label; quoted: the quoted person's name is in the passage text."""
+    article: the outlet's own text or a forum's opening post; anonymous: a reply whose poster is
+    not shown; poster: the poster's name is in the segment label; quoted: the quoted person's name
+    is in the passage text. A raw chunk (no segment kind) carries no voice."""
     label = (segment or "").casefold()
     if kind == "article":
-        return label == "article body" or segment_kind == "opening post"
+        return segment_kind in (SegmentKind.ARTICLE, SegmentKind.OPENING_POST)
     if kind == "anonymous":
-        return "poster not shown" in label
+        return segment_kind is SegmentKind.COMMENT and not passage_speaker
     if kind == "poster":
         return speaker.casefold() in label or (passage_speaker or "").casefold() == speaker.casefold()
     return speaker.casefold() in norm(passage_text).casefold()

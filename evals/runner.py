@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import rag
+
 from . import metrics as m
 from .dataset import CASES_PATH, EVALS_DIR, Case, fingerprint, interleave, load_corpus, load_cases, read_raw, validate
 from .scoring import METRICS, aggregate, score_case
@@ -47,6 +49,7 @@ class Options:
     threads: int = 1
     use_env: bool = False
     cases_path: Path = CASES_PATH
+    corpus_dir: Path | None = None  # None: the settings' corpus (the bundled one unless --use-env says otherwise)
     progress: bool | None = None  # None: tqdm decides (shown on a terminal)
     log: object = field(default=sys.stderr, repr=False)
 
@@ -59,22 +62,20 @@ def _settings_env(opts: Options) -> dict:
     if opts.mode == "offline":
         for key in LLM_VARIABLES:
             env.pop(key, None)
+    if opts.corpus_dir is not None:
+        env["RAG_CORPUS_DIR"] = str(opts.corpus_dir)
     return env
 
 
 def eval_corpus_dir(opts: Options) -> Path:
-    """The corpus the run indexes: the bundled one, or RAG_CORPUS_DIR under --use-env."""
-    from rag.settings import Settings
-
-    return Settings.from_env(_settings_env(opts)).corpus_dir
+    """The corpus the run indexes: --corpus, else RAG_CORPUS_DIR under --use-env, else the bundled one."""
+    return rag.Settings.from_env(_settings_env(opts)).corpus_dir
 
 
 def build_settings(opts: Options, data_dir: Path):
-    from rag.settings import Settings
-
     env = _settings_env(opts)
     env["RAG_DATA_DIR"] = str(data_dir)
-    settings = Settings.from_env(env)
+    settings = rag.Settings.from_env(env)
     if opts.mode == "llm" and not settings.llm_configured:
         raise EvalError("--mode llm needs an LLM: set RAG_LLM_MODEL and OPENAI_BASE_URL (or OPENAI_API_KEY).")
     return settings
@@ -82,9 +83,7 @@ def build_settings(opts: Options, data_dir: Path):
 
 def judge_llm_settings():
     """The LLM the judge asks (from the environment, whatever the run's mode)."""
-    from rag.settings import Settings
-
-    settings = Settings.from_env({k: os.environ[k] for k in LLM_VARIABLES if os.environ.get(k)})
+    settings = rag.Settings.from_env({k: os.environ[k] for k in LLM_VARIABLES if os.environ.get(k)})
     if not settings.llm_configured:
         raise EvalError("--judge needs an LLM: set RAG_LLM_MODEL and OPENAI_BASE_URL (or OPENAI_API_KEY).")
     return settings
@@ -159,29 +158,26 @@ def _limit_threads(threads: int) -> None:
 def _run_cases(opts: Options, settings, cases: list[Case], corpus_dir: Path, log, started: float) -> dict:
     from tqdm import tqdm
 
-    from rag.ingest import ingest
-    from rag.retrieval import load_aliases
-
     from .systems import AssistantSystem, TutorialPipeline
 
     print(f"Building the evaluation index in {settings.data_dir} …", file=log, flush=True)
     t0 = time.perf_counter()
-    report = ingest(settings)
+    report = rag.ingest(settings)
     if report.failed:
-        raise EvalError(f"ingest failed: {report.failed}")
+        raise EvalError("ingest failed: " + "; ".join(f"{f.path}: {f.reason}" for f in report.failed))
     index_s = time.perf_counter() - t0
     assistant = AssistantSystem(settings, k=settings.k)
     if opts.mode == "llm" and assistant.mode != "llm":
         raise EvalError("the assistant did not pick up the LLM configuration")
     t0 = time.perf_counter()
-    llm = assistant.assistant.llm if opts.mode == "llm" else None
-    tutorial = TutorialPipeline(settings, corpus_dir, llm=_SafeLLM(llm) if llm else None)
+    llm = rag.LLM(settings) if opts.mode == "llm" else None
+    tutorial = TutorialPipeline(settings, llm=_SafeLLM(llm) if llm else None)
     tutorial_index_s = time.perf_counter() - t0
     print(f"Index ready: {report.chunks} chunks ({index_s:.1f} s); tutorial baseline: "
           f"{len(tutorial.chunks)} chunks ({tutorial_index_s:.1f} s).", file=log, flush=True)
 
     corpus = load_corpus(corpus_dir)
-    aliases = load_aliases(str(settings.corpus_dir / "aliases.yaml"))
+    aliases = assistant.assistant.aliases
     semantic = opts.semantic_support == "on" or (opts.semantic_support == "auto" and opts.mode == "llm")
     embedder = assistant.encoder if semantic else None
     systems = [assistant, tutorial]
@@ -235,15 +231,11 @@ def _run_cases(opts: Options, settings, cases: list[Case], corpus_dir: Path, log
         "cases": per_case,
     }
     if opts.judge:
-        from rag.settings import Settings
-
         from .judge import judge_run
 
-        from rag.llm import LLM
-
         judge_settings = judge_llm_settings()
-        cache_root = opts.data_dir or Settings.from_env().data_dir  # the user's data dir: the cache outlives the run
-        results["judge"] = judge_run(LLM(judge_settings), judge_settings, per_case, [s.key for s in systems], log,
+        cache_root = opts.data_dir or rag.Settings.from_env().data_dir  # the user's data dir: the cache outlives the run
+        results["judge"] = judge_run(rag.LLM(judge_settings), judge_settings, per_case, [s.key for s in systems], log,
                                      Path(cache_root), opts.judge_limit or None)
 
     wall = time.perf_counter() - started
@@ -264,11 +256,9 @@ class _SafeLLM:
         self.llm = llm
 
     def complete(self, messages, max_tokens: int = 600) -> str:
-        from rag.llm import LLMError
-
         try:
             return self.llm.complete(messages, max_tokens=max_tokens)
-        except LLMError as error:
+        except rag.LLMError as error:
             return f"(LLM error: {error})"
 
 
@@ -281,10 +271,8 @@ def load_baseline(path: Path) -> dict | None:
 
 
 def _display(path: Path) -> str:
-    from rag.settings import PROJECT_DIR
-
-    path = Path(path).resolve()
-    return str(path.relative_to(PROJECT_DIR)) if path.is_relative_to(PROJECT_DIR) else str(path)
+    path, project = Path(path).resolve(), EVALS_DIR.parent
+    return str(path.relative_to(project)) if path.is_relative_to(project) else str(path)
 
 
 def gate(results: dict, baseline: dict, tolerance: float | None = None, path: Path = BASELINE_PATH) -> dict:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from rag.support import check, split_answer
+from rag import check_support as check
+from rag import split_answer
 
 from . import metrics as m
 from .dataset import Case, CorpusDoc, case_speaker_kind
@@ -132,7 +133,7 @@ def score_case(case: Case, run: Run, all_passages_norm: Sequence[str], corpus: d
 
     return {
         "query": run.query, "answer": run.answer, "refused": run.refused, "mode": run.mode,
-        "warnings": run.warnings, "citations": [c.to_json() for c in run.citations],
+        "warnings": [w.text for w in run.warnings], "citations": [c.to_json() for c in run.citations],
         "retrieved": [{"rank": i, "id": r.id, "doc_id": r.doc_id, "segment": r.segment, "needles": sorted(h)}
                       for i, (r, h) in enumerate(zip(run.retrieved, hits), start=1)],
         "scores": m.rounded(scores), "case_score": round(case_score(scores, case), 4), "problems": problems,

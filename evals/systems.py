@@ -1,7 +1,7 @@
 """The systems under evaluation, behind one small interface: ``run(case) -> Run``.
 
-* ``AssistantSystem``: the product (``rag.assistant.Assistant``) on an index built in the
-  eval's own data directory.
+* ``AssistantSystem``: the product (``rag.Assistant``) on an index built in the eval's own
+  data directory.
 * ``TutorialPipeline``: the "tutorial LangChain pipeline" baseline: the raw corpus text (no
   cleaning, no source registry), RecursiveCharacterTextSplitter(chunk_size=1000,
   chunk_overlap=200), the same MiniLM embeddings, an in-memory Chroma collection
@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
+import rag
 
 from .dataset import Case
 
@@ -33,7 +33,7 @@ class Cited:
     doc_id: str
     text: str
     segment: str | None = None  # "article body", "comment by Adelaide", ... (None: raw chunk, unknown)
-    segment_kind: str | None = None
+    segment_kind: rag.SegmentKind | None = None
     speaker: str | None = None
     outlet: str = ""
     author: str | None = None
@@ -65,34 +65,11 @@ class Run:
     answer: str
     refused: bool
     citations: list[Cited]
-    warnings: list[str]
+    warnings: list[rag.Warning]
     retrieved: list[Retrieved]  # top RETRIEVAL_DEPTH for the retrieval metrics
     latency_ms: float
     mode: str
     unsupported: list[str] = field(default_factory=list)  # sentences the product itself marked
-
-
-class CachedEncoder:
-    """Memoises ``encode`` per text (the model is deterministic), so the eval's extra retrieval
-    call and the support checker do not encode the same query or passage twice."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.name = inner.name
-        self._cache: dict[str, np.ndarray] = {}
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            for text, vector in zip(missing, self.inner.encode(missing)):
-                self._cache[text] = vector
-        return np.stack([self._cache[t] for t in texts]) if texts else np.empty((0, 0), dtype=np.float32)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(texts).tolist()
 
 
 # -- the product ------------------------------------------------------------------------------------
@@ -100,31 +77,30 @@ class AssistantSystem:
     key = "assistant"
 
     def __init__(self, settings, k: int | None = None):
-        from rag.assistant import Assistant
-
         self.settings = settings
         self.k = k or settings.k
-        self.assistant = Assistant(settings)
-        self.encoder = CachedEncoder(self.assistant.retriever.embedder)
-        self.assistant.retriever.embedder = self.encoder
-        self.mode = self.assistant.mode
+        # The eval's extra retrieval call and the support checker encode the same texts again: cache them.
+        self.encoder = rag.EncodeCache(rag.get_embeddings(settings))
+        self.assistant = rag.Assistant(settings, encoder=self.encoder)
+        self.mode = self.assistant.mode.value
 
     @property
     def label(self) -> str:
         return f"rag assistant ({self.mode})"
 
     def all_passages(self) -> list[str]:
-        return list(self.assistant.retriever.lexical().texts)
+        _version, texts = self.assistant.index.chunk_texts()
+        return list(texts)
 
     def run(self, case: Case) -> Run:
         ans = self.assistant.ask(case.question, history=case.history_list or None, k=self.k)
-        ranked = self.assistant.retriever.search(ans.standalone_query, RETRIEVAL_DEPTH)
+        ranked = self.assistant.search(ans.standalone_query, RETRIEVAL_DEPTH)
         citations = [_cited(c) for c in ans.citations]
         return Run(
             question=case.question, query=ans.standalone_query, answer=ans.answer, refused=ans.refused,
             citations=citations, warnings=list(ans.warnings),
-            retrieved=[Retrieved(p.id, p.doc_id, p.text, p.meta.get("segment_label")) for p in ranked],
-            latency_ms=float(ans.timings_ms.get("total", 0.0)), mode=ans.mode,
+            retrieved=[Retrieved(p.id, p.doc_id, p.text, p.segment_label) for p in ranked],
+            latency_ms=float(ans.timings_ms.get("total", 0.0)), mode=ans.mode.value,
             unsupported=list(ans.unsupported_sentences),
         )
 
@@ -132,7 +108,7 @@ class AssistantSystem:
 def _cited(c) -> Cited:
     s = c.source
     return Cited(n=c.n, doc_id=c.doc_id, text=c.passage.text, segment=c.segment,
-                 segment_kind=c.passage.meta.get("segment_kind"), speaker=c.speaker, outlet=s.outlet,
+                 segment_kind=c.passage.segment_kind, speaker=c.speaker, outlet=s.outlet,
                  author=s.author, title=s.title, partisan=bool(s.partisan), label=s.label)
 
 
@@ -186,25 +162,22 @@ class TutorialPipeline:
     label = "tutorial LangChain pipeline"
     k = 4
 
-    def __init__(self, settings, corpus_dir: Path, llm=None):
+    def __init__(self, settings, llm=None):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
         from langchain_core.documents import Document
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        from rag.embeddings import get_embeddings
-        from rag.sources import Source, load_registry
-
         self.llm = llm
         self.mode = "llm" if llm else "offline"
-        registry = load_registry(Path(corpus_dir) / "sources.yaml")
-        paths = sorted(Path(corpus_dir).glob("*.txt"))
-        self.sources = {p.stem: Source.from_mapping(p.stem, registry.get(p.stem)) for p in paths}
-        docs = [Document(page_content=p.read_text(encoding="utf-8"), metadata={"source": p.name, "doc_id": p.stem})
-                for p in paths]
+        # The documents the product indexes, but each file's text as read, before any cleaning.
+        documents, _failed = rag.read_documents(settings)
+        self.sources = {d.doc_id: d.source for d in documents}
+        docs = [Document(page_content=rag.load_file(Path(d.path)).text,
+                         metadata={"source": Path(d.path).name, "doc_id": d.doc_id}) for d in documents]
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
         self.chunks = splitter.split_documents(docs)
-        self.embeddings = get_embeddings(settings)  # the same MiniLM model as the product
+        self.embeddings = rag.get_embeddings(settings)  # the same MiniLM model as the product
         client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
         self.collection_name = f"evals-tutorial-{next(_counter)}-{time.monotonic_ns()}"
         self.collection = client.create_collection(self.collection_name, embedding_function=None)

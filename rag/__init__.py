@@ -1,0 +1,53 @@
+"""Newsroom retrieval assistant: answers built only from your documents, every claim cited.
+
+    >>> import rag
+    >>> settings = rag.Settings.from_env()                         # doctest: +SKIP
+    >>> report = rag.ingest(settings)                              # doctest: +SKIP
+    >>> answer = rag.Assistant(settings).ask("What did Lavrov say about the Kuril Islands?")  # doctest: +SKIP
+    >>> [w.kind for w in answer.warnings]                          # doctest: +SKIP
+    [<WarningKind.PARTISAN_SOURCE: 'partisan_source'>]
+
+This module is the public API: the CLI, the Streamlit app, the evals, the benchmarks and a
+newsroom's own scripts use only the names below (``tests/test_architecture.py`` checks it).
+The flow runs one way, and so do the imports:
+
+    ingest/ (files -> documents -> chunks) -> index/ (Chroma + BM25 + stored documents)
+        -> answer/ (retrieval -> extractive or LLM answer -> citations, warnings) -> present/ (CLI, export)
+
+``rag.model`` holds the types that flow through it; ``rag.testing`` is the public test double
+for the LLM (a scripted OpenAI-compatible server).
+"""
+
+from .answer import MARKER as CITATION_MARKER
+from .answer import (LLM, MAX_QUESTION_CHARS, Assistant, Endpoint, check_question, check_support, cited_numbers,
+                     find_cues, split_answer)
+from .errors import (BadFile, DateError, EmbeddingMismatch, FeedbackError, IndexMissing, LLMError, MetadataError,
+                     ModelFolderError, QuestionError, RagError, SettingsError)
+from .index import EncodeCache, Index, documents_version, get_embeddings, list_documents, model_loads
+from .intake import (SUPPORTED, Failure, IngestReport, LoadedFile, chunks_of, doc_id_for, ingest, load_file, read_documents,
+                     safe_file_name, sidecar_path)
+from .model import (DOC_TYPES, Answer, AnswerMode, Chunk, Citation, Cue, CueKind, Document, Event, EventKind, Filters,
+                    PartialDate, Passage, Rating, Segment, SegmentKind, Source, SupportResult, Warning, WarningKind)
+from .present import conversation_markdown, latest_feedback, load_feedback, md_escape, record_feedback
+from .settings import Settings
+
+__all__ = [
+    # asking
+    "Assistant", "Endpoint", "Filters", "MAX_QUESTION_CHARS", "check_question",
+    # what an answer is made of
+    "Answer", "AnswerMode", "Citation", "Passage", "Source", "Rating", "Warning", "WarningKind", "Cue", "CueKind",
+    "Event", "EventKind", "SupportResult", "CITATION_MARKER", "cited_numbers", "find_cues",
+    # checking answers, and the LLM client
+    "check_support", "split_answer", "LLM",
+    # documents and ingest
+    "ingest", "IngestReport", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "Document", "Segment", "SegmentKind", "Chunk",
+    "PartialDate", "DOC_TYPES", "SUPPORTED", "doc_id_for", "safe_file_name", "sidecar_path",
+    "list_documents", "documents_version",
+    # the index and its encoder
+    "Index", "get_embeddings", "EncodeCache", "model_loads",
+    # presenting
+    "conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback",
+    # configuration and errors
+    "Settings", "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "QuestionError",
+    "FeedbackError", "ModelFolderError", "IndexMissing", "EmbeddingMismatch", "LLMError",
+]

@@ -15,12 +15,10 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .errors import SettingsError
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_EMBEDDING = "all-MiniLM-L6-v2"
-
-
-class SettingsError(ValueError):
-    """An environment variable has a value the assistant cannot use."""
 
 
 def _int(env, name: str, default: int, minimum: int = 0) -> int:
@@ -50,6 +48,10 @@ def _float(env, name: str, default: float) -> float:
 class Settings:
     data_dir: Path = PROJECT_DIR / "data"
     corpus_dir: Path = PROJECT_DIR / "corpus"
+    # Editable lists and templates (defaults: the bundled ones).
+    aliases_file: Path | None = None  # None: <corpus_dir>/aliases.yaml
+    cues_file: Path = PROJECT_DIR / "corpus" / "framing_cues.yaml"
+    prompts_dir: Path = PROJECT_DIR / "prompts"
     # Chunking (cl100k tokens). MiniLM truncates at 256 word pieces, so chunks stay below that.
     chunk_tokens: int = 180
     chunk_overlap: int = 30
@@ -68,15 +70,25 @@ class Settings:
     openai_api_key: str | None = field(default=None, repr=False)
     llm_timeout: float = 30.0
     llm_max_tokens: int = 600
+    # The app's Evals page shows the report here.
+    eval_report_dir: Path = PROJECT_DIR / "evals" / "out" / "latest"
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
         env = os.environ if env is None else env
         base = cls()
-        data_dir = Path(env.get("RAG_DATA_DIR") or base.data_dir).expanduser()
+
+        def path(name: str, default: Path | None) -> Path | None:
+            raw = env.get(name) or default
+            return None if raw is None else Path(raw).expanduser().resolve()
+
         settings = cls(
-            data_dir=data_dir.resolve(),
-            corpus_dir=Path(env.get("RAG_CORPUS_DIR") or base.corpus_dir).expanduser().resolve(),
+            data_dir=path("RAG_DATA_DIR", base.data_dir),
+            corpus_dir=path("RAG_CORPUS_DIR", base.corpus_dir),
+            aliases_file=path("RAG_ALIASES_FILE", None),
+            cues_file=path("RAG_CUES_FILE", base.cues_file),
+            prompts_dir=path("RAG_PROMPTS_DIR", base.prompts_dir),
+            eval_report_dir=path("RAG_EVAL_REPORT_DIR", base.eval_report_dir),
             chunk_tokens=_int(env, "RAG_CHUNK_TOKENS", base.chunk_tokens, minimum=16),
             chunk_overlap=_int(env, "RAG_CHUNK_OVERLAP", base.chunk_overlap),
             max_file_mb=_float(env, "RAG_MAX_FILE_MB", base.max_file_mb),
@@ -133,6 +145,11 @@ class Settings:
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
+    # ... and from corpus_dir.
     @property
     def registry_path(self) -> Path:
         return self.corpus_dir / "sources.yaml"
+
+    @property
+    def aliases_path(self) -> Path:
+        return self.aliases_file or self.corpus_dir / "aliases.yaml"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import threading
 import unicodedata
 from pathlib import Path
 
@@ -114,3 +115,20 @@ def words(text: str) -> list[str]:
 
 def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+_local = threading.local()
+
+
+def stemmer():
+    """The English Snowball stemmer, built once per thread: PyStemmer forbids sharing one across threads."""
+    if not hasattr(_local, "stemmer"):
+        import Stemmer
+
+        _local.stemmer = Stemmer.Stemmer("english")
+    return _local.stemmer
+
+
+def stems(text: str) -> list[str]:
+    """Stemmed content words: ``stems("Sanctions were imposed")`` is ``['sanction', 'impos']``."""
+    return stemmer().stemWords(content_words(text))

@@ -6,7 +6,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "Creating .venv …"
   python3 -m venv .venv
 fi
-stamp=".venv/.installed-$profile-$(cat requirements*.txt | sha256sum | cut -c1-12)"
+stamp=".venv/.installed-$profile-$(cat requirements*.txt pyproject.toml | sha256sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   echo "Installing Python packages ($profile) …"
   .venv/bin/pip install --quiet --upgrade pip
@@ -17,6 +17,8 @@ if [ ! -f "$stamp" ]; then
   else
     .venv/bin/pip install --quiet -r requirements.txt
   fi
+  # The project itself, editable: `import rag` and `import evals` work from any folder, no sys.path edits.
+  .venv/bin/pip install --quiet --no-deps --no-build-isolation -e .
   touch "$stamp"
 fi
 if [ "$profile" = dev ]; then

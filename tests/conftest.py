@@ -2,7 +2,7 @@
 a CLI runner (``python -m rag ...`` in a subprocess) and a real Chroma server.
 
 Everything is real: embedded or server Chroma, the bundled MiniLM model, real files on disk.
-The model loads once per process, so in-process ``rag.ingest.ingest`` calls are cheap after
+The model loads once per process, so in-process ``rag.ingest`` calls are cheap after
 the first; the CLI is run as a subprocess only where the CLI itself is under test.
 """
 
@@ -54,7 +54,7 @@ def settings(data_dir) -> Settings:
 @pytest.fixture(scope="session")
 def corpus_settings(tmp_path_factory) -> Settings:
     """The bundled corpus ingested once (in-process) into a session temp dir. Treat it as read-only."""
-    from rag.ingest import ingest
+    from rag import ingest
 
     settings = settings_for(tmp_path_factory.mktemp("corpus-index") / "data")
     report = ingest(settings)

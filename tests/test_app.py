@@ -255,7 +255,7 @@ def test_failed_re_upload_keeps_the_good_file_and_its_sidecar(app_data):
 
 
 def test_upload_accepts_every_type_the_loaders_read(app_data):
-    from rag.loaders import SUPPORTED
+    from rag import SUPPORTED
 
     at = start()
     at.switch_page("ui/pages/corpus.py").run()
@@ -265,7 +265,7 @@ def test_upload_accepts_every_type_the_loaders_read(app_data):
 
 def test_index_build_error_is_shown_as_text_not_markdown(tmp_path, monkeypatch):
     """The build's exception text can quote file paths, YAML or document text: never rendered as Markdown."""
-    import rag.ingest
+    import rag
 
     message = "broken corpus: *stars* `tick` [click](http://evil.example/) ![x](http://evil.example/x.png) <b>bold</b>"
 
@@ -275,7 +275,7 @@ def test_index_build_error_is_shown_as_text_not_markdown(tmp_path, monkeypatch):
     for key in [k for k in os.environ if k.startswith(OWN_PREFIXES)]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))  # no index yet: the app builds one
-    monkeypatch.setattr(rag.ingest, "ingest", broken_ingest)
+    monkeypatch.setattr(rag, "ingest", broken_ingest)  # the app calls rag.ingest
     at = start()
     assert not at.error  # st.error renders Markdown
     markup = "\n".join(bodies(at.main))

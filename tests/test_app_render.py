@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from rag.cleaning import Segment
-from rag.documents import StoredDocument
-from rag.sources import Source
+from rag import Document, Failure, Filters, Segment, SegmentKind, Source, Warning, WarningKind
 from ui import render
 from ui.render import Span
 
@@ -71,13 +69,13 @@ def test_untrusted_text_is_inert_everywhere():
     c = citation(text=EVIL, highlights=((0, 25),), outlet=EVIL, title=EVIL, author=EVIL, url="javascript:x()",
                  label=EVIL, rationale=EVIL)
     for markup in (render.citation_html(c), render.citation_html(c, closest=True), render.user_html(EVIL),
-                   render.searched_for_html(EVIL), render.banner_html([f"Partisan source [1]: {EVIL}"]),
-                   render.notes_html([EVIL]), render.notice_html(EVIL), render.answer_html(EVIL),
-                   render.failures_html([{"path": EVIL, "reason": EVIL}])):
+                   render.searched_for_html(EVIL), render.banner_html([Warning(WarningKind.PARTISAN_SOURCE, EVIL, (1,))]),
+                   render.notes_html([Warning(WarningKind.COMMENT, EVIL, (1,))]), render.notice_html(EVIL),
+                   render.answer_html(EVIL), render.failures_html([Failure(EVIL, EVIL)])):
         assert_inert(markup)
         assert EVIL in text_of(markup) or "Partisan source [1]: " + EVIL in text_of(markup)
-    doc = StoredDocument("evil", "h", "/x", Source.from_mapping("evil", {"title": EVIL, "outlet": EVIL}), EVIL,
-                         [Segment("article", None, "article body", 0, len(EVIL))])
+    doc = Document("evil", "h", "/x", Source.from_mapping("evil", {"title": EVIL, "outlet": EVIL}), EVIL,
+                         [Segment(SegmentKind.ARTICLE, None, "article body", 0, len(EVIL))])
     body, anchor = render.document_html(doc, 0, 30, [(0, 25)])
     assert_inert(body)
     assert text_of(body) == EVIL
@@ -125,9 +123,9 @@ def test_long_passage_shows_excerpt_around_cited_sentence_and_the_whole_passage_
 
 def test_document_view_marks_passage_and_segments_and_scroll_script_is_ours():
     text = "Opening post text. Reply one here. Reply two there."
-    segs = [Segment("opening post", "Bo", "opening post by Bo", 0, 18),
-            Segment("comment", "Ann", "comment by Ann", 19, 33), Segment("comment", None, "post #3", 34, len(text))]
-    doc = StoredDocument("d", "h", "/x", Source.from_mapping("d", {"title": "T"}), text, segs)
+    segs = [Segment(SegmentKind.OPENING_POST, "Bo", "opening post by Bo", 0, 18),
+            Segment(SegmentKind.COMMENT, "Ann", "comment by Ann", 19, 33), Segment(SegmentKind.COMMENT, None, "post #3", 34, len(text))]
+    doc = Document("d", "h", "/x", Source.from_mapping("d", {"title": "T"}), text, segs)
     body, anchor = render.document_html(doc, 19, 33, [(19, 33)])
     assert "comment by Ann" in body and "post #3" in body
     assert f'id="{anchor}"' in body and f'id="{anchor}-box"' in body
@@ -137,9 +135,18 @@ def test_document_view_marks_passage_and_segments_and_scroll_script_is_ours():
     assert render.scroll_script("x'); alert(1); ('") == render.scroll_script("xalert1")
 
 
-def test_filters_text():
-    from rag.retrieval import Filters
-
-    assert render.filters_text(Filters()) == ""
-    assert render.filters_text(Filters(partisan=False, outlets=("A",), date_from="2023-01-01")) == (
+def test_filters_describe_themselves():
+    assert Filters().describe() == ""
+    assert Filters(partisan=False, outlets=("A",), date_from="2023-01-01").describe() == (
         "Filters: partisan sources excluded; outlet: A; published 2023-01-01 to …")
+
+
+def test_warnings_go_where_their_kind_says_whatever_their_wording():
+    warnings = [Warning(WarningKind.COMMENT, "Note A", (2,)), Warning(WarningKind.ONE_SIDED, "Note B", (1, 2)),
+                Warning(WarningKind.LLM_FALLBACK, "Note C"), Warning(WarningKind.PARTISAN_SOURCE, "Note D", (1,)),
+                Warning(WarningKind.UNSUPPORTED, "Note E")]
+    banner, notes = render.banner_html(warnings), render.notes_html(warnings)
+    assert banner.index("Note D") < banner.index("Note B") and "rag-w-partisan" in banner  # partisan first
+    assert "Note A" not in banner and "Note C" not in banner and "Note E" not in banner
+    assert "Note A" in notes and "Note E" in notes and "Note C" not in notes  # the fallback has its own box
+    assert "Note B" not in notes and "Note D" not in notes

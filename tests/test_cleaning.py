@@ -7,9 +7,9 @@ import re
 import pytest
 
 from helpers import CORPUS_DIR, SEED_FILES
-from rag.chunking import chunk_document
-from rag.cleaning import ARTICLE, COMMENT, OPENING_POST, clean
-from rag.loaders import load_file
+from rag.intake.chunking import chunk_document
+from rag.intake.cleaning import ARTICLE, COMMENT, OPENING_POST, clean
+from rag import load_file
 from rag.settings import Settings
 from rag.text import count_tokens, sentences
 

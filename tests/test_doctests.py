@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import importlib.util
 import pkgutil
 import re
 import subprocess
@@ -21,27 +22,31 @@ from helpers import PROJECT_DIR, clean_environ
 _UI = re.compile(r"^\s*(?:import|from)\s+streamlit\b", re.M)
 
 
+def _all_modules() -> list[str]:
+    """Every module of the package, subpackages included (``__main__`` runs the CLI on import)."""
+    return sorted(info.name for info in pkgutil.walk_packages(rag.__path__, "rag.")
+                  if not info.name.endswith("__main__"))
+
+
 def _modules() -> list[str]:
     names = []
-    for info in pkgutil.iter_modules(rag.__path__):
-        if info.name == "__main__":  # runs the CLI on import
-            continue
-        source = (rag.__path__[0] + f"/{info.name}.py")
+    for name in _all_modules():
+        spec = importlib.util.find_spec(name)
         try:
-            text = open(source, encoding="utf-8").read()
+            text = open(spec.origin, encoding="utf-8").read()
         except OSError:
             continue
-        if _UI.search(text):
-            continue
-        names.append(f"rag.{info.name}")
-    return sorted(names)
+        if not _UI.search(text):
+            names.append(name)
+    return names
 
 
 MODULES = _modules()
 
 
 def test_doctest_modules_found():
-    assert {"rag.text", "rag.cleaning", "rag.chunking", "rag.loaders", "rag.settings", "rag.sources"} <= set(MODULES)
+    assert {"rag.text", "rag.model", "rag.intake.cleaning", "rag.intake.chunking", "rag.intake.loaders",
+            "rag.settings", "rag.index.records", "rag.answer.framing"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -64,8 +69,7 @@ def test_no_module_imports_streamlit():
     Every module of the package is imported, not just MODULES: those leave out, by its source
     text, any module that imports streamlit, which is exactly what this test must catch.
     """
-    names = sorted(f"rag.{info.name}" for info in pkgutil.iter_modules(rag.__path__)
-                   if info.name != "__main__")  # __main__ runs the CLI on import
+    names = _all_modules()
     code = "import sys\n" + "".join(f"import {name}\n" for name in names) + (
         "print('streamlit' in sys.modules)\n"
     )
@@ -77,12 +81,12 @@ def test_no_module_imports_streamlit():
 
 
 def test_doctests_are_really_run_and_skips_honoured():
-    """rag.text's example runs; rag.ingest's examples are all +SKIP (they would ingest the real corpus)."""
+    """rag.text's example runs; the pipeline's examples are all +SKIP (they would ingest the real corpus)."""
     attempted = {}
-    for name in ("rag.text", "rag.cleaning", "rag.ingest", "rag.embeddings"):
+    for name in ("rag.text", "rag.intake.cleaning", "rag.intake.pipeline", "rag.index.embeddings"):
         runner = doctest.DocTestRunner(verbose=False)
         for test in doctest.DocTestFinder().find(importlib.import_module(name), name):
             runner.run(test, out=lambda text: None)
         attempted[name] = runner.summarize(verbose=False).attempted
-    assert attempted["rag.text"] >= 1 and attempted["rag.cleaning"] >= 1
-    assert attempted["rag.ingest"] == 0 and attempted["rag.embeddings"] == 0
+    assert attempted["rag.text"] >= 1 and attempted["rag.intake.cleaning"] >= 1
+    assert attempted["rag.intake.pipeline"] == 0 and attempted["rag.index.embeddings"] == 0

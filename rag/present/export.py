@@ -1,7 +1,7 @@
 """A conversation as one Markdown file with footnotes, for pasting into a story or a notes file.
 
-    >>> from rag.answer import Answer
-    >>> print(conversation_markdown([Answer("Q?", "Q?", "The documents don't say.", True, "offline", [])],
+    >>> from rag.model import Answer, AnswerMode
+    >>> print(conversation_markdown([Answer("Q?", "Q?", "The documents don't say.", True, AnswerMode.OFFLINE, [])],
     ...                             exported_at="2026-01-02 10:00"))   # doctest: +ELLIPSIS
     # Conversation with the newsroom retrieval assistant
     ...
@@ -23,8 +23,8 @@ import datetime as dt
 import re
 from typing import Iterable, Sequence
 
-from .answer import Answer, Citation
-from .support import MARKER, cited_numbers
+from ..answer import MARKER, cited_numbers
+from ..model import Answer, AnswerMode, Citation
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>!|~$])")
 _SPACE = re.compile(r"\s+")
@@ -85,18 +85,9 @@ def quoted_passage(citation: Citation, limit: int = QUOTE_CHARS) -> str:
     return quote
 
 
-def rating_text(citation: Citation) -> str:
-    s = citation.source
-    if s.partisan:
-        return f"partisan source, rated “{s.label}”"
-    if not s.label or s.label == "unrated":
-        return "unrated"
-    return f"not partisan, rated “{s.label}”"
-
-
 def footnote(q: int, citation: Citation) -> str:
     s = citation.source
-    date = s.published_iso or s.published or "undated"
+    date = s.date_text
     url = _code(s.url) if s.url else "no URL"
     who = citation.segment
     parts = [
@@ -108,7 +99,7 @@ def footnote(q: int, citation: Citation) -> str:
     ]
     head = ", ".join(p for p in parts if p)
     return f"[^{q}-{citation.n}]: {head}. Quoted passage: “{md_escape(quoted_passage(citation))}” " \
-           f"Label: {md_escape(rating_text(citation))}."
+           f"Label: {md_escape(s.rating_text())}."
 
 
 def answer_markdown(q: int, answer: Answer) -> tuple[str, list[str]]:
@@ -118,7 +109,7 @@ def answer_markdown(q: int, answer: Answer) -> tuple[str, list[str]]:
         lines += [f"*Searched for: {md_escape(answer.standalone_query)}*", ""]
     known = {c.n for c in answer.citations}
     for warning in answer.warnings:
-        lines.append(f"> **Note:** {_with_footnote_refs(warning, q, known)}")
+        lines.append(f"> **Note:** {_with_footnote_refs(warning.text, q, known)}")
         lines.append(">")
     if answer.warnings:
         lines[-1:] = [""]
@@ -134,7 +125,8 @@ def answer_markdown(q: int, answer: Answer) -> tuple[str, list[str]]:
             lines.append(f"- {md_escape(s.outlet)}, {md_escape(s.published_iso or 'undated')}: "
                          f"“{md_escape(quoted_passage(c, 200))}”")
         lines.append("")
-    mode = {"llm": "language model", "offline": "offline (quoted sentences)"}.get(answer.mode, answer.mode)
+    mode = {AnswerMode.LLM: "language model", AnswerMode.OFFLINE: "offline (quoted sentences)"}.get(
+        answer.mode, answer.mode.value)
     lines.append(f"*Answer mode: {md_escape(mode)}.*")
     lines.append("")
     notes = [footnote(q, c) for c in answer.citations]

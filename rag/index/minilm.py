@@ -32,12 +32,10 @@ import torch.nn.functional as F
 from safetensors.torch import load_file
 from tokenizers import Tokenizer
 
+from ..errors import ModelFolderError
+
 SUPPORTED_MODULES = ["sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
                      "sentence_transformers.models.Normalize"]
-
-
-class ModelFolderError(ValueError):
-    """The model folder is not a BERT + mean-pooling sentence-transformers model."""
 
 
 def _read_json(path: Path) -> dict:

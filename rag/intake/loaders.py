@@ -14,14 +14,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .sources import MetadataError, read_sidecar, split_front_matter
+from ..errors import BadFile, MetadataError
+from .sources import read_sidecar, split_front_matter
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
-_DOC_ID = re.compile(r"[^\w.\-]+")
-
-
-class BadFile(ValueError):
-    """A file that cannot be ingested; the message says why, for the person who supplied it."""
+_UNSAFE = re.compile(r"[^\w.\-]+")
 
 
 @dataclass
@@ -35,17 +32,35 @@ class LoadedFile:
 
 
 def doc_id_for(path: Path) -> str:
-    return _DOC_ID.sub("_", path.stem).strip("_") or "document"
+    """A file's document id: its name without the extension, odd characters replaced.
+
+    >>> doc_id_for(Path("Report (final) 2024.pdf"))
+    'Report_final_2024'
+    """
+    return _UNSAFE.sub("_", path.stem).strip("_") or "document"
 
 
-def load_file(path: Path, max_bytes: int) -> LoadedFile:
+def safe_file_name(name: str) -> str:
+    """A plain file name for an upload (no folders, no odd characters), whose id is ``doc_id_for`` it.
+
+    >>> safe_file_name("../../etc/Report (final).PDF")
+    'Report_final.pdf'
+    """
+    base = Path(name.replace("\\", "/")).name
+    stem = doc_id_for(Path(base)).strip("._") or "document"
+    return f"{stem[:80]}{Path(base).suffix.lower()}"
+
+
+def load_file(path: Path, max_bytes: int | None = None) -> LoadedFile:
+    """The file's text and metadata as the index will read them (before cleaning); BadFile says why not.
+    ``max_bytes``: refuse larger files (None: no limit)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise BadFile(f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(SUPPORTED)})")
     try:
         size = path.stat().st_size
-        if size > max_bytes:
+        if max_bytes is not None and size > max_bytes:
             raise BadFile(f"file is {_size(size)}, over the {_size(max_bytes)} limit (RAG_MAX_FILE_MB)")
         raw = path.read_bytes()
     except OSError as error:

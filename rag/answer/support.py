@@ -16,11 +16,12 @@ input always gets the same verdict.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from .text import content_words, fold, sentences
+from ..index import EncodeCache
+from ..model import SupportResult
+from ..text import content_words, fold, sentences
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -34,16 +35,6 @@ _IGNORED_NAMES = {"According", "The", "A", "An", "In", "On", "It", "This", "That
 META = re.compile(r"(the )?documents? (don't|do not|does not|doesn't) (say|answer|mention)|none of the (retrieved )?passages", re.I)
 MIN_OVERLAP = 0.5  # share of a sentence's content words that must appear in what it cites
 MIN_SIMILARITY = 0.45  # cosine similarity to the closest cited passage, when an embedder is given
-
-
-@dataclass
-class SupportResult:
-    sentence: str
-    cited: list[int]
-    supported: bool
-    reasons: list[str] = field(default_factory=list)
-    overlap: float = 0.0
-    similarity: float | None = None
 
 
 def split_answer(answer: str) -> list[str]:
@@ -119,20 +110,8 @@ def check_answer(sentences: list[str], passages: dict[int, str], context: dict[i
                  aliases: list[list[str]] | None = None, embedder=None) -> list[SupportResult]:
     """``check`` for every sentence of one answer. Sentences cite the same few passages, so each text is
     encoded once per answer, not once per sentence (with OpenAI embeddings every encode is an API call)."""
-    once = _EncodeOnce(embedder) if embedder is not None else None
+    once = EncodeCache(embedder) if embedder is not None else None
     return [check(sentence, passages, context, aliases, once) for sentence in sentences]
-
-
-class _EncodeOnce:
-    def __init__(self, embedder):
-        self.embedder = embedder
-        self.vectors: dict[str, np.ndarray] = {}
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        new = [t for t in dict.fromkeys(texts) if t not in self.vectors]
-        if new:
-            self.vectors.update(zip(new, self.embedder.encode(new)))
-        return np.stack([self.vectors[t] for t in texts])
 
 
 def _squash(text: str) -> str:

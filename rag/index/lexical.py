@@ -1,5 +1,12 @@
 """BM25 over the same chunks as Chroma (bm25s), persisted beside it.
 
+    >>> import tempfile, pathlib
+    >>> texts = ["Salmon quotas resume in April.", "Crab shipments were inspected."]
+    >>> metas = [{"doc_id": "d1", "chunk_index": 0}, {"doc_id": "d2", "chunk_index": 0}]
+    >>> index = LexicalIndex.build(pathlib.Path(tempfile.mkdtemp()), ["a", "b"], texts, metas, texts, "v1")
+    >>> [chunk_id for chunk_id, _ in index.search("crab inspections", 2)]
+    ['b']
+
 Each build goes to a new folder named after the index version and a one-line
 ``CURRENT`` file is swapped in atomically, so a reader (or a crash) never sees a
 half-written index. The snapshot also keeps each chunk's text and metadata, which
@@ -17,44 +24,32 @@ from pathlib import Path
 
 import numpy as np
 
-
-_local = threading.local()
-
-
-def _stemmer():
-    """Built once per thread, not per query; never shared, as PyStemmer forbids concurrent use."""
-    if not hasattr(_local, "stemmer"):
-        import Stemmer
-
-        _local.stemmer = Stemmer.Stemmer("english")
-    return _local.stemmer
+from ..text import fold, stemmer
 
 
 def tokenize(texts: list[str]):
     import bm25s
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=False)
 
 
 class LexicalIndex:
-    def __init__(self, retriever, ids: list[str], texts: list[str], metas: list[dict], version: str):
-        self.retriever = retriever
+    def __init__(self, bm25, ids: list[str], texts: list[str], metas: list[dict], version: str):
+        self.bm25 = bm25
         self.ids = ids
         self.texts = texts
         self.metas = metas
         self.version = version
         self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
-        self._by_index = {(m["doc_id"], m["chunk_index"]): m for m in metas}
+        self._by_index = {(m["doc_id"], m["chunk_index"]): i for i, m in enumerate(metas)}
 
     @functools.cached_property
     def folded_texts(self) -> list[str]:
         """Texts folded for exact-phrase lookups (computed once per index, not per query)."""
-        from .text import fold
-
         return [fold(text) for text in self.texts]
 
-    def neighbour(self, doc_id: str, chunk_index: int) -> dict | None:
-        """Metadata of a document's chunk by its position, if indexed."""
+    def at(self, doc_id: str, chunk_index: int) -> int | None:
+        """Where a document's chunk (by its place in the document) is in this index, if indexed."""
         return self._by_index.get((doc_id, chunk_index))
 
     # -- building and loading ------------------------------------------------------
@@ -62,10 +57,10 @@ class LexicalIndex:
     def build(cls, root: Path, ids, texts, metas, search_texts, version: str) -> "LexicalIndex":
         import bm25s
 
-        retriever = bm25s.BM25()
+        bm25 = bm25s.BM25()
         if ids:
-            retriever.index(tokenize(search_texts), show_progress=False)
-        index = cls(retriever, list(ids), list(texts), list(metas), version)
+            bm25.index(tokenize(search_texts), show_progress=False)
+        index = cls(bm25, list(ids), list(texts), list(metas), version)
         index._save(root)
         return index
 
@@ -76,7 +71,7 @@ class LexicalIndex:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         if self.ids:
-            self.retriever.save(str(tmp), show_progress=False)
+            self.bm25.save(str(tmp), show_progress=False)
         with open(tmp / "chunks.json", "w", encoding="utf-8") as fh:
             json.dump({"version": self.version, "ids": self.ids, "texts": self.texts, "metas": self.metas}, fh)
         shutil.rmtree(target, ignore_errors=True)
@@ -95,21 +90,21 @@ class LexicalIndex:
             with open(folder / "chunks.json", encoding="utf-8") as fh:
                 data = json.load(fh)
             # a newer build may have replaced the folder since CURRENT was read
-            retriever = bm25s.BM25.load(str(folder), show_progress=False) if data["ids"] else bm25s.BM25()
+            bm25 = bm25s.BM25.load(str(folder), show_progress=False) if data["ids"] else bm25s.BM25()
         except (OSError, ValueError):
             return None
-        return cls(retriever, data["ids"], data["texts"], data["metas"], data["version"])
+        return cls(bm25, data["ids"], data["texts"], data["metas"], data["version"])
 
     # -- searching -----------------------------------------------------------------
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, score); ``allowed`` is a boolean mask over chunks (filters)."""
         if not self.ids:
             return []
-        vocab = self.retriever.vocab_dict
+        vocab = self.bm25.vocab_dict
         tokens = [t for t in tokenize([query])[0] if t in vocab]
         if not tokens:
             return []
-        scores = self.retriever.get_scores(tokens)
+        scores = self.bm25.get_scores(tokens)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         k = min(k, len(scores))

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .settings import Settings
-
-
-class LLMError(RuntimeError):
-    """The LLM could not produce an answer; ``str(error)`` says why in a few words."""
+from ..errors import LLMError
+from ..settings import Settings
 
 
 class LLM:

@@ -21,20 +21,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .text import words
+from ..model import Segment, SegmentKind
+from ..text import words
 
 CLEANER_VERSION = "5"
 
-ARTICLE, OPENING_POST, COMMENT = "article", "opening post", "comment"
-
-
-@dataclass(frozen=True)
-class Segment:
-    kind: str  # ARTICLE | OPENING_POST | COMMENT
-    speaker: str | None  # poster's name; None for the outlet's own text or an unnamed poster
-    label: str  # what the UI shows: "article body", "comment by Adelaide", "post #3 (poster not shown)"
-    start: int
-    end: int
+ARTICLE, OPENING_POST, COMMENT = SegmentKind.ARTICLE, SegmentKind.OPENING_POST, SegmentKind.COMMENT
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Sentence-aligned, token-bounded chunks that never cross a segment.
 
-    >>> from rag.cleaning import clean
+    >>> from rag.intake.cleaning import clean
     >>> doc = clean("One short sentence. Another one here. A third sentence ends it.")
     >>> [c.text for c in chunk_document("d", doc, max_tokens=10, overlap=4)]
     ['One short sentence. Another one here.', 'Another one here. A third sentence ends it.']
@@ -13,22 +13,10 @@ an unchanged document yields the same ids.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
-from .cleaning import CleanDocument, Segment
-from .text import count_tokens, sentences
-
-
-@dataclass(frozen=True)
-class Chunk:
-    id: str
-    doc_id: str
-    index: int
-    segment: Segment
-    start: int
-    end: int
-    text: str
-    tokens: int
+from ..model import Chunk, Segment
+from ..text import count_tokens, encoding, sentences
+from .cleaning import CleanDocument
 
 
 def chunk_document(doc_id: str, doc: CleanDocument, max_tokens: int, overlap: int) -> list[Chunk]:
@@ -81,8 +69,6 @@ def _cut_word(text: str, start: int, end: int, max_tokens: int) -> list[tuple[in
     """A "word" with no spaces (Chinese text, a long URL) longer than max_tokens, cut into pieces that fit."""
     if count_tokens([text[start:end]])[0] <= max_tokens - 1:
         return [(start, end)]
-    from .text import encoding
-
     pieces, a = [], start
     while a < end:
         # Grow the piece by characters while it fits; tokens never straddle because we re-count each piece.

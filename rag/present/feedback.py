@@ -1,9 +1,9 @@
 """Thumbs up / down on answers, appended as JSON lines to ``settings.feedback_path``.
 
     >>> import tempfile, pathlib
-    >>> from rag.answer import Answer
+    >>> from rag.model import Answer, AnswerMode
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "feedback.jsonl"
-    >>> entry = record(path, Answer("Q?", "Q?", "A [1]", False, "offline", []), "up", answer_id="a1")
+    >>> entry = record(path, Answer("Q?", "Q?", "A [1]", False, AnswerMode.OFFLINE, []), "up", answer_id="a1")
     >>> [(e["rating"], e["question"]) for e in load(path)]
     [('up', 'Q?')]
 
@@ -20,13 +20,10 @@ import json
 import os
 from pathlib import Path
 
-from .answer import Answer
+from ..errors import FeedbackError
+from ..model import Answer
 
 RATINGS = {"up": "up", "down": "down", 1: "up", 0: "down", "+1": "up", "-1": "down"}  # True == 1, False == 0
-
-
-class FeedbackError(ValueError):
-    """The rating is not one we store."""
 
 
 def normalise_rating(rating) -> str:
@@ -48,10 +45,10 @@ def entry_for(answer: Answer, rating, *, answer_id: str | None = None, session_i
         "question": answer.question,
         "standalone_query": answer.standalone_query,
         "answer": answer.answer,
-        "mode": answer.mode,
+        "mode": answer.mode.value,
         "refused": answer.refused,
         "citations": [c.to_json() for c in answer.citations],
-        "warnings": list(answer.warnings),
+        "warnings": [w.text for w in answer.warnings],
         "unsupported_sentences": list(answer.unsupported_sentences),
         "comment": (comment or "").strip() or None,
     }

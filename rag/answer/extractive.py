@@ -12,25 +12,14 @@ refusal and the nearest passages are offered separately.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
 
-from .retrieval import Passage
-from .text import content_words, fold, sentences
-
-
-@functools.lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def stems(text: str) -> list[str]:
-    return _stemmer().stemWords(content_words(text))
+from ..model import Passage, SegmentKind
+from ..text import fold, sentences, stems
+from .question import quoted_phrases
 
 
 class TermStats:
@@ -88,15 +77,6 @@ _PRONOUN_START = re.compile(r"^(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|i
 _SPEECH = re.compile(r"\b(said|says|told|declared|stated|warned|wrote|noted|added|explained|called|emphasized|"
                      r"announced|claimed|stressed|responded|replied)\b|:\s*[“\"]|[“\"]", re.I)
 _ASKS_SPEAKER = re.compile(r"\bwho (said|says|wrote|called|claimed|warned|accused|argued|declared|described)\b", re.I)
-# A quote opens after a space or bracket and closes before space/punctuation, so "Don't" is not a quote.
-_QUOTED = re.compile(r"(?:^|(?<=[\s(\[]))[‘'“\"](.{12,}?)(?<=\S)[’'”\"](?=[\s?.!,;:)]|$)")
-
-
-def quoted_phrases(question: str) -> list[str]:
-    """Exact wording a question quotes ("Who said 'US say Jump'?"), folded for matching."""
-    return [fold(q).strip(" .,") for q in _QUOTED.findall(question) if len(q.split()) >= 3]
-
-
 def candidates(query: str, passages: list[Passage], stats: TermStats, context: str = "") -> list[Candidate]:
     """Score every sentence of the passages. ``context`` (the conversation a follow-up leans on,
     name variants) counts at half weight and never dilutes the question's own words."""
@@ -110,8 +90,7 @@ def candidates(query: str, passages: list[Passage], stats: TermStats, context: s
     found = []
     for i, passage in enumerate(passages):
         # Who published or posted it counts as matching ("what does world today news say ...").
-        meta = passage.meta
-        source_terms = set(stems(f"{meta.get('outlet', '')} {meta.get('speaker') or ''} {meta.get('segment_label', '')}"))
+        source_terms = set(stems(f"{passage.source.outlet} {passage.speaker or ''} {passage.segment_label}"))
         for start, end, sentence in sentences(passage.text):
             if len(sentence.split()) < 4:
                 continue  # headings, fragments
@@ -121,7 +100,7 @@ def candidates(query: str, passages: list[Passage], stats: TermStats, context: s
             score = 0.6 * coverage + 0.4 * similarity - 0.01 * i
             quoted = any(p in fold(sentence) for p in phrases)
             typed = quoted or all(
-                WANTS[kind][1].search(sentence) or (kind == "name" and meta.get("speaker")) for kind in wanted
+                WANTS[kind][1].search(sentence) or (kind == "name" and passage.speaker) for kind in wanted
             )
             if not typed:
                 score *= 0.6  # a "when" question wants a date, "how many" a number, "who" a name
@@ -203,7 +182,7 @@ def _unknown_year(query: str, passages: list[Passage]) -> bool:
     if not years:
         return False
     known = {y for p in passages for y in _YEAR.findall(p.text)}
-    known |= {str(p.meta.get("published_iso", ""))[:4] for p in passages}
+    known |= {(p.source.published_iso or "")[:4] for p in passages}
     return not years & known
 
 
@@ -227,17 +206,14 @@ def _names_someone(sentence: str) -> bool:
 
 def attribute(sentence: str, passage: Passage, n: int) -> str:
     """Quote a sentence with the attribution its source calls for."""
-    meta = passage.meta
-    outlet = meta.get("outlet", "an unnamed outlet")
-    speaker = meta.get("speaker")
-    kind = meta.get("segment_kind")
-    partisan = bool(meta.get("partisan"))
-    rated = f" (rated: {meta.get('label')})" if partisan else ""
+    outlet, speaker, kind = passage.source.outlet, passage.speaker, passage.segment_kind
+    partisan = passage.source.partisan
+    rated = f" (rated: {passage.source.label})" if partisan else ""
     quote = f"“{sentence}” [{n}]"
-    if kind == "comment":
-        who = f"the commenter {speaker}" if speaker else f"an unnamed poster ({meta.get('segment_label')})"
+    if kind is SegmentKind.COMMENT:
+        who = f"the commenter {speaker}" if speaker else f"an unnamed poster ({passage.segment_label})"
         return f"On {outlet}{rated}, {who} wrote: {quote}"
-    if kind == "opening post" and speaker:
+    if kind is SegmentKind.OPENING_POST and speaker:
         return f"On {outlet}{rated}, the opening post by {speaker} says: {quote}"
     if partisan:
         return f"According to {outlet}{rated}, {quote}"

@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from .settings import Settings, SettingsError
+from ..errors import RagError
+from ..settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,22 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args, Settings.from_env())
-    except SettingsError as error:
+    except RagError as error:  # a clear one-line message instead of a traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except Exception as error:  # a clear one-line message instead of a traceback for known failures
-        from .store import EmbeddingMismatch, IndexMissing
-
-        if isinstance(error, (EmbeddingMismatch, IndexMissing)):
-            print(f"error: {error}", file=sys.stderr)
-            return 2
-        raise
 
 
 def _ingest(args, settings: Settings) -> int:
     from tqdm import tqdm
 
-    from .ingest import ingest
+    from ..intake import ingest
 
     bar = tqdm(total=0, unit="chunk", desc="Indexing", file=sys.stderr, disable=None)
 
@@ -80,30 +74,28 @@ def _ingest(args, settings: Settings) -> int:
             f"{report.documents} documents, {report.chunks} chunks ({report.seconds:.1f} s)"
         )
         for failure in report.failed:
-            print(f"  failed: {failure['path']}: {failure['reason']}")
+            print(f"  failed: {failure.path}: {failure.reason}")
     return 1 if report.failed else 0
 
 
 def _sources(args, settings: Settings) -> int:
-    from . import documents
+    from ..index import list_documents
 
-    rows = [dict(doc_id=d.doc_id, **{k: v for k, v in d.source.to_dict().items() if k != "doc_id"})
-            for d in documents.all_documents(settings)]
+    docs = list_documents(settings)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        print(json.dumps([d.source.to_dict() for d in docs], ensure_ascii=False, indent=1))
         return 0
-    if not rows:
+    if not docs:
         print("No documents indexed yet. Run: python -m rag ingest", file=sys.stderr)
         return 1
-    for row in rows:
-        rating = f"PARTISAN: {row['label']}" if row["partisan"] else row["label"]
-        print(f"{row['doc_id']}\n  {row['outlet']} | {row['published_iso'] or row['published'] or 'undated'}"
-              f" | {row['doc_type']} | {rating}\n  {row['title']}")
+    for d in docs:
+        s = d.source
+        print(f"{d.doc_id}\n  {s.outlet} | {s.date_text} | {s.doc_type} | {s.rating_text()}\n  {s.title}")
     return 0
 
 
 def _filters(args):
-    from .retrieval import Filters
+    from ..model import Filters
 
     partisan = {"all": None, "exclude": False, "only": True}[args.partisan]
     return Filters(
@@ -113,13 +105,10 @@ def _filters(args):
 
 
 def _ask(args, settings: Settings) -> int:
-    from .assistant import Assistant, QuestionError
+    from ..answer import Assistant
+    from ..errors import QuestionError
 
-    try:
-        filters = _filters(args)  # before loading anything: a bad date is reported at once
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    filters = _filters(args)  # before loading anything: a bad date is reported at once
     if args.k:
         settings = settings.with_(k=args.k)
     assistant = Assistant(settings)
@@ -146,19 +135,20 @@ def _print_answer(answer) -> None:
         print(f"(searched for: {answer.standalone_query})")
     print(answer.answer)
     for warning in answer.warnings:
-        print(f"! {warning}")
+        print(f"! {warning.text}")
     for c in answer.citations or answer.closest:
         tag = "closest" if answer.refused else f"[{c.n}]"
-        rating = f"PARTISAN: {c.source.label}" if c.source.partisan else c.source.label
-        print(f"  {tag} {c.source.outlet} | {c.source.published_iso or 'undated'} | {c.segment} | {rating}")
+        print(f"  {tag} {c.source.outlet} | {c.source.published_iso or 'undated'} | {c.segment} | "
+              f"{c.source.rating_text()}")
     t = answer.timings_ms
-    print(f"  ({answer.mode}; retrieve {t['retrieve']} ms, generate {t['generate']} ms, total {t['total']} ms)")
+    print(f"  ({answer.mode.value}; retrieve {t['retrieve']} ms, generate {t['generate']} ms, total {t['total']} ms)")
 
 
 def _cues(args, settings: Settings) -> int:
-    from .framing import find_cues
+    from ..answer import find_cues
 
     for line in sys.stdin:
         passage = line.rstrip("\n")
-        print(json.dumps({"cues": [c.to_json() for c in find_cues(passage)]}, ensure_ascii=False), flush=True)
+        cues = find_cues(passage, settings.cues_file)
+        print(json.dumps({"cues": [c.to_json() for c in cues]}, ensure_ascii=False), flush=True)
     return 0

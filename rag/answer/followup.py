@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .text import content_words
+from ..text import content_words
 
 _PERSONAL = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|theirs)\b", re.I)
 _DEMONSTRATIVE = re.compile(

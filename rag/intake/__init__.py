@@ -1,0 +1,9 @@
+"""Files in, indexed documents out: read (``loaders``), attribute (``sources``), clean
+(``cleaning``), chunk (``chunking``), and write through ``rag.index`` (``pipeline``)."""
+
+from .loaders import SUPPORTED, LoadedFile, doc_id_for, load_file, safe_file_name
+from .pipeline import Failure, IngestReport, chunks_of, ingest, read_documents
+from .sources import sidecar_path
+
+__all__ = ["ingest", "IngestReport", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "SUPPORTED",
+           "doc_id_for", "safe_file_name", "sidecar_path"]

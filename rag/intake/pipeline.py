@@ -1,0 +1,242 @@
+"""corpus -> clean segments -> chunks -> the index, incrementally.
+
+    >>> report = ingest(Settings.from_env())          # doctest: +SKIP
+    >>> report.to_json()["skipped"]                    # doctest: +SKIP
+    5
+
+Every document gets a hash of its bytes, its metadata and the cleaning/chunking/model
+settings. A document whose chunks are all indexed with that hash is skipped; a changed
+one is replaced; a document whose file is gone (under a folder being ingested) is removed.
+Chunk ids come from content, so a run killed at any point and started again converges on
+exactly the index an uninterrupted run builds: nothing is marked done except by the
+chunks themselves. All writing goes through ``rag.index.Index``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..errors import BadFile, MetadataError
+from ..index import Index, IndexedDoc, get_embeddings
+from ..model import Chunk, Document, Source
+from ..settings import Settings
+from .chunking import chunk_document
+from .cleaning import CLEANER_VERSION, CleanDocument, clean
+from .loaders import LoadedFile, load_file
+from .sources import load_registry
+
+Progress = Callable[[int, int, str], None]  # (chunks done, chunks total, message)
+EMBED_BATCH_CHUNKS = 256  # chunks per encoder call: big enough for the encoder's length sorting to pay off
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file that could not be ingested, and why (for the person who supplied it)."""
+
+    path: str
+    reason: str
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "reason": self.reason}
+
+
+@dataclass
+class Prepared:
+    loaded: LoadedFile
+    document: Document
+    chunks: list[Chunk]
+
+    @property
+    def doc_id(self) -> str:
+        return self.document.doc_id
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    removed: int = 0
+    failed: list[Failure] = field(default_factory=list)
+    documents: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    doc_ids: list[str] = field(default_factory=list)  # documents added or updated in this run
+
+    def to_json(self) -> dict:
+        return {
+            "added": self.added, "updated": self.updated, "skipped": self.skipped, "removed": self.removed,
+            "failed": [f.to_json() for f in self.failed], "documents": self.documents, "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def discover(paths: list[Path]) -> tuple[list[Path], list[Path], list[Failure]]:
+    """Expand folders. Returns (files, folders, failures for paths that do not exist)."""
+    files, folders, failed = [], [], []
+    for path in paths:
+        path = Path(path).expanduser().resolve()
+        if path.is_dir():
+            folders.append(path)
+            for item in sorted(path.rglob("*")):
+                if item.is_file() and not _is_metadata_file(item) and not any(
+                    part.startswith(".") for part in item.relative_to(path).parts
+                ):
+                    files.append(item)
+        elif path.is_file():
+            files.append(path)
+        else:
+            failed.append(Failure(str(path), "no such file or folder"))
+    return files, folders, failed
+
+
+def _is_metadata_file(path: Path) -> bool:
+    """Registry, sidecars, alias and cue lists live beside documents; they are not documents."""
+    return path.suffix.lower() in (".yaml", ".yml")
+
+
+def prepare(path: Path, settings: Settings, registry: dict) -> Prepared:
+    """Read, attribute, clean and chunk one file (no index involved). BadFile says why not."""
+    loaded = load_file(path, max_bytes=int(settings.max_file_mb * 1_000_000))
+    try:
+        source = Source.from_mapping(loaded.doc_id, registry.get(loaded.doc_id))
+        source = Source.from_mapping(loaded.doc_id, loaded.meta, base=source)
+    except MetadataError as error:
+        raise BadFile(str(error)) from None
+    doc = clean(loaded.text, loaded.comments)
+    if not doc.segments:
+        raise BadFile("nothing left after removing page chrome (no text to index)")
+    if not source.title:
+        first = doc.text.split("\n", 1)[0]
+        source = Source.from_mapping(loaded.doc_id, {"title": first[:120] or loaded.path.name}, base=source)
+    chunks = chunk_document(loaded.doc_id, doc, settings.chunk_tokens, settings.chunk_overlap)
+    fingerprint = json.dumps(
+        [source.to_dict(), CLEANER_VERSION, settings.chunk_tokens, settings.chunk_overlap, settings.embedding],
+        sort_keys=True, ensure_ascii=False,
+    )
+    doc_hash = hashlib.sha256(loaded.raw + b"\x00" + fingerprint.encode()).hexdigest()[:20]
+    document = Document(loaded.doc_id, doc_hash, str(loaded.path), source, doc.text, doc.segments)
+    return Prepared(loaded, document, chunks)
+
+
+def chunks_of(document: Document, settings: Settings) -> list[Chunk]:
+    """The chunks ingest makes of a document (the same ids, offsets and texts)."""
+    doc = CleanDocument(document.text, document.segments)
+    return chunk_document(document.doc_id, doc, settings.chunk_tokens, settings.chunk_overlap)
+
+
+def read_documents(settings: Settings, paths: list[Path] | None = None) -> tuple[list[Document], list[Failure]]:
+    """The documents an ingest of ``paths`` (default: the corpus) would index, read the same
+    way but indexed nowhere: for checks that must see exactly what the index sees (the evals)."""
+    files, _, failed = discover(paths or [settings.corpus_dir])
+    registry = load_registry(settings.registry_path)
+    docs = []
+    for path in files:
+        try:
+            docs.append(_prepare_or_fail(path, settings, registry).document)
+        except BadFile as error:
+            failed.append(Failure(str(path), str(error)))
+    return docs, failed
+
+
+def _prepare_or_fail(path: Path, settings: Settings, registry: dict) -> Prepared:
+    try:
+        return prepare(path, settings, registry)
+    except BadFile:
+        raise
+    except Exception as error:  # one odd file must never stop the run or cost what is indexed
+        raise BadFile(f"could not be read ({type(error).__name__}: {error})") from None
+
+
+def ingest(
+    settings: Settings,
+    paths: list[Path] | None = None,
+    progress: Progress | None = None,
+    rebuild: bool = False,
+) -> IngestReport:
+    started = time.perf_counter()
+    with Index.write_lock(settings):
+        report = _ingest_locked(settings, paths, progress or (lambda *_: None), rebuild)
+    report.seconds = time.perf_counter() - started
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.logs_dir / "ingest.jsonl", "a", encoding="utf-8") as log:
+        log.write(json.dumps({"at": time.strftime("%Y-%m-%dT%H:%M:%S"), **report.to_json()}) + "\n")
+    return report
+
+
+def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool) -> IngestReport:
+    report = IngestReport()
+    files, folders, report.failed = discover(paths or [settings.corpus_dir])
+    registry = load_registry(settings.registry_path)
+    encoder = get_embeddings(settings)
+    if rebuild or Index.surely_missing(settings):
+        encoder.preload()  # everything will need embedding: load the model while Chroma opens
+    if rebuild:
+        Index.drop(settings)
+    index = Index.open(settings, encoder, create=True)
+    indexed = index.manifest()
+    if not indexed:
+        encoder.preload()  # an empty collection: the same (a second call just waits for the first)
+
+    prepared: dict[str, Prepared] = {}
+    for path in files:
+        try:
+            item = _prepare_or_fail(path, settings, registry)
+            _check_id_is_free(item, prepared, indexed)
+        except BadFile as error:
+            report.failed.append(Failure(str(path), str(error)))
+            continue
+        prepared[item.doc_id] = item
+
+    todo = []
+    for doc_id, item in prepared.items():
+        have = indexed.get(doc_id)
+        same_path = have and have.path == item.document.path  # a moved file is re-recorded under its new path
+        if same_path and have.doc_hash == item.document.doc_hash and have.ids == {c.id for c in item.chunks}:
+            report.skipped += 1
+            index.keep(item.document)
+        else:
+            todo.append(item)
+            report.updated += bool(have)
+            report.added += not have
+
+    _embed_and_store(todo, index, indexed, progress)
+    report.doc_ids = [item.doc_id for item in todo]
+
+    for doc_id, have in indexed.items():
+        gone = not Path(have.path).exists() and any(Path(have.path).is_relative_to(f) for f in folders)
+        if doc_id not in prepared and gone:
+            index.remove(have)
+            report.removed += 1
+
+    report.documents, report.chunks = index.commit()
+    return report
+
+
+def _check_id_is_free(item: Prepared, prepared: dict[str, Prepared], indexed: dict[str, IndexedDoc]) -> None:
+    doc_id, path = item.doc_id, item.document.path
+    if doc_id in prepared:
+        raise BadFile(f"document id '{doc_id}' is also used by {prepared[doc_id].document.path}; rename one of them")
+    have = indexed.get(doc_id)
+    if have and have.path != path and Path(have.path).exists():
+        raise BadFile(f"document id '{doc_id}' is already indexed from {have.path}; rename this file")
+
+
+def _embed_and_store(todo: list[Prepared], index: Index, indexed: dict[str, IndexedDoc], progress: Progress) -> None:
+    total = sum(len(item.chunks) for item in todo)
+    done = 0
+    progress(0, total, "embedding")
+    batch: list[Prepared] = []
+    for n, item in enumerate(todo):
+        batch.append(item)
+        if sum(len(b.chunks) for b in batch) >= EMBED_BATCH_CHUNKS or n == len(todo) - 1:
+            index.add([(b.document, b.chunks) for b in batch], indexed,
+                      progress=lambda k: progress(done + k, total, "embedding"))
+            done += sum(len(b.chunks) for b in batch)
+            progress(done, total, "embedding")
+            batch = []

@@ -1,0 +1,9 @@
+"""Answers out to people: the command line (``cli``), Markdown export (``export``) and
+feedback on answers (``feedback``). The Streamlit app in ``ui/`` is the other presenter."""
+
+from .export import conversation_markdown, md_escape
+from .feedback import latest as latest_feedback
+from .feedback import load as load_feedback
+from .feedback import record as record_feedback
+
+__all__ = ["conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback"]
