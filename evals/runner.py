@@ -113,6 +113,7 @@ def run(opts: Options) -> dict:
     """Run the evaluation; returns the results dict (as written to results.json)."""
     started = time.perf_counter()
     log = opts.log
+    build_settings(opts, Path(tempfile.gettempdir()))  # a bad configuration fails before any work
     rows = read_raw(opts.cases_path)
     # Validation, the tutorial baseline and corpus_sha read the folder the assistant's index is
     # built from (the settings' corpus_dir), so both systems always see the same documents.

@@ -102,6 +102,12 @@ def _is_metadata_file(path: Path) -> bool:
 
 def prepare(path: Path, settings: Settings, registry: dict) -> Prepared:
     """Read, attribute, clean and chunk one file (no index involved). BadFile says why not."""
+    loaded, document = read_document(path, settings, registry)
+    return Prepared(loaded, document, chunks_of(document, settings))
+
+
+def read_document(path: Path, settings: Settings, registry: dict) -> tuple[LoadedFile, Document]:
+    """Read, attribute and clean one file. BadFile says why not."""
     loaded = load_file(path, max_bytes=int(settings.max_file_mb * 1_000_000))
     try:
         source = Source.from_mapping(loaded.doc_id, registry.get(loaded.doc_id))
@@ -114,14 +120,12 @@ def prepare(path: Path, settings: Settings, registry: dict) -> Prepared:
     if not source.title:
         first = doc.text.split("\n", 1)[0]
         source = Source.from_mapping(loaded.doc_id, {"title": first[:120] or loaded.path.name}, base=source)
-    chunks = chunk_document(loaded.doc_id, doc, settings.chunk_tokens, settings.chunk_overlap)
     fingerprint = json.dumps(
         [source.to_dict(), CLEANER_VERSION, settings.chunk_tokens, settings.chunk_overlap, settings.embedding],
         sort_keys=True, ensure_ascii=False,
     )
     doc_hash = hashlib.sha256(loaded.raw + b"\x00" + fingerprint.encode()).hexdigest()[:20]
-    document = Document(loaded.doc_id, doc_hash, str(loaded.path), source, doc.text, doc.segments)
-    return Prepared(loaded, document, chunks)
+    return loaded, Document(loaded.doc_id, doc_hash, str(loaded.path), source, doc.text, doc.segments)
 
 
 def chunks_of(document: Document, settings: Settings) -> list[Chunk]:
@@ -138,15 +142,15 @@ def read_documents(settings: Settings, paths: list[Path] | None = None) -> tuple
     docs = []
     for path in files:
         try:
-            docs.append(_prepare_or_fail(path, settings, registry).document)
+            docs.append(_or_fail(read_document, path, settings, registry)[1])
         except BadFile as error:
             failed.append(Failure(str(path), str(error)))
     return docs, failed
 
 
-def _prepare_or_fail(path: Path, settings: Settings, registry: dict) -> Prepared:
+def _or_fail(step, path: Path, settings: Settings, registry: dict):
     try:
-        return prepare(path, settings, registry)
+        return step(path, settings, registry)
     except BadFile:
         raise
     except Exception as error:  # one odd file must never stop the run or cost what is indexed
@@ -186,7 +190,7 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
     prepared: dict[str, Prepared] = {}
     for path in files:
         try:
-            item = _prepare_or_fail(path, settings, registry)
+            item = _or_fail(prepare, path, settings, registry)
             _check_id_is_free(item, prepared, indexed)
         except BadFile as error:
             report.failed.append(Failure(str(path), str(error)))

@@ -19,16 +19,22 @@ import yaml
 from ..errors import MetadataError
 
 
+def _mapping(text: str, where: str, must_be: str) -> dict:
+    """YAML text that must hold a mapping (empty: {}); MetadataError names ``where`` otherwise."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise MetadataError(f"{where}: not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise MetadataError(f"{where}: must be {must_be}")
+    return data
+
+
 def load_registry(path: Path) -> dict[str, dict]:
     """The registry as raw mappings keyed by doc id (validated lazily per document)."""
     if not path.exists():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise MetadataError(f"{path}: not valid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise MetadataError(f"{path}: must map document ids to metadata")
+    data = _mapping(path.read_text(encoding="utf-8"), str(path), "a mapping of document ids to metadata")
     for doc_id, entry in data.items():
         if not isinstance(entry, dict):
             raise MetadataError(f"{path}: entry {doc_id!r} must be a mapping")
@@ -43,13 +49,7 @@ def read_sidecar(path: Path) -> dict:
     side = sidecar_path(path)
     if not side.exists():
         return {}
-    try:
-        data = yaml.safe_load(side.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise MetadataError(f"{side.name}: not valid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise MetadataError(f"{side.name}: must be a mapping of metadata fields")
-    return data
+    return _mapping(side.read_text(encoding="utf-8"), side.name, "a mapping of metadata fields")
 
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.S)
@@ -60,10 +60,5 @@ def split_front_matter(text: str, name: str) -> tuple[dict, str, int]:
     match = FRONT_MATTER.match(text)
     if not match:
         return {}, text, 0
-    try:
-        data = yaml.safe_load(match[1]) or {}
-    except yaml.YAMLError as error:
-        raise MetadataError(f"{name}: front matter is not valid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise MetadataError(f"{name}: front matter must be a mapping of metadata fields")
+    data = _mapping(match[1], f"{name}: front matter", "a mapping of metadata fields")
     return data, text[match.end():], match.end()
