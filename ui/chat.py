@@ -52,11 +52,12 @@ def _clear() -> None:
     st.session_state.pop("pending", None)
 
 
-def sidebar(assistant, docs: list) -> tuple[Filters, int, str]:
+def sidebar(assistant, docs: list) -> tuple[Filters, int, bool]:
+    """The answer mode (True: offline), passages to retrieve and filters the sidebar sets."""
     s = common.settings()
     sb = st.sidebar
     sb.markdown("#### Answer mode")
-    mode = "offline"
+    offline = True
     if assistant.endpoint is not None:
         choice = sb.radio("Answer mode", [MODE_LLM, MODE_OFFLINE], key="mode", label_visibility="collapsed",
                           persist_state="session",
@@ -65,7 +66,7 @@ def sidebar(assistant, docs: list) -> tuple[Filters, int, str]:
         ok, text = common.llm_status(assistant.endpoint, assistant)
         sb.html(f'<div class="rag-turnmeta">{"🟢 reachable" if ok else "🔴 unreachable — answers fall back to offline"}'
                 f"<br>{render.esc(text)}</div>")
-        mode = "llm" if choice == MODE_LLM else "offline"
+        offline = choice != MODE_LLM
     else:
         sb.html('<div class="rag-turnmeta"><b>Offline</b> — answers quote sentences from the documents, '
                 "each with its source. No language model is configured (set RAG_LLM_MODEL and "
@@ -93,7 +94,7 @@ def sidebar(assistant, docs: list) -> tuple[Filters, int, str]:
         partisan=False if no_partisan else None,
     )
 
-    return filters, k, mode
+    return filters, k, offline
 
 
 def sidebar_conversation() -> None:
@@ -234,10 +235,9 @@ def page() -> None:
     st.session_state["_run_started"] = time.perf_counter()
     st.session_state["reruns"] = st.session_state.get("reruns", 0) + 1
     settings = common.settings()
-    main = common.assistant()
+    assistant = common.assistant()
     docs = common.documents()  # once per run: the sidebar filters and the welcome text both need it
-    filters, k, mode = sidebar(main, docs)
-    assistant, offline = main, mode == "offline"
+    filters, k, offline = sidebar(assistant, docs)
 
     turns = _turns()
     # Read the chat box first (it is pinned to the bottom anyway), so the welcome text is not drawn
