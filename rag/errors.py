@@ -55,6 +55,14 @@ class IndexMissing(RagError, RuntimeError):
     """There is no index to search yet."""
 
 
+class IndexUnavailable(RagError, RuntimeError):
+    """The index cannot be reached or written: a Chroma server down, a read-only data directory."""
+
+
+class IndexDamaged(RagError, RuntimeError):
+    """A part of the index is unreadable; ``python -m rag doctor --repair`` rebuilds it."""
+
+
 class EmbeddingMismatch(RagError, RuntimeError):
     """The index was built with another embedding model than the one configured."""
 
@@ -65,5 +73,5 @@ class LLMError(RagError, RuntimeError):
 
 __all__ = [
     "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "QuestionError", "FeedbackError",
-    "ModelFolderError", "IndexMissing", "EmbeddingMismatch", "LLMError",
+    "ModelFolderError", "IndexMissing", "IndexUnavailable", "IndexDamaged", "EmbeddingMismatch", "LLMError",
 ]

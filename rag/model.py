@@ -365,6 +365,7 @@ class WarningKind(StrEnum):
     LLM_FALLBACK = "llm_fallback"  # the LLM failed; the offline answer is shown
     UNSUPPORTED = "unsupported"  # sentences the support check rejected
     REMOVED_CITATION = "removed_citation"  # markers that pointed at no passage
+    INDEX_INCOMPLETE = "index_incomplete"  # an interrupted ingest left documents unindexed
 
 
 @dataclass(frozen=True)

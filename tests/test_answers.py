@@ -176,7 +176,61 @@ def test_running_assistant_sees_a_reindex_by_another_process(tmp_path):
     result = run_cli(["ingest", str(corpus), "--json"], settings.data_dir, input="")
     assert json.loads(result.stdout)["added"] == 1, result.stderr
     time.sleep(2.1)  # the index re-checks its version at most every 2 s
-    assert any("Otaru" in p.text for p in assistant.search("Otaru harbour pilots strike", k=3))
+    query = "Otaru harbour pilots strike"
+    assert any("Otaru" in p.text for p in assistant.search(query, k=3))
+    # The dense side too: the embedded client re-reads what the other process wrote.
+    dense = assistant.index.search_dense(assistant.encoder.encode([query])[0], 3, Filters())
+    assert dense[0].doc_id == "otaru" and dense[0].dense_similarity > 0.5
+
+
+def test_a_rebuild_in_another_process_never_breaks_a_running_assistant(tmp_path):
+    """Threads keep asking while another process rebuilds: no question fails, and afterwards the
+    assistant answers from the new generation (the old collection is not dropped under it)."""
+    import shutil
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from helpers import settings_for
+
+    from rag import ingest
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("003_b5aeacde14fc594e.txt", "004_5fc457110d24e7fd.txt"):
+        shutil.copy(PROJECT_DIR / "corpus" / name, corpus)
+    settings = settings_for(tmp_path / "data")
+    ingest(settings, [corpus])
+    assistant = Assistant(settings)
+    before = assistant.ask("What did Lavrov say about the territorial disputes?")
+    (corpus / "otaru.txt").write_text("The Otaru harbour pilots union voted to strike over pay on Monday.\n")
+    rebuild = subprocess.Popen([sys.executable, "-m", "rag", "ingest", str(corpus), "--rebuild", "--json"],
+                               cwd=PROJECT_DIR, env=clean_environ({"RAG_DATA_DIR": settings.data_dir}),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    errors, answers = [], []
+
+    def ask_until_done():
+        while rebuild.poll() is None or len(answers) < 8:
+            try:
+                answers.append(assistant.ask("What did Lavrov say about the territorial disputes?").answer)
+            except Exception as error:  # the point of the test: there must be none
+                errors.append(f"{type(error).__name__}: {error}")
+                return
+
+    threads = [threading.Thread(target=ask_until_done) for _ in range(3)]
+    for t in threads:
+        t.start()
+    out, err = rebuild.communicate(timeout=300)
+    for t in threads:
+        t.join(timeout=120)
+    assert rebuild.returncode == 0, err
+    assert errors == [] and len(answers) >= 8
+    assert set(answers) == {before.answer}  # the same answer from the old and the new generation
+    time.sleep(2.1)
+    assert any(p.doc_id == "otaru" for p in assistant.search("Otaru harbour pilots strike", k=3))
+    assistant.reload()  # an explicit reload also lands on the new generation
+    assert any(p.doc_id == "otaru" for p in assistant.search("Otaru harbour pilots strike", k=3))
 
 
 def test_each_cited_passage_is_encoded_once_per_answer():

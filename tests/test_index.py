@@ -15,7 +15,7 @@ import pytest
 import rag
 from rag import Chunk, EncodeCache, Filters, Index, Segment, SegmentKind, Source, ingest
 from rag.index import index as index_module
-from rag.index.chroma import ChromaStore
+from rag.index.chroma import Catalog
 from rag.index.lexical import LexicalIndex
 from rag.index.records import chunk_metadata, index_version, passage_from, search_text
 from rag.text import stemmer
@@ -137,7 +137,8 @@ def builds(monkeypatch, settings):
 
 def _add_chunk_elsewhere(settings, index: Index, record: bool = True) -> str:
     """What another machine re-indexing a shared Chroma server does: new chunks, then the version."""
-    store = ChromaStore(settings, index.encoder.name)
+    catalog = Catalog(settings)
+    store = catalog.open_active(index.encoder.name)
     meta = {"doc_id": "crabs", "doc_hash": "h-crabs", "path": "/elsewhere/crabs.txt", "chunk_index": 0,
             "start": 0, "end": len(OTHER_TEXT), "segment_kind": "article", "segment_label": "article body",
             "title": "Crab checks", "outlet": "Kyodo"}
@@ -145,7 +146,7 @@ def _add_chunk_elsewhere(settings, index: Index, record: bool = True) -> str:
     ids, _texts, metas = store.all_chunks()
     version = index_version(ids, metas)
     if record:
-        store.record_version(version)
+        catalog.point(store.name, version)
     return version
 
 
@@ -192,14 +193,15 @@ def test_reader_with_nothing_loaded_waits_for_the_running_ingest(tmp_path, setti
     with Index.write_lock(settings):
         # An ingest mid-way: chunks added and BM25 saved, the version not yet recorded in Chroma.
         version = _add_chunk_elsewhere(settings, index, record=False)
-        store = ChromaStore(settings, index.encoder.name)
+        catalog = Catalog(settings)
+        store = catalog.open_active(index.encoder.name)
         ids, texts, metas = store.all_chunks()
         LexicalIndex.build(settings.bm25_dir, ids, texts, metas, texts, version)
         builds.clear()
         reader = threading.Thread(target=lambda: got.append(_version(index)), name="reader")
         reader.start()
         assert waiting.wait(timeout=60), "the reader did not wait for the write lock"
-        store.record_version(version)
+        catalog.point(store.name, version)
     reader.join(timeout=60)
     assert got == [version]
     assert builds == [], "the reader rebuilt BM25 although the ingest it waited for had built it"

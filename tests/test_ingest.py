@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -21,12 +22,12 @@ import pytest
 from helpers import (
     PROJECT_DIR, SEED_IDS, clean_environ, copy_bbc, copy_seeds, make_pdf, run_cli, settings_for,
 )
+import rag
+from rag import EmbeddingMismatch, ingest
 from rag.index import documents
-from rag import ingest
+from rag.index.chroma import Catalog, ChromaStore
 from rag.index.lexical import LexicalIndex
 from rag.settings import DEFAULT_EMBEDDING
-from rag import EmbeddingMismatch
-from rag.index.chroma import ChromaStore
 
 SUMMARY_KEYS = {"added", "updated", "skipped", "removed", "failed", "documents", "chunks", "seconds"}
 DOC_002, DOC_003, DOC_004, DOC_001 = (
@@ -47,7 +48,11 @@ def _summary(proc: subprocess.CompletedProcess) -> dict:
 
 
 def _store(settings) -> ChromaStore:
-    return ChromaStore(settings, DEFAULT_EMBEDDING)
+    return Catalog(settings, fresh=True).open_active(DEFAULT_EMBEDDING)  # what another process wrote too
+
+
+def _version(settings) -> str:
+    return Catalog(settings).active().version
 
 
 def _ids(settings) -> dict[str, set[str]]:
@@ -65,7 +70,7 @@ def _assert_consistent(settings) -> None:
     ids, texts, metas = store.all_chunks()
     lexical = LexicalIndex.load(settings.bm25_dir)
     assert lexical is not None
-    assert lexical.version == store.version() != ""
+    assert lexical.version == _version(settings) != ""
     assert lexical.ids == ids and lexical.texts == texts
     for chunk_id, text, meta in zip(ids, texts, metas):
         stored = documents.load(settings, meta["doc_id"])
@@ -222,19 +227,19 @@ def test_bm25_is_saved_before_chroma_records_the_new_version(tmp_path, settings,
     inbox.mkdir()
     (inbox / "fisheries.txt").write_text(GOOD_TEXT, encoding="utf-8")
     ingest(settings, [inbox])
-    old_version = _store(settings).version()
+    old_version = _version(settings)
     seen_at_save = []
     save = LexicalIndex._save
 
     def spy(index, root):
-        seen_at_save.append(_store(settings).version())
+        seen_at_save.append(_version(settings))
         save(index, root)
 
     monkeypatch.setattr(LexicalIndex, "_save", spy)
     (inbox / "crabs.txt").write_text("Customs in Hakodate inspected 23 crab shipments in March.", encoding="utf-8")
     ingest(settings, [inbox])
     assert seen_at_save == [old_version]
-    assert _store(settings).version() not in ("", old_version)
+    assert _version(settings) not in ("", old_version)
     _assert_consistent(settings)
 
 
@@ -435,7 +440,7 @@ def test_opening_the_index_with_another_model_is_refused(tmp_path, settings):
     count = ingest(settings, [inbox]).chunks
 
     with pytest.raises(EmbeddingMismatch, match="--rebuild") as error:
-        ChromaStore(settings, "some-other-model")
+        Catalog(settings).open_active("some-other-model")
     assert DEFAULT_EMBEDDING in str(error.value) and "some-other-model" in str(error.value)
     # The refused open changed nothing: the right model still opens it, with its chunks.
     store = _store(settings)
@@ -463,7 +468,7 @@ def _snapshot(settings):
     }
     lexical = LexicalIndex.load(settings.bm25_dir)
     stored = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in settings.documents_dir.glob("*.json")}
-    return rows, lexical, stored, store.version()
+    return rows, lexical, stored, _version(settings)
 
 
 @pytest.mark.slow
@@ -501,6 +506,11 @@ def test_killed_ingest_converges_to_the_uninterrupted_index(tmp_path):
     assert (tmp_path / "killed.out").read_text() == "", "a killed run must not have printed its summary"
     saved = len(list(crashed.documents_dir.glob("*.json")))
     assert 0 < saved < n_docs
+    # Until an ingest completes, answers say the index is incomplete and how much is missing.
+    notices = rag.Assistant(crashed).ask("What did Lavrov say about the Kuril Islands?").warnings_of(
+        rag.WarningKind.INDEX_INCOMPLETE)
+    assert len(notices) == 1 and re.search(r"\((\d+) document\(s\) not yet indexed\)", notices[0].text)
+    assert 0 < int(re.search(r"\((\d+) document", notices[0].text).group(1)) < n_docs
 
     # 2. Run again to completion: the documents stored before the kill are skipped, the rest added.
     rerun = run_cli("ingest", folder, "--json", env={"RAG_DATA_DIR": crashed.data_dir, "RAG_EMBED_BATCH": 8})
@@ -509,6 +519,7 @@ def test_killed_ingest_converges_to_the_uninterrupted_index(tmp_path):
     assert summary["failed"] == [] and summary["documents"] == n_docs
     assert summary["skipped"] >= 1 and summary["added"] >= 1, summary
     assert summary["skipped"] + summary["added"] == n_docs and summary["updated"] == 0
+    assert not rag.Assistant(crashed).ask("What did Lavrov say?").warnings_of(rag.WarningKind.INDEX_INCOMPLETE)
 
     # 3. The same folder ingested without interruption into another data dir (in-process).
     report = ingest(clean, [folder])
@@ -545,7 +556,9 @@ def test_cli_ingest_into_a_chroma_server(chroma_server, tmp_path):
     assert (summary["added"], summary["documents"], summary["failed"]) == (5, 5, [])
 
     client = chromadb.HttpClient(host=host, port=port, settings=ChromaSettings(anonymized_telemetry=False))
-    collection = client.get_collection("passages")
+    active = client.get_collection("passages-active").metadata["active"]  # the pointer names the generation
+    assert active.startswith("passages-")
+    collection = client.get_collection(active)
     got = collection.get(include=["metadatas"])
     assert len(got["ids"]) == summary["chunks"] == collection.count()
     assert sorted({m["doc_id"] for m in got["metadatas"]}) == SEED_IDS

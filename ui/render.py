@@ -142,7 +142,8 @@ def searched_for_html(query: str) -> str:
 
 # Where each kind of warning goes: these in the banner above the answer (in this order), the LLM
 # fallback in its own box (notice_html), every other kind in the notes below the answer.
-BANNER = {WarningKind.PARTISAN_SOURCE: "rag-w-partisan", WarningKind.ONE_SIDED: "rag-w-onesided"}
+BANNER = {WarningKind.INDEX_INCOMPLETE: "rag-w-onesided", WarningKind.PARTISAN_SOURCE: "rag-w-partisan",
+          WarningKind.ONE_SIDED: "rag-w-onesided"}
 
 
 def banner_html(warnings: Iterable[Warning]) -> str:

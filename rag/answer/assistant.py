@@ -120,6 +120,9 @@ class Assistant:
         }
         if llm is not None and previous_questions(history):  # rewrite() asked the LLM
             answer.timings_ms["rewrite"] = round((rewritten - begun) * 1000, 1)
+        missing = self.index.incomplete()
+        if missing is not None:
+            answer.warnings.insert(0, Warning(WarningKind.INDEX_INCOMPLETE, incomplete_text(missing)))
         yield Event(EventKind.ANSWER, answer)
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
@@ -255,6 +258,12 @@ class Assistant:
                 WarningKind.UNSUPPORTED,
                 f"{len(unsupported)} sentence(s) are not supported by the passages they cite and are marked."))
         return answer
+
+
+def incomplete_text(missing: int) -> str:
+    what = f"{missing} document(s) not yet indexed" if missing else "its last step did not run"
+    return (f"The index is incomplete: an ingest was interrupted ({what}). Answers may miss those documents; "
+            "run python -m rag ingest to finish it.")
 
 
 def check_question(question: str | None) -> str:

@@ -1,23 +1,38 @@
-"""The Chroma collection of chunks: embedded by default, a server when CHROMA_HOST is set.
+"""The Chroma side of the index: embedded by default, a server when CHROMA_HOST is set.
 
-    >>> store = ChromaStore(Settings.from_env(), "all-MiniLM-L6-v2")     # doctest: +SKIP
-    >>> store.query(vector, 3, where=None)[0][0]                         # doctest: +SKIP
-    '003_b5aeacde14fc594e:9c1f...'
+    >>> catalog = Catalog(Settings.from_env())                           # doctest: +SKIP
+    >>> catalog.active()                                                 # doctest: +SKIP
+    Active(name='passages-18c2a9f1e07b3d40', version='5f1c0e9ab2d4c7e8a1b3f6d2')
+    >>> store = catalog.open("passages-18c2a9f1e07b3d40", "all-MiniLM-L6-v2")   # doctest: +SKIP
 
-Rows are (id, text, flat metadata, vector); ``rag.index.records`` turns them into typed
-passages. The collection records which embedding model built it. Opening it with another
-model raises ``EmbeddingMismatch`` (re-index with ``python -m rag ingest --rebuild``) so
-vectors from two models are never mixed.
+The logical index (``RAG_COLLECTION``, "passages") is a *generation*: one physical collection
+named ``passages-<stamp>``, which a tiny pointer collection (``passages-active``) names,
+together with the contents' version. A rebuild fills a new generation while readers keep
+using the active one, then switches the pointer in one write; the previous generation stays
+until the rebuild after, so a reader that has not looked at the pointer yet never finds its
+collection gone. An index built before generations existed is the collection ``passages``
+itself, until its first rebuild.
+
+Each collection records which embedding model built it; opening it with another raises
+``EmbeddingMismatch`` so vectors from two models are never mixed. Chroma's own failures
+(server down, a damaged or read-only database) become one-line ``RagError``s here.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import EmbeddingMismatch, IndexMissing
+from ..errors import EmbeddingMismatch, IndexDamaged, IndexMissing, IndexUnavailable, RagError
 from ..settings import Settings
+
+POINTER = "-active"  # the pointer collection's name is the logical name plus this
 
 
 @dataclass
@@ -28,40 +43,194 @@ class IndexedDoc:
     ids: set[str]
 
 
-def connect(settings: Settings):
+class Active(NamedTuple):
+    name: str | None  # the physical collection readers should use (None: no index yet)
+    version: str  # the version of its contents (what the BM25 snapshot must match)
+
+
+@contextmanager
+def translated(settings: Settings):
+    """Chroma's exceptions as one-line errors naming the cause and the fix."""
+    try:
+        yield
+    except RagError:
+        raise
+    except Exception as error:  # chromadb raises ValueError, sqlite and Rust errors alike
+        mapped = _translate(error, settings)
+        if mapped is None:
+            raise
+        raise mapped from None
+
+
+def _translate(error: Exception, settings: Settings) -> RagError | None:
+    text = f"{type(error).__name__}: {error}"
+    low = text.lower()
+    if settings.chroma_host and ("could not connect" in low or "connect" in type(error).__name__.lower()):
+        return IndexUnavailable(
+            f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}. Start it "
+            f"(chroma run --path DIR --port {settings.chroma_port}) or unset CHROMA_HOST to use the embedded index.")
+    if "not a database" in low or "malformed" in low or "database disk image" in low:
+        return IndexDamaged(
+            f"The index database {settings.chroma_dir / 'chroma.sqlite3'} is damaged ({str(error)[:80]}). "
+            "Run: python -m rag doctor --repair (your documents are not touched).")
+    if "readonly" in low or "read-only" in low or isinstance(error, PermissionError):
+        return IndexUnavailable(
+            f"The data directory {settings.data_dir} cannot be written ({str(error)[:80]}). Fix its permissions "
+            "or point RAG_DATA_DIR at a writable folder.")
+    return None
+
+
+def _guarded(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with translated(self.settings):
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
+def connect(settings: Settings, fresh: bool = False):
+    """A Chroma client. ``fresh``: for an embedded index, one that re-reads the files.
+
+    chromadb keeps one embedded "System" per folder and process, and that System never sees
+    vectors another process added to a collection it has already loaded (its metadata it does:
+    a query then fails with "Error finding id"). A reader that learns another process changed
+    the index asks for a fresh one; chromadb has no public call for it, hence its private cache
+    (chromadb is pinned in requirements.txt; tests/test_index.py checks this still works)."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_host:
-        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    with translated(settings):
+        if settings.chroma_host:
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        if fresh:
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient._identifier_to_system.pop(str(settings.chroma_dir), None)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
-def _collection_names(client) -> set[str]:
-    # some chromadb versions list names, others Collection objects
-    return {c if isinstance(c, str) else c.name for c in client.list_collections()}
+def surely_missing(settings: Settings) -> bool:
+    """True when an embedded index plainly does not exist yet (checked without importing chromadb).
+
+    False means "maybe": a server, or an embedded folder whose collection may still be missing."""
+    return not settings.chroma_host and not (settings.chroma_dir / "chroma.sqlite3").exists()
+
+
+# Which contents' versions each embedded System of this process has all the vectors of. A System
+# is known by (folder, epoch); a fresh one starts a new epoch. A server has no such problem.
+_epochs: dict[str, int] = {}
+_known: dict[tuple[str, int], set[str]] = {}
+_systems_lock = threading.Lock()
+
+
+class Catalog:
+    """The logical index: its generations and the pointer that names the active one."""
+
+    def __init__(self, settings: Settings, fresh: bool = False):
+        self.settings = settings
+        self.logical = settings.collection
+        folder = str(settings.chroma_dir)
+        with _systems_lock:
+            if fresh:
+                _epochs[folder] = _epochs.get(folder, 0) + 1
+            self._system = (folder, _epochs.setdefault(folder, 0))
+            self.client = connect(settings, fresh)
+
+    def knows(self, version: str) -> bool:
+        """Does this client see every vector of the contents ``version``? (Always, for a server.)"""
+        return bool(self.settings.chroma_host) or version in _known.get(self._system, ())
+
+    def learn(self, version: str) -> None:
+        """This client has read, or written, the contents ``version``."""
+        with _systems_lock:
+            _known.setdefault(self._system, set()).add(version)
+
+    @_guarded
+    def names(self) -> set[str]:
+        # some chromadb versions list names, others Collection objects
+        return {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
+
+    @_guarded
+    def active(self) -> Active:
+        """Which generation readers use now, and its version (re-read: another process may switch it)."""
+        try:
+            pointer = self.client.get_collection(self.logical + POINTER, embedding_function=None)
+            meta = pointer.metadata or {}
+            return Active(meta.get("active") or None, meta.get("index_version", ""))
+        except Exception as error:
+            if not _is_not_found(error):
+                raise
+        if self.logical in self.names():  # built before generations existed
+            legacy = self.client.get_collection(self.logical, embedding_function=None)
+            return Active(self.logical, (legacy.metadata or {}).get("index_version", ""))
+        return Active(None, "")
+
+    @_guarded
+    def open(self, name: str, model_name: str, create: bool = False) -> "ChromaStore":
+        if not create and name not in self.names():
+            raise IndexMissing(f"No index yet in {self.where}. Run: python -m rag ingest")
+        return ChromaStore(self.settings, self.client, name, model_name)
+
+    def open_active(self, model_name: str, create: bool = False) -> "ChromaStore":
+        name = self.active().name
+        if name is not None:
+            return self.open(name, model_name)
+        if not create:
+            raise IndexMissing(f"No index yet in {self.where}. Run: python -m rag ingest")
+        store = self.open(self.new_name(), model_name, create=True)
+        self.point(store.name, "")  # the first generation is active at once: a killed first ingest resumes
+        return store
+
+    def new_name(self) -> str:
+        return f"{self.logical}-{time.time_ns():x}"
+
+    @_guarded
+    def point(self, name: str, version: str) -> None:
+        """Make ``name`` (with contents ``version``) the active generation: one metadata write."""
+        pointer = self.client.get_or_create_collection(self.logical + POINTER, embedding_function=None)
+        if (pointer.metadata or {}) != {"active": name, "index_version": version}:
+            pointer.modify(metadata={"active": name, "index_version": version})
+
+    @_guarded
+    def prune(self, keep: set[str]) -> list[str]:
+        """Delete the generations not in ``keep`` (abandoned rebuilds, generations two rebuilds old)."""
+        dropped = []
+        for name in self.names():
+            if name not in keep and (name == self.logical or _is_generation(name, self.logical)):
+                self.client.delete_collection(name)
+                dropped.append(name)
+        return dropped
+
+    @property
+    def where(self) -> str:
+        s = self.settings
+        return f"the Chroma server at {s.chroma_host}:{s.chroma_port}" if s.chroma_host else str(s.chroma_dir)
+
+
+def _is_generation(name: str, logical: str) -> bool:
+    stamp = name[len(logical) + 1:]
+    return name.startswith(logical + "-") and stamp != POINTER[1:] and all(c in "0123456789abcdef" for c in stamp)
+
+
+def _is_not_found(error: Exception) -> bool:
+    return type(error).__name__ == "NotFoundError" or "does not exist" in str(error)
 
 
 class ChromaStore:
-    """Thin wrapper over one Chroma collection; ids and metadata are ours, vectors come in precomputed."""
+    """One physical collection; ids and metadata are ours, vectors come in precomputed."""
 
-    def __init__(self, settings: Settings, model_name: str, create: bool = True):
+    def __init__(self, settings: Settings, client, name: str, model_name: str):
         self.settings = settings
-        self.client = connect(settings)
+        self.client = client
+        self.name = name
         self.model_name = model_name
-        name = settings.collection
-        if name not in _collection_names(self.client) and not create:
-            raise IndexMissing(
-                f"No index yet in {settings.chroma_host or settings.chroma_dir}. Run: python -m rag ingest"
+        with translated(settings):
+            self.collection = client.get_or_create_collection(
+                name, metadata={"embedding_model": model_name},
+                configuration={"hnsw": {"space": "cosine"}}, embedding_function=None,
             )
-        self.collection = self.client.get_or_create_collection(
-            name,
-            metadata={"embedding_model": model_name, "index_version": ""},
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
         built_with = (self.collection.metadata or {}).get("embedding_model")
         if built_with and built_with != model_name:
             raise EmbeddingMismatch(
@@ -70,26 +239,13 @@ class ChromaStore:
                 f"(or set RAG_EMBEDDINGS={built_with})."
             )
 
-    @staticmethod
-    def surely_missing(settings: Settings) -> bool:
-        """True when an embedded index plainly does not exist yet (checked without importing chromadb).
-
-        False means "maybe": a server, or an embedded folder whose collection may still be missing.
-        """
-        return not settings.chroma_host and not (settings.chroma_dir / "chroma.sqlite3").exists()
-
-    @staticmethod
-    def drop(settings: Settings) -> None:
-        client = connect(settings)
-        if settings.collection in _collection_names(client):
-            client.delete_collection(settings.collection)
-
     # -- reading -----------------------------------------------------------------
+    @_guarded
     def count(self) -> int:
         return self.collection.count()
 
     def indexed_docs(self) -> dict[str, IndexedDoc]:
-        """What is in the index now, per document (used to decide what to skip, replace or delete)."""
+        """What is in the collection now, per document (used to decide what to skip, replace or delete)."""
         docs: dict[str, IndexedDoc] = {}
         for ids, metas in self._pages(include=["metadatas"]):
             for chunk_id, meta in zip(ids, metas):
@@ -110,17 +266,14 @@ class ChromaStore:
     def _pages(self, include, page: int = 5000):
         offset = 0
         while True:
-            got = self.collection.get(include=include, limit=page, offset=offset)
+            with translated(self.settings):
+                got = self.collection.get(include=include, limit=page, offset=offset)
             if not got["ids"]:
                 return
             yield (got["ids"], *(got[key] for key in include))
             offset += len(got["ids"])
 
-    def version(self) -> str:
-        """The index version as stored now (re-read: another process may have re-indexed)."""
-        fresh = self.client.get_collection(self.settings.collection, embedding_function=None)
-        return (fresh.metadata or {}).get("index_version", "")
-
+    @_guarded
     def query(self, embedding, n: int, where: dict | None = None):
         result = self.collection.query(
             query_embeddings=[embedding], n_results=n, where=where or None,
@@ -141,6 +294,7 @@ class ChromaStore:
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
     # -- writing -----------------------------------------------------------------
+    @_guarded
     def upsert(self, ids, embeddings, texts, metadatas) -> None:
         step = self.client.get_max_batch_size() if hasattr(self.client, "get_max_batch_size") else 5000
         for start in range(0, len(ids), step):
@@ -150,12 +304,8 @@ class ChromaStore:
                 documents=texts[start:end], metadatas=metadatas[start:end],
             )
 
+    @_guarded
     def delete(self, ids) -> None:
         ids = list(ids)
         for start in range(0, len(ids), 5000):
             self.collection.delete(ids=ids[start:start + 5000])
-
-    def record_version(self, version: str) -> None:
-        """Record ``index_version`` of the contents; readers compare their BM25 index with it."""
-        if version != self.version():
-            self.collection.modify(metadata={"embedding_model": self.model_name, "index_version": version})

@@ -6,15 +6,21 @@
 
 Writers (ingest) hold ``Index.write_lock``, ``add`` and ``remove`` documents, and end with
 ``commit``: it rebuilds BM25 from Chroma when the contents changed, saves it, and only then
-records the contents' version in Chroma, so a reader that sees a new version always finds
-its BM25 snapshot on disk. Readers compare that version with their snapshot at most every
-``VERSION_CHECK_SECONDS``; when another process re-indexed they load the new snapshot, or
-rebuild it under the lock if nobody did, and keep serving the old one meanwhile.
+records the contents' version in Chroma's pointer, so a reader that sees a new version always
+finds its BM25 snapshot on disk. A rebuild writes a new generation (``Index.new_generation``)
+that its ``commit`` switches to in one step. Readers look at the pointer at most every
+``VERSION_CHECK_SECONDS``; when another process re-indexed or rebuilt they load the new
+snapshot, or rebuild it under the lock if nobody did, and keep serving the old one meanwhile.
+
+An ingest records that it is running (``ingest.state``); one killed before its ``commit``
+leaves the record behind, and ``incomplete()`` then says how many documents are missing.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -23,11 +29,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..errors import IndexMissing
 from ..model import Chunk, Document, Filters, Passage, Source
 from ..settings import Settings
 from . import documents as stored
-from .chroma import ChromaStore, IndexedDoc
+from .chroma import Catalog, ChromaStore, IndexedDoc, surely_missing
 from .embeddings import get_embeddings
 from .lexical import LexicalIndex
 from .records import allows, chroma_where, chunk_metadata, index_version, passage_from, search_text
@@ -44,62 +49,93 @@ class _Snapshot:
 
 
 class Index:
-    def __init__(self, settings: Settings, encoder, store: ChromaStore):
+    def __init__(self, settings: Settings, encoder, catalog: Catalog, store: ChromaStore,
+                 replaces: str | None = None):
         self.settings = settings
         self.encoder = encoder
+        self._catalog = catalog
         self._store = store
+        self._replaces = replaces  # a new generation: the one it replaces when committed
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
         self._docs: dict[str, Document] = {}
+        self._incomplete: tuple[float, int | None] = (float("-inf"), None)
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
     def open(cls, settings: Settings, encoder=None, create: bool = False) -> "Index":
-        """The index of ``settings``; IndexMissing when there is none and ``create`` is False,
+        """The active index of ``settings``; IndexMissing when there is none and ``create`` is False,
         EmbeddingMismatch when it was built with another embedding model."""
         encoder = encoder if encoder is not None else get_embeddings(settings)
-        return cls(settings, encoder, ChromaStore(settings, encoder.name, create=create))
+        catalog = Catalog(settings)
+        version = catalog.active().version
+        if not catalog.knows(version):  # another process wrote since this process's client read the files
+            catalog = Catalog(settings, fresh=True)
+            catalog.learn(version)
+        return cls(settings, encoder, catalog, catalog.open_active(encoder.name, create=create))
+
+    @classmethod
+    def new_generation(cls, settings: Settings, encoder=None) -> "Index":
+        """An empty index that replaces the active one when committed (``ingest --rebuild``).
+        Until then readers keep using the active one; if this is never committed, the next
+        rebuild deletes it. Callers hold the write lock."""
+        encoder = encoder if encoder is not None else get_embeddings(settings)
+        catalog = Catalog(settings)
+        active = catalog.active().name
+        store = catalog.open(catalog.new_name(), encoder.name, create=True)
+        return cls(settings, encoder, catalog, store, replaces=active or "")
 
     @staticmethod
     def surely_missing(settings: Settings) -> bool:
         """True when an embedded index plainly does not exist yet (checked without importing chromadb)."""
-        return ChromaStore.surely_missing(settings)
+        return surely_missing(settings)
 
     @staticmethod
     def exists(settings: Settings) -> bool:
-        if Index.surely_missing(settings):
-            return False
-        try:
-            ChromaStore(settings, get_embeddings(settings).name, create=False)
-            return True
-        except IndexMissing:
-            return False
-
-    @staticmethod
-    def drop(settings: Settings) -> None:
-        """Delete the collection and the stored documents (callers hold the write lock)."""
-        ChromaStore.drop(settings)
-        for doc in stored.all_documents(settings):
-            stored.delete(settings, doc.doc_id)
+        return not surely_missing(settings) and Catalog(settings).active().name is not None
 
     @staticmethod
     @contextmanager
-    def write_lock(settings: Settings, wait: bool = True) -> Iterator[bool]:
+    def write_lock(settings: Settings, wait: bool = True,
+                   on_wait: Callable[[str], None] | None = None) -> Iterator[bool]:
         """One writer at a time per data directory (an ingest, an upload, a reader rebuilding BM25).
 
         Yields whether it is held: False only when ``wait`` is False and someone else holds it.
-        A flock on a file opened anew also excludes this process's other threads."""
+        ``on_wait(who)`` is told once, before waiting, who holds it. A flock on a file opened
+        anew also excludes this process's other threads."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(settings.data_dir / ".ingest.lock", "w") as fh:
+        with _open_lock_file(settings) as fh:
             try:
-                fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                yield False
-                return
+                if not wait:
+                    yield False
+                    return
+                if on_wait:
+                    fh.seek(0)
+                    on_wait(fh.read().strip() or "another process")
+                fcntl.flock(fh, fcntl.LOCK_EX)
             try:
+                fh.seek(0)
+                fh.truncate()
+                fh.write(f"pid {os.getpid()}")
+                fh.flush()
                 yield True
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @staticmethod
+    def writer_active(settings: Settings) -> bool:
+        """Is a writer holding the lock right now (in any process)?"""
+        if not (settings.data_dir / ".ingest.lock").exists():
+            return False
+        with _open_lock_file(settings) as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
 
     @staticmethod
     def search_text(chunk: Chunk, source: Source) -> str:
@@ -111,10 +147,17 @@ class Index:
         """What is indexed now, per document (to decide what to skip, replace or remove)."""
         return self._store.indexed_docs()
 
+    def begin(self, pending: int) -> None:
+        """Record that ``pending`` documents are about to be (re)indexed; ``commit`` clears it.
+        A run killed in between leaves the record, which ``incomplete`` reports."""
+        _write_state(self.settings, {"state": "running", "pending": pending, "pid": os.getpid(),
+                                     "started": time.strftime("%Y-%m-%dT%H:%M:%S")})
+
     def add(self, items: list[tuple[Document, list[Chunk]]], replacing: dict[str, IndexedDoc],
-            progress: Callable[[int], None] | None = None) -> None:
+            progress: Callable[[int], None] | None = None, pending: int | None = None) -> None:
         """Embed and store the documents' chunks; a replaced document's stale chunks go only after
-        its new ones are in. ``progress(n)`` hears how many chunks are embedded so far."""
+        its new ones are in. ``progress(n)`` hears how many chunks are embedded so far;
+        ``pending`` is how many documents remain after these (recorded for ``incomplete``)."""
         chunks = [(doc, chunk) for doc, doc_chunks in items for chunk in doc_chunks]
         metas = [chunk_metadata(chunk, doc.source, doc.doc_hash, doc.path) for doc, chunk in chunks]
         texts = [chunk.text for _, chunk in chunks]
@@ -124,6 +167,9 @@ class Index:
             have = replacing.get(doc.doc_id)
             if have:
                 self._store.delete(have.ids - {c.id for c in doc_chunks})
+        if pending is not None:  # these documents are in: count them done before anything else
+            _write_state(self.settings, {**_read_state(self.settings), "pending": pending})
+        for doc, _ in items:
             stored.save(self.settings, doc)
 
     def keep(self, doc: Document) -> None:
@@ -137,15 +183,26 @@ class Index:
         stored.delete(self.settings, have.doc_id)
 
     def commit(self) -> tuple[int, int]:
-        """Bring BM25 in step with Chroma and record the version. Returns (documents, chunks)."""
+        """Bring BM25 in step with Chroma and record the version (a new generation becomes the
+        active one here). Returns (documents, chunks)."""
         lexical = self._rebuild_lexical()
+        if self._replaces is not None:
+            kept = {self._store.name} | ({self._replaces} if self._replaces else set())
+            self._catalog.prune(keep=kept)  # abandoned rebuilds and the generation before the previous
+            indexed = {meta["doc_id"] for meta in lexical.metas}
+            for doc in stored.all_documents(self.settings):
+                if doc.doc_id not in indexed:
+                    stored.delete(self.settings, doc.doc_id)
+            self._replaces = None
+        _write_state(self.settings, {"state": "complete", "finished": time.strftime("%Y-%m-%dT%H:%M:%S")})
         with self._lock:
             self._snapshot = _Snapshot(lexical, time.monotonic())
             self._docs.clear()
         return len({meta["doc_id"] for meta in lexical.metas}), len(lexical.ids)
 
     def _rebuild_lexical(self) -> LexicalIndex:
-        """BM25 for what Chroma holds now (one full read), rebuilt only when the contents changed."""
+        """BM25 for what the collection holds now (one full read), rebuilt only when the contents
+        changed, saved, and only then named by the pointer."""
         ids, texts, metas = self._store.all_chunks()
         version = index_version(ids, metas)
         lexical = LexicalIndex.load(self.settings.bm25_dir)
@@ -153,16 +210,30 @@ class Index:
             lexical = LexicalIndex.build(
                 self.settings.bm25_dir, ids, texts, metas, [search_text(t, m) for t, m in zip(texts, metas)], version
             )
-        self._store.record_version(version)
+        self._catalog.point(self._store.name, version)
+        self._catalog.learn(version)
         return lexical
 
     # -- reading ------------------------------------------------------------------------------------
     def version(self) -> str:
         """The contents' version as recorded now (re-read: another process may have re-indexed)."""
-        return self._store.version()
+        return self._catalog.active().version
+
+    def incomplete(self) -> int | None:
+        """How many documents an interrupted ingest left unindexed (None: the last ingest completed,
+        or one is running now). Checked at most every ``VERSION_CHECK_SECONDS``."""
+        checked, value = self._incomplete
+        now = time.monotonic()
+        if now - checked > VERSION_CHECK_SECONDS:
+            state = _read_state(self.settings)
+            value = None
+            if state.get("state") == "running" and not Index.writer_active(self.settings):
+                value = int(state.get("pending", 0))
+            self._incomplete = (now, value)
+        return value
 
     def search_dense(self, vector, n: int, filters: Filters) -> list[Passage]:
-        rows = self._store.query(vector, n, chroma_where(filters))
+        rows = self._with_store(lambda store: store.query(vector, n, chroma_where(filters)))
         return [passage_from(chunk_id, text, meta, similarity=1 - distance) for chunk_id, text, meta, distance in rows]
 
     def search_lexical(self, query: str, n: int, filters: Filters) -> list[Passage]:
@@ -182,7 +253,10 @@ class Index:
 
     def similarities(self, vector, ids: list[str]) -> dict[str, float]:
         """Cosine similarity of ``vector`` to the stored vectors of ``ids`` (ids not indexed are left out)."""
-        return {i: float(np.dot(v, vector)) for i, v in self._store.embeddings(ids).items()} if ids else {}
+        if not ids:
+            return {}
+        vectors = self._with_store(lambda store: store.embeddings(ids))
+        return {i: float(np.dot(v, vector)) for i, v in vectors.items()}
 
     def neighbour(self, passage: Passage, step: int = 1) -> Passage | None:
         """The chunk ``step`` places after (or before) this one in its document, if indexed."""
@@ -213,14 +287,14 @@ class Index:
             self._snapshot = None
             self._docs.clear()
 
-    # -- the BM25 snapshot, kept in step with Chroma -----------------------------------------------
+    # -- the active generation and its BM25 snapshot, kept in step with Chroma --------------------
     def _lexical(self) -> LexicalIndex:
         with self._lock:
             now = time.monotonic()
             snap = self._snapshot
             if snap is not None and now - snap.checked <= VERSION_CHECK_SECONDS:
                 return snap.lexical
-            version = self._store.version()
+            version = self._follow_pointer()
             if snap is None or snap.lexical.version != version:
                 fresh = LexicalIndex.load(self.settings.bm25_dir)
                 if fresh is None or fresh.version != version:
@@ -232,6 +306,33 @@ class Index:
             self._snapshot = _Snapshot(snap.lexical, now)
             return snap.lexical
 
+    def _follow_pointer(self) -> str:
+        """Switch to the active generation if a rebuild replaced ours, and re-read the embedded
+        files if another process changed the contents; returns the active version."""
+        active = self._catalog.active()
+        if self._replaces is None and active.name:
+            stale = not self._catalog.knows(active.version)
+            if stale:
+                self._catalog = Catalog(self.settings, fresh=True)
+                self._catalog.learn(active.version)
+            if stale or active.name != self._store.name:
+                self._store = self._catalog.open(active.name, self.encoder.name)
+        return active.version
+
+    def _with_store(self, call):
+        """Run ``call(store)``; if our generation was deleted meanwhile (a reader two rebuilds
+        behind), follow the pointer and try once more."""
+        store = self._store
+        try:
+            return call(store)
+        except Exception as error:
+            if type(error).__name__ != "NotFoundError" and "does not exist" not in str(error):
+                raise
+            with self._lock:
+                self._follow_pointer()
+                self._snapshot = None
+            return call(self._store)
+
     def _catch_up(self, wait: bool) -> LexicalIndex | None:
         """BM25 matching the version in Chroma, rebuilt under the write lock if needed (an ingest
         elsewhere, or another machine re-indexing a shared Chroma server). None when ``wait`` is
@@ -239,8 +340,9 @@ class Index:
         with Index.write_lock(self.settings, wait) as held:
             if not held:
                 return None
+            version = self._follow_pointer()  # a rebuild we waited for may have switched generations
             current = LexicalIndex.load(self.settings.bm25_dir)
-            if current is not None and current.version == self._store.version():
+            if current is not None and current.version == version:
                 return current  # built by the writer we waited for
             return self._rebuild_lexical()
 
@@ -253,6 +355,30 @@ class Index:
     @staticmethod
     def _passage(lexical: LexicalIndex, i: int, score: float = 0.0) -> Passage:
         return passage_from(lexical.ids[i], lexical.texts[i], lexical.metas[i], score=score)
+
+
+def _open_lock_file(settings: Settings):
+    # "a+": opening must not truncate what the holder wrote (its pid); it truncates once it holds the lock.
+    return open(settings.data_dir / ".ingest.lock", "a+", encoding="utf-8")
+
+
+def _state_path(settings: Settings):
+    return settings.data_dir / "ingest.state"
+
+
+def _read_state(settings: Settings) -> dict:
+    try:
+        data = json.loads(_state_path(settings).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_state(settings: Settings, state: dict) -> None:
+    path = _state_path(settings)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    tmp.write_text(json.dumps(state), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def list_documents(settings: Settings) -> list[Document]:

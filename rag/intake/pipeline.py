@@ -164,8 +164,13 @@ def ingest(
     rebuild: bool = False,
 ) -> IngestReport:
     started = time.perf_counter()
-    with Index.write_lock(settings):
-        report = _ingest_locked(settings, paths, progress or (lambda *_: None), rebuild)
+    progress = progress or (lambda *_: None)
+
+    def waiting(holder: str) -> None:
+        progress(0, 0, f"waiting for another ingest in {settings.data_dir} ({holder}) to finish")
+
+    with Index.write_lock(settings, on_wait=waiting):
+        report = _ingest_locked(settings, paths, progress, rebuild)
     report.seconds = time.perf_counter() - started
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     with open(settings.logs_dir / "ingest.jsonl", "a", encoding="utf-8") as log:
@@ -180,9 +185,8 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
     encoder = get_embeddings(settings)
     if rebuild or Index.surely_missing(settings):
         encoder.preload()  # everything will need embedding: load the model while Chroma opens
-    if rebuild:
-        Index.drop(settings)
-    index = Index.open(settings, encoder, create=True)
+    # A rebuild fills a new generation; readers keep the old one until it is complete.
+    index = Index.new_generation(settings, encoder) if rebuild else Index.open(settings, encoder, create=True)
     indexed = index.manifest()
     if not indexed:
         encoder.preload()  # an empty collection: the same (a second call just waits for the first)
@@ -209,6 +213,7 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
             report.updated += bool(have)
             report.added += not have
 
+    index.begin(pending=len(todo))
     _embed_and_store(todo, index, indexed, progress)
     report.doc_ids = [item.doc_id for item in todo]
 
@@ -240,7 +245,7 @@ def _embed_and_store(todo: list[Prepared], index: Index, indexed: dict[str, Inde
         batch.append(item)
         if sum(len(b.chunks) for b in batch) >= EMBED_BATCH_CHUNKS or n == len(todo) - 1:
             index.add([(b.document, b.chunks) for b in batch], indexed,
-                      progress=lambda k: progress(done + k, total, "embedding"))
+                      progress=lambda k: progress(done + k, total, "embedding"), pending=len(todo) - n - 1)
             done += sum(len(b.chunks) for b in batch)
             progress(done, total, "embedding")
             batch = []
