@@ -125,6 +125,16 @@ _known: dict[tuple[str, int], set[str]] = {}
 _systems_lock = threading.Lock()
 
 
+def forget(settings: Settings) -> None:
+    """Drop this process's cached embedded System for the folder (it was moved or is damaged)."""
+    from chromadb.api.client import SharedSystemClient
+
+    with _systems_lock:
+        SharedSystemClient._identifier_to_system.pop(str(settings.chroma_dir), None)
+        folder = str(settings.chroma_dir)
+        _epochs[folder] = _epochs.get(folder, 0) + 1
+
+
 class Catalog:
     """The logical index: its generations and the pointer that names the active one."""
 

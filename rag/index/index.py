@@ -25,6 +25,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
@@ -32,7 +33,7 @@ import numpy as np
 from ..model import Chunk, Document, Filters, Passage, Source
 from ..settings import Settings
 from . import documents as stored
-from .chroma import Catalog, ChromaStore, IndexedDoc, surely_missing
+from .chroma import Catalog, ChromaStore, IndexedDoc, forget, surely_missing
 from .embeddings import get_embeddings
 from .lexical import LexicalIndex
 from .records import allows, chroma_where, chunk_metadata, index_version, passage_from, search_text
@@ -138,6 +139,30 @@ class Index:
             return False
 
     @staticmethod
+    def ingest_state(settings: Settings) -> dict:
+        """What the last ingest recorded: {"state": "complete" | "running", "pending": n, ...} ({} if none)."""
+        return _read_state(settings)
+
+    @staticmethod
+    def set_aside(settings: Settings, part: str) -> Path | None:
+        """Move a damaged part of the data directory ("chroma", "bm25" or "documents") to
+        ``<data>/damaged/<part>-<time>`` (kept for inspection, never deleted). Callers hold the
+        write lock. Returns where it went (None: there was nothing to move)."""
+        source = settings.data_dir / part
+        if not source.exists():
+            return None
+        target = settings.data_dir / "damaged" / f"{part}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        if part == "chroma":
+            forget(settings)
+        return target
+
+    def prune(self) -> list[str]:
+        """Delete generations nobody uses: abandoned rebuilds (callers hold the write lock)."""
+        return self._catalog.prune(keep={self._store.name})
+
+    @staticmethod
     def search_text(chunk: Chunk, source: Source) -> str:
         """What the encoder and BM25 see of a chunk: the text under a short who/where header."""
         return search_text(chunk.text, chunk_metadata(chunk, source, "", ""))
@@ -181,6 +206,10 @@ class Index:
     def remove(self, have: IndexedDoc) -> None:
         self._store.delete(have.ids)
         stored.delete(self.settings, have.doc_id)
+
+    def remove_stored(self, doc_id: str) -> None:
+        """Delete the stored copy of a document the index does not hold."""
+        stored.delete(self.settings, doc_id)
 
     def commit(self) -> tuple[int, int]:
         """Bring BM25 in step with Chroma and record the version (a new generation becomes the

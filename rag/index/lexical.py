@@ -83,6 +83,8 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, root: Path) -> "LexicalIndex | None":
+        """The saved snapshot, or None when there is none or it is unusable (a reader then rebuilds it):
+        missing or garbled files, or lists that disagree with each other or with the BM25 matrix."""
         import bm25s
 
         try:
@@ -91,9 +93,14 @@ class LexicalIndex:
                 data = json.load(fh)
             # a newer build may have replaced the folder since CURRENT was read
             bm25 = bm25s.BM25.load(str(folder), show_progress=False) if data["ids"] else bm25s.BM25()
-        except (OSError, ValueError):
+            ids, texts, metas, version = data["ids"], data["texts"], data["metas"], data["version"]
+            n = len(ids)
+            if not (len(texts) == len(metas) == n and isinstance(version, str)) or \
+                    (n and int(bm25.scores["num_docs"]) != n) or len(set(ids)) != n:
+                return None
+            return cls(bm25, ids, texts, metas, version)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        return cls(bm25, data["ids"], data["texts"], data["metas"], data["version"])
 
     # -- searching -----------------------------------------------------------------
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..errors import BadFile, MetadataError
+from ..errors import BadFile, IndexDamaged, MetadataError
 from ..index import Index, IndexedDoc, get_embeddings
 from ..model import Chunk, Document, Source
 from ..settings import Settings
@@ -186,7 +186,14 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
     if rebuild or Index.surely_missing(settings):
         encoder.preload()  # everything will need embedding: load the model while Chroma opens
     # A rebuild fills a new generation; readers keep the old one until it is complete.
-    index = Index.new_generation(settings, encoder) if rebuild else Index.open(settings, encoder, create=True)
+    if rebuild:
+        try:
+            index = Index.new_generation(settings, encoder)
+        except IndexDamaged:  # a rebuild starts over anyway: keep the damaged files aside, build anew
+            Index.set_aside(settings, "chroma")
+            index = Index.new_generation(settings, encoder)
+    else:
+        index = Index.open(settings, encoder, create=True)
     indexed = index.manifest()
     if not indexed:
         encoder.preload()  # an empty collection: the same (a second call just waits for the first)

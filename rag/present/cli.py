@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import RagError
 from ..settings import Settings
+from .progress import Progress
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("ask", help="ask a question ('-' reads one question per line from stdin)")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object per question")
-    p.add_argument("-k", type=int, default=None, help="number of passages to retrieve")
+    p.add_argument("-k", type=_positive, default=None, help="number of passages to retrieve (1 to 50)")
     p.add_argument("--outlet", action="append", help="only this outlet (repeatable)")
     p.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
     p.add_argument("--date-from", help="YYYY, YYYY-MM or YYYY-MM-DD, inclusive")
@@ -36,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--partisan", choices=("all", "exclude", "only"), default="all",
                    help="include, exclude or only use partisan sources")
     p.set_defaults(run=_ask)
+
+    p = commands.add_parser("doctor", help="check the data directory (index, keyword index, documents); --repair fixes it")
+    p.add_argument("--repair", action="store_true", help="move damaged parts aside and rebuild them")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=_doctor)
 
     p = commands.add_parser("cues", help="framing cues: one passage per stdin line -> one JSON object per line")
     p.set_defaults(run=_cues)
@@ -48,22 +54,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _ingest(args, settings: Settings) -> int:
-    from tqdm import tqdm
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 1 <= value <= 50:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 50, got {value}")
+    return value
 
+
+def _ingest(args, settings: Settings) -> int:
     from ..intake import ingest
 
-    bar = tqdm(total=0, unit="chunk", desc="Indexing", file=sys.stderr, disable=None)
-
-    def progress(done: int, total: int, message: str) -> None:
-        bar.total = total
-        bar.n = done
-        bar.set_description(message.capitalize())
-        bar.refresh()
-
+    progress = Progress("Indexing")
     print("Loading the embedding model and reading documents…", file=sys.stderr)
-    report = ingest(settings, args.paths or None, progress=progress, rebuild=args.rebuild)
-    bar.close()
+    try:
+        report = ingest(settings, args.paths or None, progress=progress.update, rebuild=args.rebuild)
+    finally:
+        progress.close()
     summary = report.to_json()
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
@@ -79,9 +88,11 @@ def _ingest(args, settings: Settings) -> int:
 
 
 def _sources(args, settings: Settings) -> int:
-    from ..index import list_documents
+    from ..index import Index, list_documents
 
     docs = list_documents(settings)
+    if settings.chroma_host or not docs:
+        Index.exists(settings)  # an unreachable server or a damaged index is an error, not "no documents"
     if args.json:
         print(json.dumps([d.source.to_dict() for d in docs], ensure_ascii=False, indent=1))
         return 0
@@ -105,10 +116,12 @@ def _filters(args):
 
 
 def _ask(args, settings: Settings) -> int:
-    from ..answer import Assistant
+    from ..answer import Assistant, check_question
     from ..errors import QuestionError
 
-    filters = _filters(args)  # before loading anything: a bad date is reported at once
+    filters = _filters(args)  # before loading anything: a bad date or question is reported at once
+    if args.question != "-":
+        check_question(args.question)
     if args.k:
         settings = settings.with_(k=args.k)
     assistant = Assistant(settings)
@@ -152,3 +165,22 @@ def _cues(args, settings: Settings) -> int:
         cues = find_cues(passage, settings.cues_file)
         print(json.dumps({"cues": [c.to_json() for c in cues]}, ensure_ascii=False), flush=True)
     return 0
+
+
+def _doctor(args, settings: Settings) -> int:
+    from .doctor import diagnose, repair
+
+    found = diagnose(settings)
+    actions: list[str] = []
+    if args.repair and not found.ok:
+        actions = repair(settings, found, progress=Progress("Repairing").update)
+        found = diagnose(settings)
+    if args.json:
+        print(json.dumps({"ok": found.ok, "checks": [c.to_json() for c in found.checks], "repaired": actions},
+                         ensure_ascii=False))
+    else:
+        for action in actions:
+            print(f"repaired {action}")
+        for check in found.checks:
+            print(check.line() + (f"  (--repair: {check.repair})" if not check.ok and check.repair else ""))
+    return 0 if found.ok else 1
