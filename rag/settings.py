@@ -35,13 +35,17 @@ def _int(env, name: str, default: int, minimum: int = 0) -> int:
 
 
 def _float(env, name: str, default: float) -> float:
+    """A positive number of seconds or megabytes."""
     raw = env.get(name)
     if raw in (None, ""):
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise SettingsError(f"{name} must be more than 0, got {raw!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,8 @@ class Settings:
     llm_model: str | None = None
     openai_base_url: str | None = None
     openai_api_key: str | None = field(default=None, repr=False)
-    llm_timeout: float = 30.0
+    llm_timeout: float = 30.0  # seconds per read from the LLM endpoint
+    llm_deadline: float = 120.0  # seconds for a whole answer
     llm_max_tokens: int = 600
     # The app's Evals page shows the report here.
     eval_report_dir: Path = PROJECT_DIR / "evals" / "out" / "latest"
@@ -102,6 +107,7 @@ class Settings:
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
             openai_api_key=env.get("OPENAI_API_KEY") or None,
             llm_timeout=_float(env, "RAG_LLM_TIMEOUT", base.llm_timeout),
+            llm_deadline=_float(env, "RAG_LLM_DEADLINE", base.llm_deadline),
             llm_max_tokens=_int(env, "RAG_LLM_MAX_TOKENS", base.llm_max_tokens, minimum=16),
         )
         if settings.chunk_overlap >= settings.chunk_tokens:

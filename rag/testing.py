@@ -28,6 +28,9 @@ class Reply:
     delay: float = 0.0  # seconds before answering (longer than the client timeout = a timeout)
     cut_after: int | None = None  # streaming: drop the connection after this many pieces
     piece_chars: int = 12  # streaming: characters per chunk
+    piece_delay: float = 0.0  # streaming: seconds between pieces (a slow drip)
+    garbage_after: int | None = None  # streaming: after this many pieces send a chunk that is not JSON
+    raw_body: bytes | None = None  # answer with exactly these bytes (status 200, application/json)
 
 
 class FakeOpenAI:
@@ -68,9 +71,14 @@ class FakeOpenAI:
                 if reply.status != 200:
                     return self._json(reply.status, {"error": {"message": f"scripted {reply.status}",
                                                                "type": "scripted", "code": reply.status}})
+                if reply.raw_body is not None:
+                    return self._raw(reply.raw_body)
                 content = reply.content(body.get("messages", [])) if callable(reply.content) else reply.content
                 if body.get("stream"):
-                    self._stream(content, reply)
+                    try:
+                        self._stream(content, reply)
+                    except (BrokenPipeError, ConnectionResetError):
+                        self.close_connection = True  # the client stopped reading (a deadline): fine
                 else:
                     self._json(200, {
                         "id": "fake", "object": "chat.completion", "created": 0, "model": fake.model,
@@ -87,6 +95,13 @@ class FakeOpenAI:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _raw(self, data: bytes):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def _stream(self, content: str, reply: Reply):
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
@@ -98,6 +113,11 @@ class FakeOpenAI:
                         self.wfile.flush()
                         self.close_connection = True
                         return  # the connection drops mid-answer: no finish_reason, no [DONE]
+                    if reply.garbage_after is not None and n == reply.garbage_after:
+                        self.wfile.write(b'data: {"id": "fake", "choices": [{"delta": {"content": "oops"\n\n')
+                        self.wfile.flush()
+                    if n and reply.piece_delay:
+                        time.sleep(reply.piece_delay)
                     self._event({"content": piece}, None)
                 self._event({}, "stop")
                 self.wfile.write(b"data: [DONE]\n\n")

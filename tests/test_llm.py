@@ -93,8 +93,14 @@ def test_uncited_claim_is_unsupported(corpus_settings):
         (Reply(status=500), {}, "HTTP 500"),
         (Reply("too late", delay=3.0), {"llm_timeout": 1.0}, "in time"),
         (Reply("According to the site, Lavrov said all disputes were resolved [1].", cut_after=2), {}, "cut off|connection"),
+        (Reply("Lavrov said all disputes between Russia and Japan were resolved [1].", garbage_after=2), {},
+         "malformed"),
+        (Reply(raw_body=b'{"choices": [oops'), {}, "did not answer with a stream"),
+        (Reply(""), {}, "empty answer"),
+        (Reply("Lavrov said all the disputes between Russia and Japan had been resolved long ago [1].",
+               piece_chars=4, piece_delay=0.4), {"llm_timeout": 2.0, "llm_deadline": 1.5}, "longer than 1.5 s"),
     ],
-    ids=["429", "500", "timeout", "stream-cut"],
+    ids=["429", "500", "timeout", "stream-cut", "malformed-chunk", "not-a-stream", "empty-stream", "slow-drip"],
 )
 def test_llm_failure_falls_back_to_offline_answer_with_notice(corpus_settings, reply, extra, reason):
     import re
@@ -106,6 +112,28 @@ def test_llm_failure_falls_back_to_offline_answer_with_notice(corpus_settings, r
     assert answer.warnings[0].kind is WarningKind.LLM_FALLBACK and answer.warnings[0].text == answer.notice  # first
     assert not answer.refused and answer.citations  # the offline answer still answers, with citations
     assert "003_b5aeacde14fc594e" in {c.doc_id for c in answer.citations}
+
+
+def test_a_slow_drip_is_cut_at_the_deadline_not_after_every_piece(corpus_settings):
+    import time
+
+    drip = Reply("Lavrov said the disputes had been resolved " * 10 + "[1].", piece_chars=3, piece_delay=0.3)
+    with FakeOpenAI([drip]) as server:
+        started = time.monotonic()
+        answer = Assistant(_settings(corpus_settings, server, llm_timeout=2.0, llm_deadline=2.0)).ask(LAVROV_Q)
+        took = time.monotonic() - started
+    assert answer.mode is AnswerMode.FALLBACK and "RAG_LLM_DEADLINE" in answer.notice
+    assert took < 2.0 + 2.0 + 3.0  # the deadline, at most one more read, and the offline answer
+
+
+def test_signed_citation_markers_are_removed_and_reported(corpus_settings):
+    def negative_marker(messages):
+        return good_answer(messages) + " It was also said [-1]."
+
+    with FakeOpenAI([Reply(negative_marker)]) as server:
+        answer = Assistant(_settings(corpus_settings, server)).ask(LAVROV_Q)
+    assert "[-1]" not in answer.answer and "[-1]" in answer.removed_citations
+    assert any(w.kind is WarningKind.REMOVED_CITATION and "[-1]" in w.text for w in answer.warnings)
 
 
 def test_streaming_yields_pieces_before_the_final_answer(corpus_settings):

@@ -213,11 +213,15 @@ class Assistant:
         for piece in self._llm.stream(messages):
             raw += piece
             yield Event(EventKind.TOKEN, piece)
+        if not raw.strip():
+            raise LLMError("the LLM returned an empty answer")
         return self._validate(question, standalone, raw, passages)
 
     def _validate(self, question, standalone, raw: str, passages: list[Passage]) -> Answer:
         """Drop citation numbers that resolve to nothing, renumber, and check every sentence's support."""
-        removed = sorted({f"[{n}]" for n in cited_numbers(raw) if not 1 <= n <= len(passages)})
+        signed = {re.sub(r"\s+", "", m.group()) for m in _SIGNED_MARKER.finditer(raw)}  # "[-1]": no passage has that number
+        raw = _SIGNED_MARKER.sub("", raw)
+        removed = sorted({f"[{n}]" for n in cited_numbers(raw) if not 1 <= n <= len(passages)} | signed)
         order: list[int] = []  # passage indexes in order of first citation
         for n in cited_numbers(raw):
             if 1 <= n <= len(passages) and n - 1 not in order:
@@ -282,6 +286,7 @@ def _as_data(value: str) -> str:
 
 
 _DELIMITER = re.compile(r"<{3,}|>{3,}")
+_SIGNED_MARKER = re.compile(r"\s?\[\s*[-+]\s*\d+(?:\s*,\s*[-+]?\s*\d+)*\s*\]")
 
 
 def _best_sentences(passage: str, answer_sentences: list[str]) -> list[tuple[int, int]]:

@@ -47,11 +47,35 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_cues)
 
     args = parser.parse_args(argv)
+    settings = None
     try:
-        return args.run(args, Settings.from_env())
+        settings = Settings.from_env()
+        return args.run(args, settings)
     except RagError as error:  # a clear one-line message instead of a traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted (nothing already indexed is lost; run the command again to finish)",
+              file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: one line here, the details in the log
+        where = _log_traceback(settings)
+        print(f"error: unexpected {type(error).__name__}: {str(error)[:200]}. This is a bug; the details are "
+              f"in {where}.", file=sys.stderr)
+        return 3
+
+
+def _log_traceback(settings: Settings | None) -> str:
+    import traceback
+
+    try:
+        folder = (settings or Settings()).logs_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / "errors.log", "a", encoding="utf-8") as log:
+            log.write(f"--- {' '.join(sys.argv)}\n{traceback.format_exc()}\n")
+        return str(folder / "errors.log")
+    except OSError:
+        return "(no writable log folder)"
 
 
 def _positive(text: str) -> int:

@@ -1,0 +1,152 @@
+"""Faults and bad input: each gets a one-line error naming the cause and the fix, or a visible
+fallback, and nothing already indexed is lost. The README's fault table points at these tests.
+
+Real parts throughout: the CLI in a subprocess, embedded Chroma, a real ``chroma run`` server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rag
+from helpers import PROJECT_DIR, SEED_IDS, clean_environ, copy_seeds, run_cli, settings_for
+
+QUESTION = "What did Lavrov say about the Kuril Islands?"
+
+
+def _one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
+    err = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and err and err[-1].startswith("error: "), proc.stderr
+    for needle in needles:
+        assert needle in err[-1], err[-1]
+    return err[-1]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """The bundled corpus indexed once, as a data folder the tests copy before damaging it."""
+    data = tmp_path_factory.mktemp("built") / "data"
+    report = rag.ingest(settings_for(data))
+    assert report.failed == [] and report.documents == len(SEED_IDS)
+    return data
+
+
+@pytest.fixture
+def copy_of(built, tmp_path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(built, data)
+    return data
+
+
+def _ask_json(data: Path, question: str = QUESTION, **env) -> dict:
+    proc = run_cli("ask", question, "--json", env={"RAG_DATA_DIR": data, **env})
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+# -- the CLI's own input -------------------------------------------------------------------------
+def test_empty_question_is_an_error_not_silence(tmp_path):
+    _one_line_error(run_cli("ask", "", env={"RAG_DATA_DIR": tmp_path}), "the question is empty")
+    _one_line_error(run_cli("ask", "   ", env={"RAG_DATA_DIR": tmp_path}), "the question is empty")
+
+
+@pytest.mark.parametrize("k", ["-5", "0", "many", "51"])
+def test_k_out_of_range_is_refused(tmp_path, k):
+    proc = run_cli("ask", "Who?", "-k", k, env={"RAG_DATA_DIR": tmp_path})
+    assert proc.returncode == 2 and "argument -k: must be" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_question_over_the_limit_is_refused(tmp_path):
+    _one_line_error(run_cli("ask", "why " * 600, env={"RAG_DATA_DIR": tmp_path}), "keep it under 2000")
+
+
+# -- storage damage ------------------------------------------------------------------------------
+def _damage_sqlite(data: Path) -> None:
+    with open(data / "chroma" / "chroma.sqlite3", "r+b") as fh:
+        fh.write(b"\x00" * 4096)
+
+
+def test_corrupt_chroma_database_is_named_and_doctor_repairs_it(copy_of):
+    _damage_sqlite(copy_of)
+    env = {"RAG_DATA_DIR": copy_of}
+    _one_line_error(run_cli("ask", QUESTION, env=env), "is damaged", "doctor --repair")
+    _one_line_error(run_cli("ingest", env=env), "is damaged", "doctor --repair")
+    check = run_cli("doctor", "--json", env=env)
+    assert check.returncode == 1
+    assert [c["check"] for c in json.loads(check.stdout)["checks"] if not c["ok"]] == ["chroma"]
+
+    fixed = run_cli("doctor", "--repair", "--json", env=env)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    result = json.loads(fixed.stdout)
+    assert result["ok"] and any("moved the damaged chroma" in a for a in result["repaired"])
+    assert list((copy_of / "damaged").glob("chroma-*/chroma.sqlite3"))  # kept aside, never deleted
+    answer = _ask_json(copy_of)
+    assert answer["citations"] and not answer["refused"]
+    assert sorted(d["doc_id"] for d in json.loads(run_cli("sources", "--json", env=env).stdout)) == SEED_IDS
+
+
+def test_rebuild_recovers_from_a_corrupt_database_too(copy_of):
+    _damage_sqlite(copy_of)
+    proc = run_cli("ingest", "--rebuild", "--json", env={"RAG_DATA_DIR": copy_of})
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.splitlines()[-1])["documents"] == len(SEED_IDS)
+
+
+@pytest.mark.parametrize("damage", ["lists disagree", "ids duplicated", "garbage json"])
+def test_a_damaged_keyword_index_is_rebuilt_not_a_crash(copy_of, damage):
+    folder = copy_of / "bm25" / (copy_of / "bm25" / "CURRENT").read_text().strip()
+    chunks = folder / "chunks.json"
+    if damage == "garbage json":
+        chunks.write_text("{not json", encoding="utf-8")
+    else:
+        data = json.loads(chunks.read_text(encoding="utf-8"))
+        if damage == "lists disagree":
+            data["texts"] = data["texts"][:-3]
+        else:
+            data["ids"][1] = data["ids"][0]
+        chunks.write_text(json.dumps(data), encoding="utf-8")
+    answer = _ask_json(copy_of)  # the reader rebuilds BM25 from Chroma under the write lock
+    assert answer["citations"]
+    assert run_cli("doctor", env={"RAG_DATA_DIR": copy_of}).returncode == 0
+
+
+def test_doctor_finds_and_repairs_a_stale_keyword_index_and_orphaned_documents(copy_of):
+    env = {"RAG_DATA_DIR": copy_of}
+    shutil.rmtree(copy_of / "bm25")
+    orphan = json.loads((copy_of / "documents" / f"{SEED_IDS[0]}.json").read_text(encoding="utf-8"))
+    orphan["doc_id"] = "gone"
+    orphan["path"] = str(copy_of / "nowhere" / "gone.txt")
+    (copy_of / "documents" / "gone.json").write_text(json.dumps(orphan), encoding="utf-8")
+    report = json.loads(run_cli("doctor", "--json", env=env).stdout)
+    assert {c["check"] for c in report["checks"] if not c["ok"]} == {"bm25", "documents"}
+    fixed = json.loads(run_cli("doctor", "--repair", "--json", env=env).stdout)
+    assert fixed["ok"], fixed
+    assert not (copy_of / "documents" / "gone.json").exists()
+    assert sorted(p.stem for p in (copy_of / "documents").glob("*.json")) == SEED_IDS
+
+
+# -- a server that is not there --------------------------------------------------------------------
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # closed again when the block ends
+
+
+@pytest.mark.parametrize("command", [("ask", QUESTION), ("ingest",), ("sources",), ("doctor",)])
+def test_unreachable_chroma_server_is_one_line(tmp_path, command):
+    env = {"RAG_DATA_DIR": tmp_path, "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": _closed_port()}
+    proc = run_cli(*command, env=env)
+    if command == ("doctor",):
+        assert proc.returncode == 1 and "Cannot reach the Chroma server" in proc.stdout, proc.stdout
+        assert "Traceback" not in proc.stderr
+    else:
+        _one_line_error(proc, "Cannot reach the Chroma server", "unset CHROMA_HOST")
