@@ -150,3 +150,94 @@ def test_unreachable_chroma_server_is_one_line(tmp_path, command):
         assert "Traceback" not in proc.stderr
     else:
         _one_line_error(proc, "Cannot reach the Chroma server", "unset CHROMA_HOST")
+
+
+# -- permissions and links ---------------------------------------------------------------------------
+# The tests run as root, which reads and writes everything; the CLI runs here without the two
+# capabilities that let root ignore permission bits, so a folder at mode 000 is unreadable to it.
+NO_DAC = ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def run_cli_unprivileged(*args, env: dict) -> subprocess.CompletedProcess:
+    if os.geteuid() != 0:
+        return run_cli(*args, env=env)  # an ordinary user is bound by permission bits anyway
+    assert shutil.which("setpriv"), "setpriv (util-linux) is needed to drop root's permission override"
+    return subprocess.run([*NO_DAC, sys.executable, "-m", "rag", *map(str, args)], cwd=PROJECT_DIR,
+                          env=clean_environ(env), capture_output=True, text=True, timeout=600)
+
+
+def test_an_unreadable_folder_is_reported_and_its_documents_stay_indexed(tmp_path):
+    corpus = copy_seeds(tmp_path / "corpus")
+    locked = corpus / "locked"
+    locked.mkdir()
+    (locked / "otaru.txt").write_text("The Otaru harbour pilots union voted to strike over pay on Monday.\n")
+    env = {"RAG_DATA_DIR": tmp_path / "data"}
+    first = run_cli("ingest", corpus, "--json", env=env)
+    assert json.loads(first.stdout.splitlines()[-1])["documents"] == len(SEED_IDS) + 1
+    locked.chmod(0)
+    try:
+        proc = run_cli_unprivileged("ingest", corpus, "--json", env=env)
+    finally:
+        locked.chmod(0o755)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    summary = json.loads(proc.stdout.splitlines()[-1])
+    assert [f["path"] for f in summary["failed"]] == [str(locked)]
+    assert "folder cannot be read" in summary["failed"][0]["reason"]
+    assert summary["removed"] == 0 and summary["documents"] == len(SEED_IDS) + 1  # otaru is kept
+
+
+def test_a_read_only_data_directory_is_one_line(copy_of):
+    for path in [copy_of, *copy_of.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
+    try:
+        env = {"RAG_DATA_DIR": copy_of}
+        _one_line_error(run_cli_unprivileged("ask", QUESTION, env=env), "cannot be written", "RAG_DATA_DIR")
+        _one_line_error(run_cli_unprivileged("ingest", env=env), "cannot be written", "RAG_DATA_DIR")
+        doctor = run_cli_unprivileged("doctor", env=env)
+        assert doctor.returncode == 1 and "cannot be written" in doctor.stdout
+    finally:
+        for path in [copy_of, *copy_of.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)
+    assert _ask_json(copy_of)["citations"]  # nothing was lost
+
+
+def test_symbolic_links_are_not_followed_and_are_reported(tmp_path):
+    corpus = copy_seeds(tmp_path / "corpus")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Payroll: the editor earns a great deal of money every single month.\n")
+    (corpus / "passwd.txt").symlink_to("/etc/passwd")
+    (corpus / "secret.txt").symlink_to(outside / "secret.txt")
+    (corpus / "again.txt").symlink_to(corpus / f"{SEED_IDS[0]}.txt")  # inside: read once, from its own place
+    (corpus / "loop").symlink_to(corpus)  # a folder link that would loop
+    proc = run_cli("ingest", corpus, "--json", env={"RAG_DATA_DIR": tmp_path / "data"})
+    summary = json.loads(proc.stdout.splitlines()[-1])
+    reasons = {Path(f["path"]).name: f["reason"] for f in summary["failed"]}
+    assert set(reasons) == {"passwd.txt", "secret.txt", "again.txt", "loop"}
+    assert "leaving the folder" in reasons["passwd.txt"] and "leaving the folder" in reasons["secret.txt"]
+    assert "its own place" in reasons["again.txt"]
+    assert summary["documents"] == len(SEED_IDS) and proc.returncode == 1
+    stored = {p.stem for p in (tmp_path / "data" / "documents").glob("*.json")}
+    assert stored == set(SEED_IDS)
+
+
+def test_a_second_ingest_says_it_is_waiting_for_the_first(tmp_path):
+    import time
+
+    settings = settings_for(tmp_path / "data")
+    with rag.Index.write_lock(settings):  # a first ingest, as far as anyone can tell
+        proc = subprocess.Popen([sys.executable, "-m", "rag", "ingest", "--json"], cwd=PROJECT_DIR,
+                                env=clean_environ({"RAG_DATA_DIR": settings.data_dir}),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            lines.append(line)
+            if "waiting for another ingest" in line or not line:
+                break
+        assert "waiting for another ingest" in lines[-1] and f"pid {os.getpid()}" in lines[-1], lines
+        assert proc.poll() is None  # it waits, and says so
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    assert json.loads(out.splitlines()[-1])["documents"] == len(SEED_IDS)

@@ -30,6 +30,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..errors import IndexUnavailable
 from ..model import Chunk, Document, Filters, Passage, Source
 from ..settings import Settings
 from . import documents as stored
@@ -104,8 +105,14 @@ class Index:
         Yields whether it is held: False only when ``wait`` is False and someone else holds it.
         ``on_wait(who)`` is told once, before waiting, who holds it. A flock on a file opened
         anew also excludes this process's other threads."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        with _open_lock_file(settings) as fh:
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            lock = _open_lock_file(settings)
+        except OSError as error:
+            raise IndexUnavailable(
+                f"The data directory {settings.data_dir} cannot be written ({error.strerror or error}). Fix its "
+                "permissions or point RAG_DATA_DIR at a writable folder.") from None
+        with lock as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -128,9 +135,11 @@ class Index:
     @staticmethod
     def writer_active(settings: Settings) -> bool:
         """Is a writer holding the lock right now (in any process)?"""
-        if not (settings.data_dir / ".ingest.lock").exists():
+        try:
+            fh = open(settings.data_dir / ".ingest.lock", encoding="utf-8")  # reading is enough to flock
+        except OSError:
             return False
-        with _open_lock_file(settings) as fh:
+        with fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,22 +78,59 @@ class IngestReport:
 
 
 def discover(paths: list[Path]) -> tuple[list[Path], list[Path], list[Failure]]:
-    """Expand folders. Returns (files, folders, failures for paths that do not exist)."""
+    """Expand folders. Returns (files, folders, failures): paths that do not exist, folders that
+    cannot be read, and symbolic links, which are never followed (one leaving the folder could
+    index /etc/passwd; one inside it would index a file twice)."""
     files, folders, failed = [], [], []
     for path in paths:
-        path = Path(path).expanduser().resolve()
-        if path.is_dir():
-            folders.append(path)
-            for item in sorted(path.rglob("*")):
-                if item.is_file() and not _is_metadata_file(item) and not any(
-                    part.startswith(".") for part in item.relative_to(path).parts
-                ):
-                    files.append(item)
-        elif path.is_file():
-            files.append(path)
+        given = Path(path).expanduser()
+        try:
+            resolved = given.resolve()
+            is_dir, is_file = resolved.is_dir(), resolved.is_file()
+        except OSError as error:
+            failed.append(Failure(str(given), f"cannot be read ({error.strerror or error})"))
+            continue
+        if is_dir:
+            folders.append(resolved)
+            files += _walk(resolved, failed)
+        elif is_file:
+            files.append(resolved)
         else:
-            failed.append(Failure(str(path), "no such file or folder"))
+            failed.append(Failure(str(given), "no such file or folder"))
     return files, folders, failed
+
+
+def _walk(folder: Path, failed: list[Failure]) -> list[Path]:
+    def unreadable(error: OSError) -> None:
+        failed.append(Failure(error.filename or str(folder), f"folder cannot be read ({error.strerror or error}); "
+                                                            "what was indexed from it stays as it was"))
+
+    found = []
+    for root, dirs, names in os.walk(folder, onerror=unreadable):
+        here = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in dirs:
+            if (here / name).is_symlink():  # os.walk does not descend into it
+                failed.append(Failure(str(here / name), _link_reason(here / name, folder)))
+        for name in sorted(names):
+            item = here / name
+            if name.startswith(".") or _is_metadata_file(item):
+                continue
+            if item.is_symlink():
+                failed.append(Failure(str(item), _link_reason(item, folder)))
+            elif item.is_file():
+                found.append(item)
+    return found
+
+
+def _link_reason(link: Path, folder: Path) -> str:
+    try:
+        target = link.resolve()
+    except (OSError, RuntimeError):  # a loop
+        return "symbolic link that cannot be resolved (a loop?): not followed"
+    if target.is_relative_to(folder):
+        return f"symbolic link to {target}, which is read from its own place: not followed"
+    return f"symbolic link leaving the folder (to {target}): not followed; copy the file in to index it"
 
 
 def _is_metadata_file(path: Path) -> bool:
@@ -225,13 +263,20 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
     report.doc_ids = [item.doc_id for item in todo]
 
     for doc_id, have in indexed.items():
-        gone = not Path(have.path).exists() and any(Path(have.path).is_relative_to(f) for f in folders)
-        if doc_id not in prepared and gone:
+        if doc_id not in prepared and _gone(have.path, folders):
             index.remove(have)
             report.removed += 1
 
     report.documents, report.chunks = index.commit()
     return report
+
+
+def _gone(path: str, folders: list[Path]) -> bool:
+    """Was the file deleted from a folder being ingested? (Unreadable is not gone: it stays indexed.)"""
+    try:
+        return not Path(path).exists() and any(Path(path).is_relative_to(f) for f in folders)
+    except OSError:
+        return False
 
 
 def _check_id_is_free(item: Prepared, prepared: dict[str, Prepared], indexed: dict[str, IndexedDoc]) -> None:
