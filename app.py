@@ -21,6 +21,7 @@ from ui import common  # noqa: E402  (after set_page_config)
 from ui.nav import pages  # noqa: E402
 
 common.inject_css()
+common.guard()  # the password, when one is set, before any page or upload
 navigation = st.navigation(list(pages().values()), position="top")
 common.ensure_index()
 navigation.run()

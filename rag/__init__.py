@@ -21,8 +21,9 @@ for the LLM (a scripted OpenAI-compatible server).
 from .answer import MARKER as CITATION_MARKER
 from .answer import (LLM, MAX_QUESTION_CHARS, Assistant, Endpoint, check_question, check_support, cited_numbers,
                      find_cues, split_answer)
-from .errors import (BadFile, DateError, EmbeddingMismatch, FeedbackError, IndexMissing, LLMError, MetadataError,
-                     ModelFolderError, QuestionError, RagError, SettingsError)
+from .errors import (BadFile, DateError, EmbeddingMismatch, FeedbackError, IndexDamaged, IndexMissing,
+                     IndexUnavailable, LLMError, MetadataError, ModelFolderError, QuestionError, RagError,
+                     SettingsError)
 from .index import EncodeCache, Index, documents_version, get_embeddings, list_documents, model_loads
 from .intake import (SUPPORTED, Failure, IngestReport, LoadedFile, chunks_of, doc_id_for, ingest, load_file, read_documents,
                      safe_file_name, sidecar_path)
@@ -49,5 +50,6 @@ __all__ = [
     "conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback",
     # configuration and errors
     "Settings", "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "QuestionError",
-    "FeedbackError", "ModelFolderError", "IndexMissing", "EmbeddingMismatch", "LLMError",
+    "FeedbackError", "ModelFolderError", "IndexMissing", "IndexUnavailable", "IndexDamaged", "EmbeddingMismatch",
+    "LLMError",
 ]

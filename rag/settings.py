@@ -48,6 +48,15 @@ def _float(env, name: str, default: float) -> float:
     return value
 
 
+def _bool(env, name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 or 0 (yes/no), got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = PROJECT_DIR / "data"
@@ -77,6 +86,10 @@ class Settings:
     llm_max_tokens: int = 600
     # The app's Evals page shows the report here.
     eval_report_dir: Path = PROJECT_DIR / "evals" / "out" / "latest"
+    # The app: a password for every page (None: open to whoever reaches the port, which is
+    # localhost unless the server address is changed), and error details for developers only.
+    app_password: str | None = field(default=None, repr=False)
+    dev_mode: bool = False
 
     @classmethod
     def from_env(cls, env=None) -> "Settings":
@@ -94,6 +107,8 @@ class Settings:
             cues_file=path("RAG_CUES_FILE", base.cues_file),
             prompts_dir=path("RAG_PROMPTS_DIR", base.prompts_dir),
             eval_report_dir=path("RAG_EVAL_REPORT_DIR", base.eval_report_dir),
+            app_password=env.get("RAG_APP_PASSWORD") or None,
+            dev_mode=_bool(env, "RAG_DEV_MODE"),
             chunk_tokens=_int(env, "RAG_CHUNK_TOKENS", base.chunk_tokens, minimum=16),
             chunk_overlap=_int(env, "RAG_CHUNK_OVERLAP", base.chunk_overlap),
             max_file_mb=_float(env, "RAG_MAX_FILE_MB", base.max_file_mb),

@@ -263,26 +263,65 @@ def test_upload_accepts_every_type_the_loaders_read(app_data):
     assert accepted == set(SUPPORTED) and ".markdown" in accepted
 
 
-def test_index_build_error_is_shown_as_text_not_markdown(tmp_path, monkeypatch):
-    """The build's exception text can quote file paths, YAML or document text: never rendered as Markdown."""
+MESSAGE = "broken corpus: *stars* `tick` [click](http://evil.example/) ![x](http://evil.example/x.png) <b>bold</b>"
+
+
+def _broken_build(tmp_path, monkeypatch, error: Exception, dev_mode: bool):
     import rag
 
-    message = "broken corpus: *stars* `tick` [click](http://evil.example/) ![x](http://evil.example/x.png) <b>bold</b>"
-
     def broken_ingest(*args, **kwargs):
-        raise ValueError(message)
+        raise error
 
     for key in [k for k in os.environ if k.startswith(OWN_PREFIXES)]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))  # no index yet: the app builds one
+    if dev_mode:
+        monkeypatch.setenv("RAG_DEV_MODE", "1")
     monkeypatch.setattr(rag, "ingest", broken_ingest)  # the app calls rag.ingest
     at = start()
     assert not at.error  # st.error renders Markdown
-    markup = "\n".join(bodies(at.main))
     assert "The index could not be built" in visible_text(at.main)
-    assert f"ValueError: {message}" in visible_text(at.main).replace("\n", "")  # shown literally
+    return at
+
+
+def test_index_build_error_is_shown_as_text_not_markdown(tmp_path, monkeypatch):
+    """The build's exception text can quote file paths, YAML or document text: never rendered as Markdown."""
+    at = _broken_build(tmp_path, monkeypatch, ValueError(MESSAGE), dev_mode=True)
+    markup = "\n".join(bodies(at.main))
+    assert f"ValueError: {MESSAGE}" in visible_text(at.main).replace("\n", "")  # shown literally
     assert not {t for t, _ in parsed_tags(markup)} & {"a", "img", "b", "em"}
     assert "evil" not in " ".join(m.value for m in at.main.get("markdown"))
+
+
+def test_error_details_only_in_developer_mode(tmp_path, monkeypatch):
+    import rag
+
+    at = _broken_build(tmp_path, monkeypatch, ValueError(MESSAGE), dev_mode=False)
+    shown = visible_text(at.main)
+    assert "an unexpected error (ValueError)" in shown and "evil" not in shown and "broken corpus" not in shown
+    log = tmp_path / "data" / "logs" / "errors.log"
+    assert "broken corpus" in log.read_text(encoding="utf-8") and str(log) in shown.replace("\n", "")
+    # The app's own errors are one line for people, whatever the mode.
+    at = _broken_build(tmp_path, monkeypatch, rag.IndexUnavailable("The data directory /x cannot be written."),
+                       dev_mode=False)
+    assert "The data directory /x cannot be written." in visible_text(at.main)
+
+
+def test_a_password_guards_every_page(app_data, monkeypatch):
+    monkeypatch.setenv("RAG_APP_PASSWORD", "s3cret-Ω")
+    at = start()
+    assert [t.label for t in at.text_input] == ["Password"] and not at.chat_input
+    assert "Ask the documents" not in visible_text(at.main)
+    at.text_input[0].set_value("wrong")
+    at.button[0].click().run()
+    assert "Wrong password." in visible_text(at.main) and not at.chat_input
+    at.text_input[0].set_value("s3cret-Ω")
+    at.button[0].click().run()
+    assert not at.exception and at.chat_input  # signed in: the chat page
+    for page in ("ui/pages/corpus.py", "ui/pages/evals.py"):
+        other = start()
+        other.switch_page(page).run()
+        assert [t.label for t in other.text_input] == ["Password"] and not other.file_uploader, page
 
 
 def parsed_tags(markup: str) -> list[tuple[str, list]]:

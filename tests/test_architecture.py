@@ -32,7 +32,8 @@ EXPECTED_API = {
     "Index", "get_embeddings", "EncodeCache", "model_loads",
     "conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback",
     "Settings", "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "QuestionError",
-    "FeedbackError", "ModelFolderError", "IndexMissing", "EmbeddingMismatch", "LLMError",
+    "FeedbackError", "ModelFolderError", "IndexMissing", "IndexUnavailable", "IndexDamaged", "EmbeddingMismatch",
+    "LLMError",
 }
 
 

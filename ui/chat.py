@@ -219,8 +219,7 @@ def ask(question: str, assistant, filters: Filters, k: int, offline: bool = Fals
             return
         except Exception as error:  # keep the conversation usable; say what broke
             live.empty()
-            st.html(render.failures_html([rag.Failure(type(error).__name__, str(error))],
-                                         "The question could not be answered"))
+            st.html(render.failures_html([common.failure(error)], "The question could not be answered"))
             return
         turn = Turn(question, answer, filters.describe())
         # Server time for this run up to the final draw: earlier turns, sidebar, retrieval, answer.

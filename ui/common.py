@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import html
 import time
+import traceback
 
 import streamlit as st
 
@@ -16,6 +18,46 @@ from ui.style import CSS
 
 def inject_css() -> None:
     st.html(CSS)
+
+
+def guard() -> None:
+    """Before any page: error details for developers only, and the password when one is set."""
+    s = settings()
+    st.set_option("client.showErrorDetails", "full" if s.dev_mode else "none")
+    if not s.app_password or st.session_state.get("signed_in"):
+        return
+    st.markdown("## Newsroom assistant")
+    with st.form("sign-in", border=True, width=420):
+        typed = st.text_input("Password", type="password", key="password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        if hmac.compare_digest(typed.encode("utf-8"), s.app_password.encode("utf-8")):
+            st.session_state["signed_in"] = True
+            st.session_state.pop("password", None)
+            st.rerun()
+        time.sleep(1.0)  # slows down guessing
+        st.html('<div class="rag-failed" role="alert">Wrong password.</div>')
+    st.stop()
+
+
+def failure(error: BaseException, where: str | None = None) -> rag.Failure:
+    """How an error is shown: a RagError's own one-line message; anything else (a bug) as a short
+    notice, with the details in the log, or on screen in developer mode (RAG_DEV_MODE=1)."""
+    where = where or type(error).__name__
+    if isinstance(error, rag.RagError):
+        return rag.Failure(where, str(error))
+    s = settings()
+    log_file = s.logs_dir / "errors.log"
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_file, "a", encoding="utf-8") as fh:
+            fh.write("".join(traceback.format_exception(error)) + "\n")
+    except OSError:
+        log_file = None
+    if s.dev_mode:
+        return rag.Failure(where, f"{type(error).__name__}: {error}")
+    return rag.Failure(where, f"an unexpected error ({type(error).__name__}); the details are in "
+                              f"{log_file or 'the server log'}")
 
 
 def settings() -> Settings:
@@ -75,8 +117,7 @@ def ensure_index() -> None:
     if job.error is not None:
         # Escaped HTML, not st.error: the message may quote a file path, YAML or document text,
         # and st.error would render it as Markdown (links, images, backticks, "$" maths).
-        st.html(render.failures_html([rag.Failure(type(job.error).__name__, str(job.error))],
-                                     "The index could not be built"))
+        st.html(render.failures_html([failure(job.error)], "The index could not be built"))
         st.stop()
     failed = job.report.failed if job.report else []
     if failed:
@@ -89,8 +130,7 @@ def assistant():
     try:
         return rt.assistant()
     except rag.RagError as error:  # no index, another embedding model, bad settings: one line
-        st.html(render.failures_html([rag.Failure(type(error).__name__, str(error))],
-                                     "The assistant could not start"))
+        st.html(render.failures_html([failure(error)], "The assistant could not start"))
         st.stop()
 
 

@@ -184,7 +184,7 @@ def _ingest_upload(settings, upload, meta: dict) -> None:
     report = job.report
     if job.error is not None or report is None or report.failed:
         failed = report.failed if report is not None and report.failed else [
-            rag.Failure(str(path), f"{type(job.error).__name__}: {job.error}")]
+            common.failure(job.error, str(path))]
         # A failed ingest leaves the index as it was, so the files go back to match it: nothing
         # half-added, and a broken re-upload does not destroy the good file it would have replaced.
         saved.undo()
