@@ -124,3 +124,17 @@ def test_every_setting_is_in_the_readme_table():
     for path in [*(PROJECT_DIR / "rag").rglob("*.py"), *(PROJECT_DIR / "ui").rglob("*.py"), PROJECT_DIR / "app.py"]:
         if path.name != "settings.py":  # one reader of the environment for the product's settings
             assert not re.search(r'environ(?:\.get)?\(?\[?"(?:RAG|CHROMA|OPENAI)_', path.read_text()), path
+
+
+def test_the_fault_table_points_at_tests_that_exist():
+    import re
+
+    table = (PROJECT_DIR / "docs" / "faults.md").read_text(encoding="utf-8")
+    rows = [line for line in table.splitlines() if re.match(r"\| \d+ \|", line)]
+    assert len(rows) >= 30
+    for row in rows:
+        refs = re.findall(r"`(test_\w+\.py)::(test_\w+)", row)
+        assert refs, f"a fault without a test: {row[:80]}"
+        for file, name in refs:
+            source = (PROJECT_DIR / "tests" / file).read_text(encoding="utf-8")
+            assert re.search(rf"^def {name}\(", source, re.M), f"{file}::{name} (in docs/faults.md) does not exist"

@@ -241,3 +241,28 @@ def test_a_second_ingest_says_it_is_waiting_for_the_first(tmp_path):
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert json.loads(out.splitlines()[-1])["documents"] == len(SEED_IDS)
+
+
+@pytest.mark.parametrize("variable, value, needle", [
+    ("RAG_K", "abc", "RAG_K must be an integer"),
+    ("RAG_LLM_TIMEOUT", "-1", "RAG_LLM_TIMEOUT must be more than 0"),
+    ("RAG_CHUNK_OVERLAP", "500", "smaller than RAG_CHUNK_TOKENS"),
+    ("RAG_DEV_MODE", "maybe", "RAG_DEV_MODE must be 1 or 0"),
+    ("RAG_EMBEDDINGS", "word2vec", "Unknown RAG_EMBEDDINGS"),
+])
+def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path, variable, value, needle):
+    proc = run_cli("ask", QUESTION, env={"RAG_DATA_DIR": tmp_path, variable: value})
+    _one_line_error(proc, needle)
+
+
+def test_two_files_with_one_document_id_are_not_mixed_up(tmp_path):
+    inbox = tmp_path / "inbox"
+    (inbox / "a").mkdir(parents=True)
+    (inbox / "b").mkdir()
+    (inbox / "a" / "memo.txt").write_text("The Nemuro fishing cooperative met on Tuesday to discuss quotas.\n")
+    (inbox / "b" / "memo.md").write_text("The Wakkanai ferry office said ice cancelled eight crossings.\n")
+    proc = run_cli("ingest", inbox, "--json", env={"RAG_DATA_DIR": tmp_path / "data"})
+    summary = json.loads(proc.stdout.splitlines()[-1])
+    assert summary["added"] == 1 and len(summary["failed"]) == 1
+    assert "document id 'memo' is also used by" in summary["failed"][0]["reason"]
+    assert "rename one of them" in summary["failed"][0]["reason"]
