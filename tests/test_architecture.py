@@ -133,8 +133,9 @@ def test_the_fault_table_points_at_tests_that_exist():
     rows = [line for line in table.splitlines() if re.match(r"\| \d+ \|", line)]
     assert len(rows) >= 30
     for row in rows:
-        refs = re.findall(r"`(test_\w+\.py)::(test_\w+)", row)
+        refs = re.findall(r"`(test_\w+\.py)::(test_\w+)(?:\[([\w-]+)\])?", row)
         assert refs, f"a fault without a test: {row[:80]}"
-        for file, name in refs:
+        for file, name, case in refs:
             source = (PROJECT_DIR / "tests" / file).read_text(encoding="utf-8")
             assert re.search(rf"^def {name}\(", source, re.M), f"{file}::{name} (in docs/faults.md) does not exist"
+            assert not case or f'"{case}"' in source, f"{file}::{name}[{case}]: no such case"
