@@ -148,6 +148,8 @@ class Runtime:
             job.done, job.total = done, total
             if total:
                 job.phase = f"Embedding {total} passages" if done < total else "Saving the index"
+            elif message.startswith("waiting"):  # for an ingest in another process to finish
+                job.phase = message[0].upper() + message[1:]
 
         job.phase = LOADING
         job.report = rag.ingest(self.settings, job.paths, progress=progress)
