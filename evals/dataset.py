@@ -58,6 +58,13 @@ class Case:
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
+    def tuning_half(self) -> bool:
+        """Whether this case is in the half of cases.jsonl the answerer may be tuned on. Decided by
+        the id's hash, once, before any tuning; the other half is held out. Cases of any other
+        file are all held out."""
+        return int(hashlib.sha256(self.id.encode()).hexdigest()[:8], 16) % 2 == 0
+
+    @property
     def needles(self) -> list[str]:
         return [e.needle for e in self.evidence]
 

@@ -38,6 +38,7 @@ def _cell(text: str) -> str:
 
 def markdown(results: dict) -> str:
     run, systems, metrics = results["run"], results["systems"], results["metrics"]
+    order = [k for k in SYSTEM_ORDER if k in metrics]
     stored = (results.get("stored_baseline") or {}).get("metrics") or {}
     gate = results.get("gate")
     lines = [f"# Answer-quality evals ({run['mode']} mode)", ""]
@@ -66,23 +67,28 @@ def markdown(results: dict) -> str:
 
     # Summary table
     stored_name = f"stored baseline ({results['stored_baseline']['path']})" if results.get("stored_baseline") else "stored baseline"
-    header = ["Metric"] + [systems[k] for k in SYSTEM_ORDER] + [stored_name, "Δ vs stored"]
+    splits = (results.get("by_split") or {}).get("assistant") or {}
+    split_names = [n for n in ("tuning", "held-out") if n in splits] if len(splits) > 1 else []
+    header = (["Metric", systems["assistant"]] + [f"{n} half (n={splits[n]['n']})" for n in split_names]
+              + [systems[k] for k in order[1:]] + [stored_name, "Δ vs stored"])
     lines += ["## Summary", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, (label, direction) in METRICS.items():
         now = metrics["assistant"].get(name)
         before = stored.get(name)
         delta = "" if now is None or before is None else f"{now - before:+.3f}"
         arrow = " (lower is better)" if direction < 0 else ""
-        lines.append(f"| {label}{arrow} | " + " | ".join(fmt(metrics[k].get(name)) for k in SYSTEM_ORDER)
-                     + f" | {fmt(before)} | {delta} |")
-    c_a, c_t = results["counts"]["assistant"], results["counts"]["tutorial"]
+        cells = [fmt(metrics["assistant"].get(name))] + [fmt(splits[n].get(name)) for n in split_names]
+        cells += [fmt(metrics[k].get(name)) for k in order[1:]]
+        lines.append(f"| {label}{arrow} | " + " | ".join(cells) + f" | {fmt(before)} | {delta} |")
+    c_a = results["counts"]["assistant"]
+    c_t = results["counts"].get("tutorial")
     lines += [
         "",
         f"Assistant: {c_a['answered']} answered, {c_a['refused']} refused, {c_a['sentences']} answer sentences, "
         f"{c_a['quotes']} quotes, {c_a['partisan_citing_answers']} answers citing a partisan source. "
-        f"Tutorial: {c_t['answered']} answered, {c_t['sentences']} sentences, {c_t['quotes']} quotes, "
-        f"{c_t['partisan_citing_answers']} answers citing a partisan source. "
-        "n/a: the metric has nothing to measure (e.g. precision when no warning is ever shown).",
+        + (f"Tutorial: {c_t['answered']} answered, {c_t['sentences']} sentences, {c_t['quotes']} quotes, "
+           f"{c_t['partisan_citing_answers']} answers citing a partisan source. " if c_t else "")
+        + "n/a: the metric has nothing to measure (e.g. precision when no warning is ever shown).",
         "",
         "![Metric comparison](summary.png)",
         "",
@@ -91,13 +97,14 @@ def markdown(results: dict) -> str:
     # Per category
     cat_metrics = ["recall@6", "key_fact_coverage", "citation_support", "quote_fidelity", "refusal_accuracy",
                    "warning_recall", "partisan_attribution", "who_said_what_accuracy"]
-    header = ["Category", "n"] + [METRICS[k][0] for k in cat_metrics] + ["Key facts (tutorial)"]
+    by_t = results["by_category"].get("tutorial")
+    header = ["Category", "n"] + [METRICS[k][0] for k in cat_metrics] + (["Key facts (tutorial)"] if by_t else [])
     lines += ["## Per category (rag assistant)", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    by_a, by_t = results["by_category"]["assistant"], results["by_category"]["tutorial"]
+    by_a = results["by_category"]["assistant"]
     for category in _categories(by_a):
         row = by_a[category]
         lines.append(f"| {category} | {row['n']} | " + " | ".join(fmt(row.get(k)) for k in cat_metrics)
-                     + f" | {fmt(by_t[category].get('key_fact_coverage'))} |")
+                     + (f" | {fmt(by_t[category].get('key_fact_coverage'))} |" if by_t else " |"))
     lines += ["", "![Per-category key-fact coverage](categories.png)", ""]
 
     # Worst cases
@@ -142,7 +149,7 @@ def markdown(results: dict) -> str:
     t = results["timing"]
     lines += ["## Timing (not deterministic)", "",
               "| System | p50 latency (ms) | p95 latency (ms) |", "|---|---|---|"]
-    for key in SYSTEM_ORDER:
+    for key in order:
         lines.append(f"| {systems[key]} | {fmt(t[key]['p50_ms'], 1)} | {fmt(t[key]['p95_ms'], 1)} |")
     lines += ["", f"Index build {t['index_s']} s (tutorial baseline {t['tutorial_index_s']} s); whole run {t['wall_s']} s. "
               "Latency is the assistant's own timings_ms.total (retrieval + answer) per question.", ""]
@@ -200,7 +207,8 @@ def summary_chart(results: dict, path: Path) -> None:
     plt = _plt()
     names = list(METRICS)
     labels = [METRICS[n][0] + (" ↓" if METRICS[n][1] < 0 else "") for n in names]
-    series = [(results["systems"][k], [results["metrics"][k].get(n) for n in names]) for k in SYSTEM_ORDER]
+    series = [(results["systems"][k], [results["metrics"][k].get(n) for n in names]) for k in SYSTEM_ORDER
+              if k in results["metrics"]]
     stored = (results.get("stored_baseline") or {}).get("metrics")
     if stored:
         series.append(("stored baseline", [stored.get(n) for n in names]))
@@ -231,7 +239,7 @@ def categories_chart(results: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), sharey=True)
     for ax, metric in zip(axes, ("key_fact_coverage", "recall@6")):
         width = 0.38
-        for i, key in enumerate(SYSTEM_ORDER):
+        for i, key in enumerate(k for k in SYSTEM_ORDER if k in by):
             values = [by[key][c].get(metric) for c in categories]
             xs = [j + (i - 0.5) * width for j in range(len(categories))]
             ax.bar(xs, [v if v is not None else 0 for v in values], width=width, label=results["systems"][key],

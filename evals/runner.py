@@ -50,6 +50,8 @@ class Options:
     use_env: bool = False
     cases_path: Path = CASES_PATH
     corpus_dir: Path | None = None  # None: the settings' corpus (the bundled one unless --use-env says otherwise)
+    distractors: tuple[Path, ...] = ()  # more folders indexed beside the corpus (no case is about them)
+    tutorial: bool = True  # also run the tutorial baseline
     progress: bool | None = None  # None: tqdm decides (shown on a terminal)
     log: object = field(default=sys.stderr, repr=False)
 
@@ -144,6 +146,13 @@ def run(opts: Options) -> dict:
     return results
 
 
+def _progress(log, opts: Options):
+    """Ingest progress in plain lines (the eval index can be large with distractors)."""
+    if opts.progress is False:
+        return None
+    return rag.Progress("Indexing", stream=log, every=30.0).update
+
+
 def _limit_threads(threads: int) -> None:
     """One torch thread by default: on a shared 2-core machine two threads make each single
     query encode several times slower, and a fixed thread count keeps the floats identical."""
@@ -163,25 +172,28 @@ def _run_cases(opts: Options, settings, cases: list[Case], corpus_dir: Path, log
 
     print(f"Building the evaluation index in {settings.data_dir} …", file=log, flush=True)
     t0 = time.perf_counter()
-    report = rag.ingest(settings)
+    folders = [corpus_dir, *opts.distractors]
+    report = rag.ingest(settings, folders, progress=_progress(log, opts))
     if report.failed:
-        raise EvalError("ingest failed: " + "; ".join(f"{f.path}: {f.reason}" for f in report.failed))
+        raise EvalError("ingest failed: " + "; ".join(f"{f.path}: {f.reason}" for f in report.failed[:5]))
     index_s = time.perf_counter() - t0
     assistant = AssistantSystem(settings, k=settings.k)
     if opts.mode == "llm" and assistant.mode != "llm":
         raise EvalError("the assistant did not pick up the LLM configuration")
+    systems = [assistant]
     t0 = time.perf_counter()
-    llm = rag.LLM(settings) if opts.mode == "llm" else None
-    tutorial = TutorialPipeline(settings, llm=_SafeLLM(llm) if llm else None)
+    if opts.tutorial:
+        llm = rag.LLM(settings) if opts.mode == "llm" else None
+        systems.append(TutorialPipeline(settings, folders, llm=_SafeLLM(llm) if llm else None))
     tutorial_index_s = time.perf_counter() - t0
-    print(f"Index ready: {report.chunks} chunks ({index_s:.1f} s); tutorial baseline: "
-          f"{len(tutorial.chunks)} chunks ({tutorial_index_s:.1f} s).", file=log, flush=True)
+    print(f"Index ready: {report.documents} documents, {report.chunks} chunks ({index_s:.1f} s)"
+          + (f"; tutorial baseline: {len(systems[1].chunks)} chunks ({tutorial_index_s:.1f} s)." if opts.tutorial
+             else "."), file=log, flush=True)
 
     corpus = load_corpus(corpus_dir)
     aliases = assistant.assistant.aliases
     semantic = opts.semantic_support == "on" or (opts.semantic_support == "auto" and opts.mode == "llm")
     embedder = assistant.encoder if semantic else None
-    systems = [assistant, tutorial]
     passages = {s.key: [m.norm(t) for t in s.all_passages()] for s in systems}
 
     per_case = []
@@ -196,17 +208,23 @@ def _run_cases(opts: Options, settings, cases: list[Case], corpus_dir: Path, log
             latency[system.key][case.id] = round(result.latency_ms, 1)
             row[system.key] = score_case(case, result, passages[system.key], corpus, aliases, embedder)
         per_case.append(row)
-    tutorial.close()
+    for system in systems[1:]:
+        system.close()
 
-    metrics, counts, by_category = {}, {}, {}
+    tuned_file = Path(opts.cases_path).resolve() == CASES_PATH.resolve()
+    split_of = (lambda c: "tuning" if c.tuning_half else "held-out") if tuned_file else (lambda c: "held-out")
+    for row, case in zip(per_case, cases):
+        row["split"] = split_of(case)
+    metrics, counts, by_category, by_split = {}, {}, {}, {}
     for system in systems:
         records = [row[system.key] for row in per_case]
         metrics[system.key], counts[system.key] = aggregate(cases, records)
-        by_category[system.key] = {}
-        for category in dict.fromkeys(c.category for c in cases):
-            idx = [i for i, c in enumerate(cases) if c.category == category]
-            by_category[system.key][category] = {
-                "n": len(idx), **aggregate([cases[i] for i in idx], [records[i] for i in idx])[0]}
+        by_category[system.key], by_split[system.key] = {}, {}
+        for name, key in (("category", lambda c: c.category), ("split", split_of)):
+            target = by_category[system.key] if name == "category" else by_split[system.key]
+            for value in dict.fromkeys(key(c) for c in cases):
+                idx = [i for i, c in enumerate(cases) if key(c) == value]
+                target[value] = {"n": len(idx), **aggregate([cases[i] for i in idx], [records[i] for i in idx])[0]}
 
     stored_path = Path(opts.fail_under or BASELINE_PATH)
     stored = load_baseline(stored_path)
@@ -216,6 +234,8 @@ def _run_cases(opts: Options, settings, cases: list[Case], corpus_dir: Path, log
             "mode": opts.mode, "k": settings.k, "cases": len(cases), "limit": opts.limit,
             "categories": list(opts.categories), "cases_file": str(opts.cases_path.name),
             "cases_sha": fingerprint(opts.cases_path), "corpus_sha": corpus_fingerprint(corpus_dir),
+            "distractors": [str(d) for d in opts.distractors], "documents": report.documents,
+            "chunks": report.chunks,
             "semantic_support": semantic, "torch_threads": opts.threads,
             "settings": {"chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
                          "embedding": settings.embedding, "llm_model": settings.llm_model if opts.mode == "llm" else None},
@@ -226,6 +246,7 @@ def _run_cases(opts: Options, settings, cases: list[Case], corpus_dir: Path, log
         "metrics": metrics,
         "counts": counts,
         "by_category": by_category,
+        "by_split": by_split,
         "stored_baseline": stored and {"path": _display(stored_path), "mode": stored.get("mode"), "k": stored.get("k"),
                                        "cases": stored.get("cases"), "metrics": stored.get("metrics")},
         "gate": None,
@@ -317,5 +338,6 @@ def baseline_from(results: dict, tolerance: float) -> dict:
         "mode": run_info["mode"], "k": run_info["k"], "cases": run_info["cases"],
         "cases_sha": run_info["cases_sha"], "corpus_sha": run_info["corpus_sha"], "tolerance": tolerance,
         "metrics": results["metrics"]["assistant"],
-        "tutorial_metrics": results["metrics"]["tutorial"],
+        "tutorial_metrics": results["metrics"].get("tutorial"),
+        "by_split": (results.get("by_split") or {}).get("assistant"),
     }

@@ -29,6 +29,9 @@ METRICS = {
     "partisan_attribution": ("Attribution of partisan claims", 1),
     "who_said_what_accuracy": ("Who-said-what accuracy", 1),
     "who_said_what_named": ("Who-said-what: speaker named in answer", 1),
+    "needle_cited": ("Evidence passage cited (answerable)", 1),
+    "key_facts_single": ("Key-fact coverage, single-fact questions", 1),
+    "paraphrase_answered": ("Paraphrased questions answered", 1),
 }
 
 
@@ -74,6 +77,10 @@ def score_case(case: Case, run: Run, all_passages_norm: Sequence[str], corpus: d
                      if not v.supported]
     else:
         sentences = []
+
+    # The evidence itself cited (an answerable case): some citation holds a needle
+    if needles and not case.expect_refusal:
+        scores["needle_cited"] = answered and any(m.needle_hits([c.text for c in run.citations], needles))
 
     # Key facts
     coverage, missing = m.key_fact_coverage(run.answer if answered else "", case.key_facts)
@@ -180,6 +187,9 @@ def aggregate(cases: Sequence[Case], records: Sequence[dict]) -> tuple[dict, dic
         "partisan_attribution": m.mean(float(a) for a in attribution),
         "who_said_what_accuracy": m.mean(float(x["who_ok"]) for x in who),
         "who_said_what_named": m.mean(float(x["who_named"]) for x in who),
+        "needle_cited": m.mean(float(x["needle_cited"]) for x in s if "needle_cited" in x),
+        "key_facts_single": m.mean(x.get("key_fact_coverage") for c, x in zip(cases, s) if c.category == "single_fact"),
+        "paraphrase_answered": m.mean(float(not x["refused"]) for c, x in zip(cases, s) if c.category == "paraphrase"),
     }
     counts = {
         "cases": len(cases), "answered": len(answered), "refused": len(s) - len(answered),

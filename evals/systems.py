@@ -162,7 +162,7 @@ class TutorialPipeline:
     label = "tutorial LangChain pipeline"
     k = 4
 
-    def __init__(self, settings, llm=None):
+    def __init__(self, settings, folders=None, llm=None):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
         from langchain_core.documents import Document
@@ -171,7 +171,7 @@ class TutorialPipeline:
         self.llm = llm
         self.mode = "llm" if llm else "offline"
         # The documents the product indexes, but each file's text as read, before any cleaning.
-        documents, _failed = rag.read_documents(settings)
+        documents, _failed = rag.read_documents(settings, folders)
         self.sources = {d.doc_id: d.source for d in documents}
         docs = [Document(page_content=rag.load_file(Path(d.path)).text,
                          metadata={"source": Path(d.path).name, "doc_id": d.doc_id}) for d in documents]

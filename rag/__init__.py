@@ -28,15 +28,16 @@ from .index import EncodeCache, Index, documents_version, get_embeddings, list_d
 from .intake import (SUPPORTED, Failure, IngestReport, LoadedFile, chunks_of, doc_id_for, ingest, load_file, read_documents,
                      safe_file_name, sidecar_path)
 from .model import (DOC_TYPES, Answer, AnswerMode, Chunk, Citation, Cue, CueKind, Document, Event, EventKind, Filters,
-                    PartialDate, Passage, Rating, Segment, SegmentKind, Source, SupportResult, Warning, WarningKind)
-from .present import conversation_markdown, latest_feedback, load_feedback, md_escape, record_feedback
+                    Outcome, PartialDate, Passage, Rating, Segment, SegmentKind, Source, SupportResult, Warning,
+                    WarningKind)
+from .present import Progress, conversation_markdown, latest_feedback, load_feedback, md_escape, record_feedback
 from .settings import Settings
 
 __all__ = [
     # asking
     "Assistant", "Endpoint", "Filters", "MAX_QUESTION_CHARS", "check_question",
     # what an answer is made of
-    "Answer", "AnswerMode", "Citation", "Passage", "Source", "Rating", "Warning", "WarningKind", "Cue", "CueKind",
+    "Answer", "AnswerMode", "Outcome", "Citation", "Passage", "Source", "Rating", "Warning", "WarningKind", "Cue", "CueKind",
     "Event", "EventKind", "SupportResult", "CITATION_MARKER", "cited_numbers", "find_cues",
     # checking answers, and the LLM client
     "check_support", "split_answer", "LLM",
@@ -47,7 +48,7 @@ __all__ = [
     # the index and its encoder
     "Index", "get_embeddings", "EncodeCache", "model_loads",
     # presenting
-    "conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback",
+    "conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback", "Progress",
     # configuration and errors
     "Settings", "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "QuestionError",
     "FeedbackError", "ModelFolderError", "IndexMissing", "IndexUnavailable", "IndexDamaged", "EmbeddingMismatch",

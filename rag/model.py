@@ -366,6 +366,7 @@ class WarningKind(StrEnum):
     UNSUPPORTED = "unsupported"  # sentences the support check rejected
     REMOVED_CITATION = "removed_citation"  # markers that pointed at no passage
     INDEX_INCOMPLETE = "index_incomplete"  # an interrupted ingest left documents unindexed
+    INDIRECT_EVIDENCE = "indirect_evidence"  # the quoted sentences are the closest evidence, not a plain answer
 
 
 @dataclass(frozen=True)
@@ -393,6 +394,12 @@ class SupportResult:
     similarity: float | None = None
 
 
+class Outcome(StrEnum):
+    ANSWERED = "answered"  # sentences that answer, each cited
+    TOUCHES_ON = "touches_on"  # the passages are about the subject, but none answers the question
+    NOT_FOUND = "not_found"  # what the question is about is in no retrieved passage
+
+
 class AnswerMode(StrEnum):
     OFFLINE = "offline"  # sentences quoted from the passages
     LLM = "llm"  # written by the LLM, every sentence checked
@@ -413,6 +420,11 @@ class Answer:
     closest: list[Citation] = field(default_factory=list)  # shown apart when the documents don't answer
     removed_citations: list[str] = field(default_factory=list)
     checks: list[SupportResult] = field(default_factory=list)  # per sentence (LLM answers)
+    outcome: Outcome | None = None  # None: ANSWERED unless refused (then NOT_FOUND)
+
+    def __post_init__(self):
+        if self.outcome is None:
+            self.outcome = Outcome.NOT_FOUND if self.refused else Outcome.ANSWERED
 
     @property
     def notice(self) -> str | None:
@@ -426,7 +438,7 @@ class Answer:
         """The stable contract of ``python -m rag ask --json`` (see README)."""
         return {
             "question": self.question, "standalone_query": self.standalone_query, "answer": self.answer,
-            "refused": self.refused, "mode": self.mode.value, "citations": [c.to_json() for c in self.citations],
+            "refused": self.refused, "outcome": self.outcome.value, "mode": self.mode.value, "citations": [c.to_json() for c in self.citations],
             "warnings": [w.text for w in self.warnings], "warning_details": [w.to_json() for w in self.warnings],
             "unsupported_sentences": self.unsupported_sentences, "timings_ms": self.timings_ms,
             "closest": [c.to_json() for c in self.closest], "notice": self.notice,

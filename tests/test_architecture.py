@@ -23,14 +23,14 @@ PUBLIC_MODULES = {"rag", "rag.testing"}
 
 EXPECTED_API = {
     "Assistant", "Endpoint", "Filters", "MAX_QUESTION_CHARS", "check_question",
-    "Answer", "AnswerMode", "Citation", "Passage", "Source", "Rating", "Warning", "WarningKind", "Cue", "CueKind",
+    "Answer", "AnswerMode", "Outcome", "Citation", "Passage", "Source", "Rating", "Warning", "WarningKind", "Cue", "CueKind",
     "Event", "EventKind", "SupportResult", "CITATION_MARKER", "cited_numbers", "find_cues",
     "check_support", "split_answer", "LLM",
     "ingest", "IngestReport", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "Document",
     "Segment", "SegmentKind", "Chunk", "PartialDate", "DOC_TYPES", "SUPPORTED", "doc_id_for", "safe_file_name",
     "sidecar_path", "list_documents", "documents_version",
     "Index", "get_embeddings", "EncodeCache", "model_loads",
-    "conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback",
+    "conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback", "Progress",
     "Settings", "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "QuestionError",
     "FeedbackError", "ModelFolderError", "IndexMissing", "IndexUnavailable", "IndexDamaged", "EmbeddingMismatch",
     "LLMError",

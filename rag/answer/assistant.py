@@ -20,16 +20,16 @@ from typing import Iterator
 
 from ..errors import LLMError, QuestionError
 from ..index import Index
-from ..model import (Answer, AnswerMode, Citation, Document, Event, EventKind, Filters, Passage, Warning,
+from ..model import (Answer, AnswerMode, Citation, Document, Event, EventKind, Filters, Outcome, Passage, Warning,
                      WarningKind)
 from ..settings import Settings
 from ..text import content_words, fold, sentences
-from .extractive import REFUSAL, TermStats, compose
+from .extractive import INDIRECT, NOT_FOUND, TOUCHES_ON, compose
 from .followup import previous_questions, rewrite_offline
 from .framing import cite, framing_warnings
 from .llm import LLM
 from .prompts import Prompts
-from .question import expand_query, load_aliases
+from .question import analyse, expand_query, load_aliases
 from .retrieval import Retriever
 from .support import MARKER, META, check_answer, cited_numbers, split_answer
 
@@ -53,7 +53,6 @@ class Assistant:
         self._retriever = Retriever(self.index, load_aliases(str(self.settings.aliases_path)), self.settings.k)
         self._llm = llm if llm is not None else (LLM(self.settings) if self.settings.llm_configured else None)
         self._prompts = Prompts(self.settings.prompts_dir)
-        self._stats: tuple[str, TermStats] | None = None
 
     # -- what it is ------------------------------------------------------------------------------------
     @property
@@ -156,7 +155,6 @@ class Assistant:
 
     def reload(self) -> None:
         """After an ingest in this process: pick up new documents and the new BM25 index."""
-        self._stats = None
         self.index.reload()
 
     def warm_up(self) -> None:
@@ -164,19 +162,15 @@ class Assistant:
         self.search("warm up the encoder and the BM25 index", k=1)
 
     # -- offline ---------------------------------------------------------------------------------
-    def _term_stats(self) -> TermStats:
-        version, texts = self.index.chunk_texts()
-        if self._stats is None or self._stats[0] != version:
-            self._stats = (version, TermStats(texts))
-        return self._stats[1]
-
     def _offline_answer(self, question, standalone, passages) -> Iterator[Event]:
         context = standalone[len(question):] if standalone.startswith(question) else ""
         alias_terms = expand_query(question, self.aliases)[len(question):]
-        draft = compose(question, passages, self._term_stats(), context=context + " " + alias_terms)
+        draft = compose(analyse(question, self.aliases, context=f"{context} {alias_terms}"), passages)
         if draft.refused:
-            yield Event(EventKind.TOKEN, REFUSAL)
-            return self._refusal(question, standalone, passages, AnswerMode.OFFLINE)
+            text = TOUCHES_ON if draft.outcome is Outcome.TOUCHES_ON else NOT_FOUND
+            yield Event(EventKind.TOKEN, text)
+            closest = [passages[i] for i in draft.closest] if draft.closest else passages
+            return self._refusal(question, standalone, closest, AnswerMode.OFFLINE, draft.outcome, text)
         citations = []
         for n, (index, spans) in enumerate(draft.used, start=1):
             citation = self._cite(n, passages[index])
@@ -184,12 +178,15 @@ class Assistant:
             citations.append(citation)
         for line in draft.lines:
             yield Event(EventKind.TOKEN, line + "\n")
-        return Answer(question, standalone, "\n".join(draft.lines), False, AnswerMode.OFFLINE, citations,
-                      framing_warnings(citations))
+        warnings = framing_warnings(citations)
+        if not draft.direct:
+            warnings.append(Warning(WarningKind.INDIRECT_EVIDENCE, INDIRECT, tuple(c.n for c in citations)))
+        return Answer(question, standalone, "\n".join(draft.lines), False, AnswerMode.OFFLINE, citations, warnings)
 
-    def _refusal(self, question, standalone, passages, mode: AnswerMode) -> Answer:
+    def _refusal(self, question, standalone, passages, mode: AnswerMode, outcome: Outcome = Outcome.NOT_FOUND,
+                 text: str = NOT_FOUND) -> Answer:
         closest = [self._cite(n, p) for n, p in enumerate(passages[:3], start=1)]
-        return Answer(question, standalone, REFUSAL, True, mode, [], [], closest=closest)
+        return Answer(question, standalone, text, True, mode, [], [], closest=closest, outcome=outcome)
 
     def _cite(self, n: int, passage: Passage) -> Citation:
         return cite(n, passage, self.index.document(passage.doc_id), self.settings.cues_file)

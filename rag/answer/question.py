@@ -1,21 +1,30 @@
-"""What a question asks for, read from its own words: quoted wording and name variants.
+"""What a question asks for, read from its own words: quoted wording, name variants, the names
+and years it is about, the kind of answer it wants, and how much each of its words says.
 
     >>> quoted_phrases("Who said 'when the US says jump' about Japan?")
     ['when the us says jump']
     >>> expand_query("Talks on the Kuril Islands", [["Kuril Islands", "Northern Territories"]])
     'Talks on the Kuril Islands Northern Territories'
+    >>> needs = analyse("How did Maria Zakharova describe the Yasukuni Shrine in 2013?", [])
+    >>> [(a.text, a.kind) for a in needs.anchors], needs.asks_words
+    ([('2013', 'year'), ('Maria Zakharova', 'name'), ('Yasukuni Shrine', 'name')], True)
+    >>> needs.anchors[1].found_in("zakharova said the shrine was a symbol")
+    True
 
-Retrieval and the offline answerer both read questions through this module.
+Retrieval and the offline answerer both read questions through this module. Nothing here
+depends on the documents indexed: word weights come from a fixed list of English word
+frequencies (the ``wordfreq`` package), so adding unrelated documents never changes them.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 
 import yaml
 
-from ..text import fold, words
+from ..text import STOPWORDS, content_words, fold, stemmer, words
 
 # A quote opens after a space or bracket and closes before space/punctuation, so "Don't" is not a quote.
 _QUOTED = re.compile(r"(?:^|(?<=[\s(\[]))[‘'“\"](.{12,}?)(?<=\S)[’'”\"](?=[\s?.!,;:)]|$)")
@@ -44,3 +53,180 @@ def expand_query(query: str, aliases: list[list[str]]) -> str:
         if any(f" {' '.join(words(name))} " in folded for name in group):
             extra.extend(name for name in group if f" {' '.join(words(name))} " not in folded)
     return query if not extra else f"{query} {' '.join(extra)}"
+
+
+# -- what a question needs ----------------------------------------------------------------------------
+# Words that start a question or a sentence with a capital and name nothing.
+_NOT_NAMES = frozenset("""what when where who whom whose which why how did does do is are was were has have had can
+could would should will shall may might the a an in on at of for from to by with and or but according after before
+during since until about as if than that this these those there their its his her our your my any some all each
+both either neither not no yes please tell give list name describe explain compare summarise summarize show find
+according january february march april may june july august september october november december monday tuesday
+wednesday thursday friday saturday sunday""".split())
+_NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of|de|la|von|van|al|bin|the)?\s*[A-Z][\w'’.-]*)*")
+_YEAR_WORD = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Something a question is about that an answer's passage must mention: a name or a year."""
+
+    text: str  # as the question writes it
+    kind: str  # "name" | "year"
+    variants: tuple[str, ...]  # folded words or phrases that count as mentioning it
+    distinctive: bool = True  # a year, or a name rare in general English (Kishida, not Japan)
+
+    def found_in(self, folded_text: str) -> bool:
+        """Is it mentioned in ``folded_text`` (``rag.text.fold``-ed)? Names match leniently: any
+        variant word for word, or a word sharing its first four letters (Japan ~ Japanese)."""
+        padded = f" {' '.join(words(folded_text))} "
+        for variant in self.variants:
+            if f" {variant} " in padded:
+                return True
+        if self.kind == "name":
+            found = set(padded.split())
+            for variant in self.variants:
+                # A name's rarest word, spelled a little differently, still counts: "Irkutsk" ~
+                # "Irkutsuk", "Japan" ~ "Japanese", "G7" ~ "G-7".
+                key = max(variant.split(), key=word_weight)
+                if len(key) >= 4 and any(w[:4] == key[:4] for w in found if len(w) >= 4):
+                    return True
+                if any(c.isdigit() for c in key) and key.replace(" ", "") in padded.replace(" ", ""):
+                    return True
+        return False
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a question asks for, read from its own words (never from the corpus)."""
+
+    weights: dict  # content-word stem -> weight: rare words (in general English) weigh more
+    anchors: tuple[Anchor, ...]  # names and years an answer's passage must mention
+    wants: tuple[str, ...]  # "date" | "number" | "name": the kind of answer asked for
+    asks_words: bool  # "What did X say / how did X describe / respond to ...": X's own words
+    compare: bool  # compares sources or asks how they frame something
+    phrases: tuple[str, ...]  # exact wording quoted in the question
+    focus: tuple[str, ...] = ()  # stems of what a number or date is asked about ("how many troops": troop)
+    yes_no: bool = False  # "Did Putin receive Suzuki?": the answer hinges on whether that happened
+    anchor_terms: frozenset = frozenset()  # stems of the anchors' words
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values()) or 1.0
+
+
+def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs:
+    """``context``: words a follow-up leans on (the earlier question); they count at half weight
+    and carry no anchors, so a follow-up is not refused for a name only the history used."""
+    weights: dict[str, float] = {}
+    for word in content_words(question):
+        for stem in stemmer().stemWords([word]):
+            weights[stem] = max(weights.get(stem, 0.0), word_weight(word))
+    for word in content_words(context):
+        for stem in stemmer().stemWords([word]):
+            weights.setdefault(stem, 0.5 * word_weight(word))
+    anchors = tuple(_anchors(question, aliases))
+    anchor_terms = frozenset(t for a in anchors for t in stemmer().stemWords(content_words(a.text)))
+    return Needs(
+        weights=weights,
+        anchors=anchors,
+        wants=tuple(kind for kind, (asks, _) in WANTS.items() if asks.search(question)),
+        asks_words=bool(_ASKS_WORDS.search(question)),
+        compare=bool(COMPARE.search(question)),
+        phrases=tuple(quoted_phrases(question)),
+        focus=tuple(_focus(question)),
+        yes_no=bool(_YES_NO.match(question)) and not re.search(r"\bor\b", question, re.I),  # "A or B?" is a choice
+        anchor_terms=anchor_terms,
+    )
+
+
+_HOW_MANY = re.compile(r"\bhow (?:many|much)\b((?:\s+[\w'’-]+){1,4})", re.I)
+_WHAT_AMOUNT = re.compile(r"\b(?:what|which) (?:is|was|are|were) the (?:[a-z]+ ){0,2}"
+                          r"(population|area|size|cost|price|value|number|amount|length|height|budget|salary|fee|"
+                          r"toll|turnover|revenue|profit|loss)\b", re.I)
+
+
+_YES_NO = re.compile(r"\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
+
+
+def _focus(question: str) -> list[str]:
+    """What a number is asked about: "how many US troops" wants a number of troops, not any number."""
+    words_after = []
+    match = _HOW_MANY.search(question)
+    if match:
+        for word in match.group(1).split():
+            if word.lower() in STOPWORDS:
+                break  # "how much did ...": no noun is counted
+            if word[:1].isupper():
+                continue  # "US", "Russian": whose troops, not what is counted
+            words_after.append(word.lower())
+            break
+    match = _WHAT_AMOUNT.search(question)
+    if match:
+        words_after.append(match.group(1).lower())
+    return [stem for word in words_after for stem in stemmer().stemWords([word])]
+
+
+@functools.lru_cache(maxsize=50_000)
+def word_weight(word: str) -> float:
+    """How much a word says about what is asked: 7.5 minus its Zipf frequency in general English
+    (wordfreq's fixed list, so it never changes with the documents indexed), kept within 0.5..6.
+    'the' weighs 0.5, 'sanctions' 3.6, 'Zakharova' 5.6; a word wordfreq does not know weighs 6."""
+    from wordfreq import zipf_frequency
+
+    return min(6.0, max(0.5, 7.5 - zipf_frequency(word, "en")))
+
+
+def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
+    found: list[Anchor] = []
+    for year in dict.fromkeys(_YEAR_WORD.findall(question)):
+        found.append(Anchor(year, "year", (year,)))
+    known_names = {" ".join(words(n)) for group in aliases for n in group}
+    for match in _NAME.finditer(question):
+        tokens = [t for t in re.split(r"\s+", match.group().strip(" .")) if t]
+        while tokens and tokens[0].lower().strip("'’") in _NOT_NAMES:
+            tokens.pop(0)  # "What", "In", "December" ...
+        while tokens and tokens[-1].lower().strip("'’") in _NOT_NAMES:
+            tokens.pop()
+        if not tokens or _YEAR_WORD.fullmatch(tokens[0]):
+            continue
+        name = " ".join(tokens).removesuffix("'s").removesuffix("’s")
+        folded = " ".join(words(name))
+        if not folded or folded in {a.variants[0] for a in found}:
+            continue
+        if len(name) <= 3 and name.isupper() and folded not in known_names:
+            continue  # TV, UN, ISN: an acronym may be spelled out in the text
+        variants = [folded]
+        last = folded.split()[-1]
+        if " " in folded and len(last) >= 4 and word_weight(last) >= 4.0:
+            variants.append(last)  # "Maria Zakharova" ~ "Zakharova" (but "Kuril Islands" is not "islands")
+        for group in aliases:
+            names = [" ".join(words(n)) for n in group]
+            if any(n == folded or n in variants for n in names):
+                variants += [n for n in names if n not in variants]
+        distinctive = max(word_weight(w) for w in folded.split()) >= 3.5
+        found.append(Anchor(name, "name", tuple(variants), distinctive))
+    return found
+
+
+# What kind of answer the question wants, and how to recognise a sentence that has one.
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+WANTS = {
+    "date": (re.compile(r"\bwhen\b|\bwhat (year|date|month|day)\b|\bwhich (year|date|month|day)\b|\bhow long ago\b", re.I),
+             re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(yesterday|today|ago|century|centuries)\b", re.I)),
+    "number": (re.compile(r"\bhow (many|much|large|big|far|long)\b|\bwhat (amount|number|percentage|share|value|total|"
+                          r"size|area|cost|price|population)\b|\b(population|cost|price|area|square)\b", re.I),
+               re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
+                          r"billion|trillion|half|percent)\b", re.I)),
+    "name": (re.compile(r"^\s*who\b|\bwhich (official|minister|person|politician|leader|commenter|poster|diplomat|"
+                        r"ambassador|country|countries|company|firm|team|club|player|band|singer|actor|film)\b|"
+                        r"\bname of\b|\bwho (said|wrote|posted|called)\b", re.I),
+             re.compile(r"(?<!^)\b[A-Z][a-z]+|[\u4e00-\u9fff]")),
+}
+_ASKS_WORDS = re.compile(r"\b(what|how) (did|does|do|has|have|had)\b.{1,80}?\b(say|said|describe|call|respond|react|"
+                         r"reply|answer|comment|characteri[sz]e|portray|put it|argue|claim|warn|tell)\b", re.I)
+COMPARE = re.compile(
+    r"\b(sources?|documents|outlets|compare|comparison|differ|different|frame|framing|portray|each|both|"
+    r"versus|vs|sides?|perspectives?)\b",
+    re.I,
+)

@@ -31,13 +31,19 @@ class LoadedFile:
     meta: dict = field(default_factory=dict)  # from front matter / HTML metadata / sidecar (sidecar wins)
 
 
-def doc_id_for(path: Path) -> str:
-    """A file's document id: its name without the extension, odd characters replaced.
+def doc_id_for(path: Path, folder: Path | None = None) -> str:
+    """A file's document id: its name without the extension, odd characters replaced; for a file
+    in a subfolder of the folder being ingested, its path from there, joined by "__", so that
+    ``2023/report.pdf`` and ``2024/report.pdf`` are two documents.
 
     >>> doc_id_for(Path("Report (final) 2024.pdf"))
     'Report_final_2024'
+    >>> doc_id_for(Path("/archive/bbc/business/001.txt"), folder=Path("/archive/bbc"))
+    'business__001'
     """
-    return _UNSAFE.sub("_", path.stem).strip("_") or "document"
+    parts = list(Path(path).relative_to(folder).parent.parts) if folder else []
+    names = [_UNSAFE.sub("_", part).strip("_") for part in parts] + [_UNSAFE.sub("_", Path(path).stem).strip("_")]
+    return "__".join(name for name in names if name) or "document"
 
 
 def safe_file_name(name: str) -> str:
@@ -51,9 +57,9 @@ def safe_file_name(name: str) -> str:
     return f"{stem[:80]}{Path(base).suffix.lower()}"
 
 
-def load_file(path: Path, max_bytes: int | None = None) -> LoadedFile:
+def load_file(path: Path, max_bytes: int | None = None, doc_id: str | None = None) -> LoadedFile:
     """The file's text and metadata as the index will read them (before cleaning); BadFile says why not.
-    ``max_bytes``: refuse larger files (None: no limit)."""
+    ``max_bytes``: refuse larger files (None: no limit). ``doc_id``: default ``doc_id_for(path)``."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
@@ -87,7 +93,7 @@ def load_file(path: Path, max_bytes: int | None = None) -> LoadedFile:
         meta = {**meta, **read_sidecar(path)}
     except MetadataError as error:
         raise BadFile(str(error)) from None
-    return LoadedFile(path, doc_id_for(path), raw, text, comments, meta)
+    return LoadedFile(path, doc_id or doc_id_for(path), raw, text, comments, meta)
 
 
 def _size(n: int) -> str:

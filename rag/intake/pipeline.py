@@ -20,7 +20,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from ..errors import BadFile, IndexDamaged, MetadataError
 from ..index import Index, IndexedDoc, get_embeddings
@@ -28,7 +28,7 @@ from ..model import Chunk, Document, Source
 from ..settings import Settings
 from .chunking import chunk_document
 from .cleaning import CLEANER_VERSION, CleanDocument, clean
-from .loaders import LoadedFile, load_file
+from .loaders import LoadedFile, doc_id_for, load_file
 from .sources import load_registry
 
 Progress = Callable[[int, int, str], None]  # (chunks done, chunks total, message)
@@ -77,11 +77,17 @@ class IngestReport:
         }
 
 
-def discover(paths: list[Path]) -> tuple[list[Path], list[Path], list[Failure]]:
+class Found(NamedTuple):
+    path: Path
+    doc_id: str  # the file's stem; "sub__stem" for a file in a subfolder of a folder being ingested
+
+
+def discover(paths: list[Path]) -> tuple[list[Found], list[Path], list[Failure]]:
     """Expand folders. Returns (files, folders, failures): paths that do not exist, folders that
     cannot be read, and symbolic links, which are never followed (one leaving the folder could
     index /etc/passwd; one inside it would index a file twice)."""
-    files, folders, failed = [], [], []
+    files: list[Found] = []
+    folders, failed = [], []
     for path in paths:
         given = Path(path).expanduser()
         try:
@@ -92,9 +98,9 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Path], list[Failure]]:
             continue
         if is_dir:
             folders.append(resolved)
-            files += _walk(resolved, failed)
+            files += [Found(item, doc_id_for(item, resolved)) for item in _walk(resolved, failed)]
         elif is_file:
-            files.append(resolved)
+            files.append(Found(resolved, doc_id_for(resolved)))
         else:
             failed.append(Failure(str(given), "no such file or folder"))
     return files, folders, failed
@@ -138,15 +144,15 @@ def _is_metadata_file(path: Path) -> bool:
     return path.suffix.lower() in (".yaml", ".yml")
 
 
-def prepare(path: Path, settings: Settings, registry: dict) -> Prepared:
+def prepare(found: Found, settings: Settings, registry: dict) -> Prepared:
     """Read, attribute, clean and chunk one file (no index involved). BadFile says why not."""
-    loaded, document = read_document(path, settings, registry)
+    loaded, document = read_document(found, settings, registry)
     return Prepared(loaded, document, chunks_of(document, settings))
 
 
-def read_document(path: Path, settings: Settings, registry: dict) -> tuple[LoadedFile, Document]:
+def read_document(found: Found, settings: Settings, registry: dict) -> tuple[LoadedFile, Document]:
     """Read, attribute and clean one file. BadFile says why not."""
-    loaded = load_file(path, max_bytes=int(settings.max_file_mb * 1_000_000))
+    loaded = load_file(found.path, max_bytes=int(settings.max_file_mb * 1_000_000), doc_id=found.doc_id)
     try:
         source = Source.from_mapping(loaded.doc_id, registry.get(loaded.doc_id))
         source = Source.from_mapping(loaded.doc_id, loaded.meta, base=source)
@@ -178,17 +184,17 @@ def read_documents(settings: Settings, paths: list[Path] | None = None) -> tuple
     files, _, failed = discover(paths or [settings.corpus_dir])
     registry = load_registry(settings.registry_path)
     docs = []
-    for path in files:
+    for found in files:
         try:
-            docs.append(_or_fail(read_document, path, settings, registry)[1])
+            docs.append(_or_fail(read_document, found, settings, registry)[1])
         except BadFile as error:
-            failed.append(Failure(str(path), str(error)))
+            failed.append(Failure(str(found.path), str(error)))
     return docs, failed
 
 
-def _or_fail(step, path: Path, settings: Settings, registry: dict):
+def _or_fail(step, found: Found, settings: Settings, registry: dict):
     try:
-        return step(path, settings, registry)
+        return step(found, settings, registry)
     except BadFile:
         raise
     except Exception as error:  # one odd file must never stop the run or cost what is indexed
@@ -237,14 +243,23 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
         encoder.preload()  # an empty collection: the same (a second call just waits for the first)
 
     prepared: dict[str, Prepared] = {}
-    for path in files:
+    for found in files:
         try:
-            item = _or_fail(prepare, path, settings, registry)
+            item = _or_fail(prepare, found, settings, registry)
             _check_id_is_free(item, prepared, indexed)
         except BadFile as error:
-            report.failed.append(Failure(str(path), str(error)))
+            report.failed.append(Failure(str(found.path), str(error)))
             continue
         prepared[item.doc_id] = item
+
+    # A file indexed under another id (ingested before ids named subfolders, or from another
+    # folder level) is the same document: the old id goes.
+    by_path = {item.document.path: doc_id for doc_id, item in prepared.items()}
+    for doc_id, have in list(indexed.items()):
+        if by_path.get(have.path, doc_id) != doc_id:
+            index.remove(have)
+            del indexed[doc_id]
+            report.removed += 1
 
     todo = []
     for doc_id, item in prepared.items():

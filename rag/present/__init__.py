@@ -5,5 +5,6 @@ from .export import conversation_markdown, md_escape
 from .feedback import latest as latest_feedback
 from .feedback import load as load_feedback
 from .feedback import record as record_feedback
+from .progress import Progress
 
-__all__ = ["conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback"]
+__all__ = ["Progress", "conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback"]
