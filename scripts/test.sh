@@ -1,8 +1,27 @@
 #!/usr/bin/env bash
-# Install (first time) everything the tests need, run the test suite, then the answer-quality eval gate.
+# Install (first time) everything the tests need, run the test suite, then the answer-quality eval gates:
+#   1. the bundled cases on the bundled corpus (evals/baseline.json);
+#   2. the same cases with the 2,225 BBC articles of ../shared indexed beside them, as distractors
+#      (evals/baseline_distractors.json);
+#   3. the held-out BBC cases (evals/cases_bbc.jsonl, never tuned on) on the BBC articles
+#      (evals/baseline_bbc.json).
+# Extra arguments go to pytest; EVAL_GATES=bundled runs only the first gate (a quick local check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh dev
 .venv/bin/python -m pytest "$@"
-echo "Running the answer-quality evals (offline) as a regression gate …"
+echo "Running the answer-quality evals (offline) as regression gates …"
 .venv/bin/python -m evals run --fail-under evals/baseline.json
+if [ "${EVAL_GATES:-all}" = bundled ]; then
+  exit 0
+fi
+BBC=../shared/data/news_distractors/bbc_news/bbc
+if [ ! -d "$BBC" ]; then
+  echo "error: $BBC is missing: the distractor and held-out gates need ../shared beside the clone" >&2
+  exit 2
+fi
+# Each gate indexes in its own folder, kept between runs (only changes are re-indexed).
+.venv/bin/python -m evals run --no-tutorial --no-progress --distractors "$BBC" --data-dir .evals-index/distractors \
+  --keep-index --out evals/out/distractors --fail-under evals/baseline_distractors.json
+.venv/bin/python -m evals run --no-tutorial --no-progress --cases evals/cases_bbc.jsonl --corpus "$BBC" \
+  --data-dir .evals-index/bbc --keep-index --out evals/out/bbc --fail-under evals/baseline_bbc.json

@@ -334,7 +334,8 @@ def attribute(sentence: str, passage: Passage, n: int) -> str:
         return f"On {outlet}{rated}, the opening post by {speaker} says: {quote}"
     if partisan:
         return f"According to {outlet}{rated}, {quote}"
-    return f"{sentence} [{n}]"
+    # Stated plainly: every sentence carries its own marker (a pair of sentences is two claims).
+    return " ".join(f"{text} [{n}]" for _, _, text in sentences(sentence))
 
 
 NOT_FOUND = "The documents don't say. None of the retrieved passages mentions what this question is about; the closest ones are listed separately."

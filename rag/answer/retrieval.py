@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense + BM25 from the index, fused by reciprocal rank, diversified, widened.
+"""Hybrid retrieval: dense and BM25 candidates from the index, each scored on its own, diversified, widened.
 
     >>> r = Retriever(Index.open(Settings.from_env()), aliases=[])          # doctest: +SKIP
     >>> [p.doc_id for p in r.search("Lavrov on the Kurils", k=3)]           # doctest: +SKIP
@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from ..index import Index
 from ..model import Filters, Passage
-from ..text import words
-from .question import expand_query, quoted_phrases
-
-RRF_K = 60
+from ..text import fold, stems, words
+from .question import analyse, expand_query, quoted_phrases
 
 
 class Retriever:
@@ -33,18 +31,25 @@ class Retriever:
         pool = max(30, 5 * k)
         vector = self.index.encoder.encode([query])[0]
 
+        # Candidates: what the dense index and BM25 each rank highest, and chunks quoting the question.
         passages: dict[str, Passage] = {}
-        for rank, passage in enumerate(self.index.search_dense(vector, pool, filters)):
-            passage.score = 1 / (RRF_K + rank + 1)
+        for passage in self.index.search_dense(vector, pool, filters):
             passages[passage.id] = passage
-        for rank, passage in enumerate(self.index.search_lexical(expand_query(query, self.aliases), pool, filters)):
-            passages.setdefault(passage.id, _unscored(passage)).score += 1 / (RRF_K + rank + 1)
-        for passage in self.index.search_phrases(quoted_phrases(query), filters):
-            passages.setdefault(passage.id, _unscored(passage)).score += 2 / (RRF_K + 1)  # as if first in both
+        for passage in self.index.search_lexical(expand_query(query, self.aliases), pool, filters):
+            passages.setdefault(passage.id, passage)
+        phrases = quoted_phrases(query)
+        for passage in self.index.search_phrases(phrases, filters):
+            passages.setdefault(passage.id, passage)
 
+        # Their order: each judged on its own (closeness in meaning, and how much of the question's
+        # weighted words it holds), never on ranks among the other candidates or on the index's
+        # word statistics, so documents about other things cannot reorder them.
+        self._fill_similarity(vector, list(passages.values()))
+        weights = analyse(query, self.aliases).weights
+        for passage in passages.values():
+            passage.score = _score(passage, weights, phrases, self.aliases)
         ranked = sorted(passages.values(), key=lambda p: (-p.score, p.id))
         chosen = diversify(ranked, k)  # judged on the matched chunks, before widening
-        self._fill_similarity(vector, chosen)
         for passage in chosen:
             self._widen(passage)
         return chosen
@@ -71,9 +76,22 @@ class Retriever:
             passage.dense_similarity = similarities.get(passage.id)
 
 
-def _unscored(passage: Passage) -> Passage:
-    passage.score = 0.0  # BM25's own score is not comparable with fused ranks
-    return passage
+def _score(passage: Passage, weights: dict[str, float], phrases: list[str], aliases: list[list[str]]) -> float:
+    """0.5 x cosine similarity + 0.5 x the weighted share of the question's words the chunk (with
+    its title and outlet) holds, a name counting when any of its variants is there; +1 for a chunk
+    holding words the question quotes."""
+    text = f"{passage.source.title} {passage.source.outlet} {passage.speaker or ''} {passage.text}"
+    here = set(stems(text))
+    folded = f" {' '.join(words(text))} "
+    for group in aliases:
+        if any(f" {' '.join(words(name))} " in folded for name in group):
+            here |= {s for name in group for s in stems(name)}
+    total = sum(weights.values()) or 1.0
+    lexical = sum(w for t, w in weights.items() if t in here) / total
+    score = 0.5 * (passage.dense_similarity or 0.0) + 0.5 * lexical
+    if phrases and any(p in fold(passage.text) for p in phrases):
+        score += 1.0
+    return round(score, 9)  # equal scores tie-break on the id, whatever the float noise
 
 
 def diversify(ranked: list[Passage], k: int, same_doc_decay: float = 0.75, overlap_limit: float = 0.6):
