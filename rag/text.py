@@ -101,8 +101,15 @@ STOPWORDS = frozenset(
 
 
 def fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    """Lower case, accents and typographic quotes and dashes straightened: ``fold("Kyōto’s")`` is "kyoto's"."""
+    return _fold(text) if len(text) < 20_000 else _fold.__wrapped__(text)
+
+
+@functools.lru_cache(maxsize=20_000)  # passages are folded again for every question they come up in
+def _fold(text: str) -> str:
+    if not text.isascii():  # the common case, plain ASCII, needs no Unicode decomposition
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     return text.translate(_QUOTES).lower()
 
 
@@ -131,4 +138,11 @@ def stemmer():
 
 def stems(text: str) -> list[str]:
     """Stemmed content words: ``stems("Sanctions were imposed")`` is ``['sanction', 'impos']``."""
-    return stemmer().stemWords(content_words(text))
+    return list(_stems(text))
+
+
+@functools.lru_cache(maxsize=100_000)
+def _stems(text: str) -> tuple[str, ...]:
+    # The answerer stems the same passages and sentences for question after question: remember them.
+    # (The stemmer itself is per thread; the cache only holds its results.)
+    return tuple(stemmer().stemWords(content_words(text)))

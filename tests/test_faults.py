@@ -255,13 +255,20 @@ def test_a_bad_setting_is_one_line_naming_the_variable(tmp_path, variable, value
     _one_line_error(proc, needle)
 
 
-def test_two_files_with_one_document_id_are_not_mixed_up(tmp_path):
+def test_two_files_with_one_name_are_two_documents_or_a_clear_failure(tmp_path):
     inbox = tmp_path / "inbox"
     (inbox / "a").mkdir(parents=True)
     (inbox / "b").mkdir()
     (inbox / "a" / "memo.txt").write_text("The Nemuro fishing cooperative met on Tuesday to discuss quotas.\n")
     (inbox / "b" / "memo.md").write_text("The Wakkanai ferry office said ice cancelled eight crossings.\n")
+    # In subfolders of a folder being ingested, each is its own document, named by its path.
     proc = run_cli("ingest", inbox, "--json", env={"RAG_DATA_DIR": tmp_path / "data"})
+    assert json.loads(proc.stdout.splitlines()[-1])["added"] == 2, proc.stderr
+    stored = sorted(p.stem for p in (tmp_path / "data" / "documents").glob("*.json"))
+    assert stored == ["a__memo", "b__memo"]
+    # Given one by one, both would be "memo": the second is refused, naming the first.
+    proc = run_cli("ingest", inbox / "a" / "memo.txt", inbox / "b" / "memo.md", "--json",
+                   env={"RAG_DATA_DIR": tmp_path / "other"})
     summary = json.loads(proc.stdout.splitlines()[-1])
     assert summary["added"] == 1 and len(summary["failed"]) == 1
     assert "document id 'memo' is also used by" in summary["failed"][0]["reason"]

@@ -68,7 +68,7 @@ def test_citation_framing_json_keeps_its_keys():
 
 
 # -- the search hot path -------------------------------------------------------------------------
-def test_search_widens_and_scores_only_the_passages_it_returns(corpus_settings, monkeypatch):
+def test_search_widens_only_what_it_returns_and_every_passage_has_its_similarity(corpus_settings, monkeypatch):
     index = Index.open(corpus_settings)
     retriever = Retriever(index, aliases=[])
     widened, fetched = [], []
@@ -79,11 +79,28 @@ def test_search_widens_and_scores_only_the_passages_it_returns(corpus_settings, 
     query = "Lavrov on the Kurils"
     passages = retriever.search(query, k=3)
     ids = [p.id for p in passages]
-    assert widened == ids and set(fetched) <= set(ids)
+    assert widened == ids
+    assert len(fetched) == len(set(fetched))  # only BM25-only candidates are fetched, each once
     vector = index.encoder.encode([query])[0]
     stored = similarities(vector, ids)
     for p in passages:
         assert p.dense_similarity == pytest.approx(stored[p.id], abs=1e-4)
+
+
+def test_a_candidate_is_scored_on_its_own_merits():
+    """The order never depends on the other candidates: the same passage scores the same alone."""
+    from rag.answer.retrieval import _score
+
+    source = Source.from_mapping("d1", {"title": "Kuril talks", "outlet": "Kyodo"})
+    hit = Passage("d1:0", "d1", "Lavrov said the Kuril Islands dispute was resolved.", 0, 52, source,
+                  dense_similarity=0.6)
+    miss = Passage("d2:0", "d2", "The football season ended early this year.", 0, 42,
+                   Source("d2", outlet="Sports"), dense_similarity=0.1)
+    weights = {"lavrov": 4.8, "kuril": 5.7}
+    aliases = [([" kurils ", " kuril islands "], {"kuril", "island"})]
+    assert _score(hit, weights, [], aliases) == pytest.approx(0.5 * 0.6 + 0.5 * 1.0)
+    assert _score(miss, weights, [], aliases) == pytest.approx(0.5 * 0.1)
+    assert _score(hit, weights, ["lavrov said the kuril"], aliases) > 1.0  # quoted words come first
 
 
 def test_a_passage_is_widened_through_the_next_chunk_of_its_segment_only(corpus_settings):

@@ -11,6 +11,8 @@ crowding out other sources. A question quoting exact words ranks chunks holding 
 
 from __future__ import annotations
 
+import functools
+
 from ..index import Index
 from ..model import Filters, Passage
 from ..text import fold, stems, words
@@ -24,6 +26,9 @@ class Retriever:
         self.index = index
         self.aliases = aliases
         self.k = k
+        # Each name variant as folded words, with the stems of its whole group: worked out once.
+        self._alias_stems = [([f" {' '.join(words(n))} " for n in group], {s for n in group for s in stems(n)})
+                             for group in aliases]
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         k = k or self.k
@@ -47,7 +52,7 @@ class Retriever:
         self._fill_similarity(vector, list(passages.values()))
         weights = analyse(query, self.aliases).weights
         for passage in passages.values():
-            passage.score = _score(passage, weights, phrases, self.aliases)
+            passage.score = _score(passage, weights, phrases, self._alias_stems)
         ranked = sorted(passages.values(), key=lambda p: (-p.score, p.id))
         chosen = diversify(ranked, k)  # judged on the matched chunks, before widening
         for passage in chosen:
@@ -76,22 +81,27 @@ class Retriever:
             passage.dense_similarity = similarities.get(passage.id)
 
 
-def _score(passage: Passage, weights: dict[str, float], phrases: list[str], aliases: list[list[str]]) -> float:
+def _score(passage: Passage, weights: dict[str, float], phrases: list[str], alias_stems: list) -> float:
     """0.5 x cosine similarity + 0.5 x the weighted share of the question's words the chunk (with
     its title and outlet) holds, a name counting when any of its variants is there; +1 for a chunk
     holding words the question quotes."""
     text = f"{passage.source.title} {passage.source.outlet} {passage.speaker or ''} {passage.text}"
     here = set(stems(text))
-    folded = f" {' '.join(words(text))} "
-    for group in aliases:
-        if any(f" {' '.join(words(name))} " in folded for name in group):
-            here |= {s for name in group for s in stems(name)}
+    folded = _folded(text)
+    for variants, group_stems in alias_stems:
+        if any(v in folded for v in variants):
+            here |= group_stems
     total = sum(weights.values()) or 1.0
     lexical = sum(w for t, w in weights.items() if t in here) / total
     score = 0.5 * (passage.dense_similarity or 0.0) + 0.5 * lexical
     if phrases and any(p in fold(passage.text) for p in phrases):
         score += 1.0
     return round(score, 9)  # equal scores tie-break on the id, whatever the float noise
+
+
+@functools.lru_cache(maxsize=20_000)
+def _folded(text: str) -> str:
+    return f" {' '.join(words(text))} "
 
 
 def diversify(ranked: list[Passage], k: int, same_doc_decay: float = 0.75, overlap_limit: float = 0.6):
