@@ -164,6 +164,7 @@ class Assistant:
     # -- offline ---------------------------------------------------------------------------------
     def _offline_answer(self, question, standalone, passages) -> Iterator[Event]:
         context = standalone[len(question):] if standalone.startswith(question) else ""
+        context = context.replace("(following up on:", " ").rstrip(") ")  # the earlier question's own words
         alias_terms = expand_query(question, self.aliases)[len(question):]
         draft = compose(analyse(question, self.aliases, context=f"{context} {alias_terms}"), passages)
         if draft.refused:
