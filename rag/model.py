@@ -287,7 +287,7 @@ class Passage:
     speaker: str | None = None
     chunk_index: int = 0  # the matched chunk's place in its document
     doc_hash: str = ""  # the document version it was cut from
-    score: float = 0.0  # fused (reciprocal-rank) score
+    score: float = 0.0  # retrieval score (see rag.answer.retrieval); BM25 score as search_lexical returns it
     dense_similarity: float | None = None  # cosine similarity to the query (None: unknown)
 
 

@@ -111,16 +111,6 @@ def _version(index: Index) -> str:
     return index.chunk_texts()[0]
 
 
-def _lock_is_held(settings) -> bool:
-    with open(settings.data_dir / ".ingest.lock", "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(fh, fcntl.LOCK_UN)
-        return False
-
-
 @pytest.fixture
 def builds(monkeypatch, settings):
     """Every BM25 build, recorded with whether the write lock was held while it ran."""
@@ -128,7 +118,7 @@ def builds(monkeypatch, settings):
     build = LexicalIndex.build.__func__
 
     def spy(cls, *args, **kwargs):
-        calls.append(_lock_is_held(settings))
+        calls.append(Index.writer_active(settings))
         return build(cls, *args, **kwargs)
 
     monkeypatch.setattr(LexicalIndex, "build", classmethod(spy))
