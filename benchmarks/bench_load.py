@@ -149,8 +149,8 @@ def main() -> int:
               f"{args.new_docs} documents added by the concurrent ingest")
         print(f"serial answers changed by the ingest: {changed_by_ingest} of {len(qs)}; by the rebuild: "
               f"{changed_by_rebuild} of {len(qs)}")
-        print(f"| phase | answers | errors | identical to serial | p50 ms | p95 ms | wall s |")
-        print(f"|---|---|---|---|---|---|---|")
+        print("| phase | answers | errors | identical to serial | p50 ms | p95 ms | wall s |")
+        print("|---|---|---|---|---|---|---|")
         for r in rows:
             print(f"| {r['phase']} | {r['answers']} | {r['errors']} | {r['identical']} | {r['p50']:.0f} | "
                   f"{r['p95']:.0f} | {r['seconds']:.0f} |")

@@ -1,6 +1,6 @@
 """The offline answerer: the sentences of the retrieved passages that answer, quoted verbatim.
 
-    >>> draft = compose(analyse(question, aliases), passages)          # doctest: +SKIP
+    >>> draft = compose(question.analyse(text, aliases), passages)     # doctest: +SKIP
     >>> draft.outcome, draft.lines[0]                                  # doctest: +SKIP
     (<Outcome.ANSWERED: 'answered'>, 'According to world today news ... “In May, Japan ...” [1]')
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from ..model import Outcome, Passage, SegmentKind
 from ..text import content_words, fold, sentences, stems
-from .question import WANTS, Needs, analyse  # noqa: F401  (analyse: the doctest's)
+from .question import WANTS, Needs
 
 
 @dataclass
@@ -63,13 +63,10 @@ class Draft:
         return self.outcome is not Outcome.ANSWERED
 
 
-_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _PRONOUN_START = re.compile(r"^(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|i|it|this|that)\b", re.I)
 _SPEECH = re.compile(r"\b(said|says|told|declared|stated|warned|wrote|noted|added|explained|called|emphasized|"
                      r"emphasised|announced|claimed|stressed|responded|replied|described|argued|insisted|urged|"
                      r"accused|denounced|condemned|vowed|promised)\b|:\s*[“\"]|[“\"]", re.I)
-_ASKS_SPEAKER = re.compile(r"\bwho (said|says|wrote|called|claimed|warned|accused|argued|declared|described)\b", re.I)
-_FACT = re.compile(r"\d|[“\"]|\b[A-Z][a-z]+\b")  # numbers, quotes, names: what answers carry
 
 # An answer needs its window to cover most of what the question weighs (a majority of it), or,
 # for a question that shares few words with the text, to be close in meaning. These are plain
