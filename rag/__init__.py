@@ -20,15 +20,15 @@ for the LLM (a scripted OpenAI-compatible server).
 
 from .answer import MARKER as CITATION_MARKER
 from .answer import (LLM, MAX_QUESTION_CHARS, Assistant, Endpoint, check_question, check_support, cited_numbers,
-                     find_cues, split_answer)
+                     Instruction, find_cues, find_instructions, is_loaded, loaded_words, split_answer)
 from .errors import (BadFile, DateError, EmbeddingMismatch, FeedbackError, IndexDamaged, IndexMissing,
                      IndexUnavailable, LLMError, MetadataError, ModelFolderError, QuestionError, RagError,
                      SettingsError)
 from .index import EncodeCache, Index, documents_version, get_embeddings, list_documents, model_loads
-from .intake import (SUPPORTED, Failure, IngestReport, LoadedFile, chunks_of, doc_id_for, ingest, load_file, read_documents,
-                     safe_file_name, sidecar_path)
+from .intake import (SUPPORTED, Failure, IngestReport, LoadedFile, Outlet, OutletMatch, Outlets, chunks_of, doc_id_for,
+                     ingest, load_file, load_outlets, rate_document, read_documents, safe_file_name, sidecar_path)
 from .model import (DOC_TYPES, Answer, AnswerMode, Chunk, Citation, Cue, CueKind, Document, Event, EventKind, Filters,
-                    Outcome, PartialDate, Passage, Rating, Segment, SegmentKind, Source, SupportResult, Warning,
+                    Outcome, PartialDate, Passage, Rating, RatingOrigin, Segment, SegmentKind, Source, SupportResult, Warning,
                     WarningKind)
 from .present import Progress, conversation_markdown, latest_feedback, load_feedback, md_escape, record_feedback
 from .settings import Settings
@@ -37,14 +37,17 @@ __all__ = [
     # asking
     "Assistant", "Endpoint", "Filters", "MAX_QUESTION_CHARS", "check_question",
     # what an answer is made of
-    "Answer", "AnswerMode", "Outcome", "Citation", "Passage", "Source", "Rating", "Warning", "WarningKind", "Cue", "CueKind",
+    "Answer", "AnswerMode", "Outcome", "Citation", "Passage", "Source", "Rating", "RatingOrigin", "Warning", "WarningKind", "Cue", "CueKind",
     "Event", "EventKind", "SupportResult", "CITATION_MARKER", "cited_numbers", "find_cues",
+    "loaded_words", "is_loaded", "find_instructions", "Instruction",
     # checking answers, and the LLM client
     "check_support", "split_answer", "LLM",
     # documents and ingest
     "ingest", "IngestReport", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "Document", "Segment", "SegmentKind", "Chunk",
     "PartialDate", "DOC_TYPES", "SUPPORTED", "doc_id_for", "safe_file_name", "sidecar_path",
     "list_documents", "documents_version",
+    # the outlet registry, and a journalist's own rating
+    "Outlets", "Outlet", "OutletMatch", "load_outlets", "rate_document",
     # the index and its encoder
     "Index", "get_embeddings", "EncodeCache", "model_loads",
     # presenting

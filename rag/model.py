@@ -100,8 +100,17 @@ class Rating(StrEnum):
         return self.value.capitalize()
 
 
+class RatingOrigin(StrEnum):
+    """Where a document's rating comes from."""
+
+    USER = "user"  # the corpus registry, a sidecar, front matter or the upload form: always wins
+    REGISTRY = "registry"  # matched in the outlet registry (corpus/outlets.yaml) at ingest
+    NONE = "none"  # nobody rated it: unrated
+
+
 DOC_TYPES = ("news report", "opinion", "analysis", "forum thread", "content site", "state-aligned outlet", "other")
-FRAMING_FIELDS = ("partisan", "label", "rationale", "confidence", "rated_by", "rated_on")
+FRAMING_FIELDS = ("partisan", "label", "rationale", "confidence", "rated_by", "rated_on", "rating_origin",
+                  "registry_match")
 
 
 @dataclass(frozen=True)
@@ -125,6 +134,11 @@ class Source:
     confidence: str | None = None
     rated_by: str | None = None
     rated_on: str | None = None
+    rating_origin: RatingOrigin = RatingOrigin.NONE
+    registry_match: str | None = None  # what matched the outlet registry ("web domain tass.com in the URL")
+
+    def __post_init__(self):
+        object.__setattr__(self, "rating_origin", RatingOrigin(self.rating_origin))  # from JSON: a string
 
     @classmethod
     def from_mapping(cls, doc_id: str, data: dict | None, base: "Source | None" = None) -> "Source":
@@ -134,7 +148,7 @@ class Source:
         if not isinstance(framing, dict):
             raise MetadataError(f"{doc_id}: 'framing' must be a mapping, got {type(framing).__name__}")
         data.update(framing)
-        unknown = sorted(set(data) - {f.name for f in fields(cls)} - {"doc_id"})
+        unknown = sorted(set(data) - {f.name for f in fields(cls)} - {"doc_id", "rating_origin", "registry_match"})
         if unknown:
             raise MetadataError(f"{doc_id}: unknown metadata field(s): {', '.join(unknown)}")
         values = asdict(base) if base else {}
@@ -152,11 +166,12 @@ class Source:
 
     def rating_text(self) -> str:
         """The rating in words, wherever it is printed: 'partisan source, rated “state media”',
-        'not partisan, rated “wire service”' or 'unrated'."""
+        'not partisan, rated “wire service”' or 'unrated (unverified source)'."""
         if self.rating is Rating.UNRATED:
-            return "unrated"
+            return "unrated (unverified source)"
         kind = "partisan source" if self.rating is Rating.PARTISAN else self.rating.value
-        return f"{kind}, rated “{self.label}”"
+        origin = " (outlet registry)" if self.rating_origin is RatingOrigin.REGISTRY else ""
+        return f"{kind}, rated “{self.label}”{origin}"
 
     @property
     def date_text(self) -> str:
@@ -299,10 +314,14 @@ class CueKind(StrEnum):
     LOADED_LANGUAGE = "loaded_language"
     STATE_TERMINOLOGY = "state_terminology"
     DEHUMANISING = "dehumanising"
+    INSTRUCTION = "instruction"  # a sentence addressing the reader or an AI model (rag.answer.injection)
 
     @property
     def title(self) -> str:
-        """For people: "name-calling", "loaded language", "state terminology", "dehumanising"."""
+        """For people: "name-calling", "loaded language", "state terminology", "dehumanising",
+        "possible prompt injection"."""
+        if self is CueKind.INSTRUCTION:
+            return "possible prompt injection"
         return "name-calling" if self is CueKind.NAME_CALLING else self.value.replace("_", " ")
 
 
@@ -367,6 +386,7 @@ class WarningKind(StrEnum):
     REMOVED_CITATION = "removed_citation"  # markers that pointed at no passage
     INDEX_INCOMPLETE = "index_incomplete"  # an interrupted ingest left documents unindexed
     INDIRECT_EVIDENCE = "indirect_evidence"  # the quoted sentences are the closest evidence, not a plain answer
+    PROMPT_INJECTION = "prompt_injection"  # a passage holds text addressed to an AI model; it is not evidence
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ class Settings:
     # Editable lists and templates (defaults: the bundled ones).
     aliases_file: Path | None = None  # None: <corpus_dir>/aliases.yaml
     cues_file: Path = PROJECT_DIR / "corpus" / "framing_cues.yaml"
+    outlets_file: Path = PROJECT_DIR / "corpus" / "outlets.yaml"  # the outlet registry (ratings with provenance)
     prompts_dir: Path = PROJECT_DIR / "prompts"
     # Chunking (cl100k tokens). MiniLM truncates at 256 word pieces, so chunks stay below that.
     chunk_tokens: int = 180
@@ -105,6 +106,7 @@ class Settings:
             corpus_dir=path("RAG_CORPUS_DIR", base.corpus_dir),
             aliases_file=path("RAG_ALIASES_FILE", None),
             cues_file=path("RAG_CUES_FILE", base.cues_file),
+            outlets_file=path("RAG_OUTLETS_FILE", base.outlets_file),
             prompts_dir=path("RAG_PROMPTS_DIR", base.prompts_dir),
             eval_report_dir=path("RAG_EVAL_REPORT_DIR", base.eval_report_dir),
             app_password=env.get("RAG_APP_PASSWORD") or None,

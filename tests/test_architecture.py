@@ -23,8 +23,10 @@ PUBLIC_MODULES = {"rag", "rag.testing"}
 
 EXPECTED_API = {
     "Assistant", "Endpoint", "Filters", "MAX_QUESTION_CHARS", "check_question",
-    "Answer", "AnswerMode", "Outcome", "Citation", "Passage", "Source", "Rating", "Warning", "WarningKind", "Cue", "CueKind",
-    "Event", "EventKind", "SupportResult", "CITATION_MARKER", "cited_numbers", "find_cues",
+    "Answer", "AnswerMode", "Outcome", "Citation", "Passage", "Source", "Rating", "RatingOrigin", "Warning", "WarningKind", "Cue",
+    "CueKind", "Event", "EventKind", "SupportResult", "CITATION_MARKER", "cited_numbers", "find_cues",
+    "loaded_words", "is_loaded", "find_instructions", "Instruction",
+    "Outlets", "Outlet", "OutletMatch", "load_outlets", "rate_document",
     "check_support", "split_answer", "LLM",
     "ingest", "IngestReport", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "Document",
     "Segment", "SegmentKind", "Chunk", "PartialDate", "DOC_TYPES", "SUPPORTED", "doc_id_for", "safe_file_name",

@@ -4,9 +4,13 @@ with citations and framing warnings (``framing``). ``Assistant`` ties it togethe
 
 from .assistant import MAX_QUESTION_CHARS, Assistant, Endpoint, check_question
 from .framing import find_cues
+from .injection import Instruction
+from .injection import instructions as find_instructions
+from .loaded import is_loaded, loaded_words
 from .llm import LLM
 from .support import MARKER, cited_numbers, split_answer
 from .support import check as check_support
 
-__all__ = ["Assistant", "Endpoint", "MAX_QUESTION_CHARS", "check_question", "find_cues", "LLM", "MARKER",
+__all__ = ["Assistant", "Endpoint", "MAX_QUESTION_CHARS", "check_question", "find_cues", "loaded_words", "is_loaded",
+           "find_instructions", "Instruction", "LLM", "MARKER",
            "cited_numbers", "split_answer", "check_support"]

@@ -26,7 +26,9 @@ from ..settings import Settings
 from ..text import content_words, fold, sentences
 from .extractive import INDIRECT, NOT_FOUND, TOUCHES_ON, compose
 from .followup import previous_questions, rewrite_offline
-from .framing import cite, framing_warnings
+from .framing import cite, framing_warnings, injection_warnings
+from .injection import as_data as quote_instructions
+from .injection import instructions, without
 from .llm import LLM
 from .prompts import Prompts
 from .question import analyse, expand_query, load_aliases
@@ -179,6 +181,7 @@ class Assistant:
             citations.append(citation)
         for line in draft.lines:
             yield Event(EventKind.TOKEN, line + "\n")
+        self._set_aside(passages, {index for index, _ in draft.used}, citations)
         warnings = framing_warnings(citations)
         if not draft.direct:
             warnings.append(Warning(WarningKind.INDIRECT_EVIDENCE, INDIRECT, tuple(c.n for c in citations)))
@@ -187,10 +190,18 @@ class Assistant:
     def _refusal(self, question, standalone, passages, mode: AnswerMode, outcome: Outcome = Outcome.NOT_FOUND,
                  text: str = NOT_FOUND) -> Answer:
         closest = [self._cite(n, p) for n, p in enumerate(passages[:3], start=1)]
-        return Answer(question, standalone, text, True, mode, [], [], closest=closest, outcome=outcome)
+        return Answer(question, standalone, text, True, mode, [], injection_warnings(closest), closest=closest,
+                      outcome=outcome)
 
     def _cite(self, n: int, passage: Passage) -> Citation:
         return cite(n, passage, self.index.document(passage.doc_id), self.settings.cues_file)
+
+    def _set_aside(self, passages: list[Passage], used: set[int], citations: list[Citation]) -> None:
+        """Retrieved passages holding text addressed to a model, not cited: listed after the cited
+        ones (no sentence of theirs is quoted), so the reader sees what was set aside and why."""
+        for i, passage in enumerate(passages):
+            if i not in used and instructions(passage.text):
+                citations.append(self._cite(len(citations) + 1, passage))
 
     # -- LLM -------------------------------------------------------------------------------------
     def _llm_answer(self, question, standalone, passages: list[Passage]) -> Iterator[Event]:
@@ -201,7 +212,7 @@ class Assistant:
             # Everything here but n comes from documents: a header value stays on its line, and no value
             # can close a passage's <<< >>> block or open a fake one.
             header = {key: _as_data(" ".join(str(value).split())) for key, value in header.items()}
-            blocks.append(self._prompts.render("passage", n=n, text=_as_data(p.text), **header))
+            blocks.append(self._prompts.render("passage", n=n, text=_as_data(quote_instructions(p.text)), **header))
         messages = [
             {"role": "system", "content": self._prompts.render("answer_system")},
             {"role": "user", "content": self._prompts.render("answer_user", question=standalone,
@@ -236,10 +247,19 @@ class Assistant:
             return answer
 
         citations = [self._cite(i + 1, passages[index]) for i, index in enumerate(order)]
-        by_n = {c.n: c.passage.text for c in citations}
+        # A sentence addressed to a model is no evidence: the check sees the passages without them.
+        marks = {c.n: instructions(c.passage.text) for c in citations}
+        by_n = {c.n: without(c.passage.text, marks[c.n]) for c in citations}
         context = {c.n: c.metadata_text() for c in citations}
         lines, unsupported = [], []
         checks = check_answer(split_answer(text), by_n, context, self.aliases, self.encoder)
+        if any(marks.values()):
+            full = check_answer([r.sentence for r in checks], {c.n: c.passage.text for c in citations}, context,
+                                self.aliases, self.encoder)
+            for result, with_marks in zip(checks, full):
+                if not result.supported and with_marks.supported:
+                    result.reasons.insert(0, "its only support is a sentence marked as possible prompt injection")
+        self._set_aside(passages, set(order), citations)
         for result in checks:
             sentence = result.sentence
             if result.supported:

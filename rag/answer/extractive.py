@@ -5,8 +5,9 @@
     (<Outcome.ANSWERED: 'answered'>, 'According to world today news ... “In May, Japan ...” [1]')
 
 No model writes anything here: each sentence is copied from a passage and followed by its
-[n]; claims from partisan sources are attributed, never stated as fact; comments are
-attributed to their posters.
+[n]; claims from partisan and unrated sources are attributed, never stated as fact; comments
+are attributed to their posters. A sentence that addresses the reader or an AI model
+(``rag.answer.injection``) is never quoted.
 
 How a sentence is judged uses only the question and the passage itself, never statistics of
 the whole index, so documents about other things cannot change an answer:
@@ -28,8 +29,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..model import Outcome, Passage, SegmentKind
+from ..model import Outcome, Passage, Rating, SegmentKind
 from ..text import content_words, fold, sentences, stems
+from .injection import instructions, overlaps
 from .question import WANTS, Needs
 
 
@@ -88,16 +90,18 @@ def candidates(needs: Needs, passages: list[Passage]) -> list[Candidate]:
         distinct = sum(a.found_in(passage_fold) for a in distinctive) / len(distinctive) if distinctive else 1.0
         spans = [(a, b, s) for a, b, s in sentences(passage.text)]
         sent_stems = [set(stems(s)) for _, _, s in spans]
+        marked = instructions(passage.text)
         for j, (start, end, sentence) in enumerate(spans):
-            if len(sentence.split()) < 4:
-                continue  # headings, fragments
+            if len(sentence.split()) < 4 or overlaps(marked, start, end):
+                continue  # headings, fragments; text addressed to a model is never evidence
             back = _antecedent(spans, j)  # "She said ...": the sentence that says who she is
             context = (sent_stems[back] if back is not None else set()) | header_stems
             window = sent_stems[j] | context
             found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct))
             # The fact or the quote is often in the next sentence ("Japan announced sanctions on
             # Friday. They target 35 officers ..."): offer the pair, quoted as one.
-            if j + 1 < len(spans) and len(spans[j + 1][2].split()) >= 4 and _plain(sentence, spans[j + 1][2]):
+            if (j + 1 < len(spans) and len(spans[j + 1][2].split()) >= 4 and _plain(sentence, spans[j + 1][2])
+                    and not overlaps(marked, *spans[j + 1][:2])):
                 nxt = spans[j + 1]
                 pair = passage.text[start:nxt[1]]
                 window2 = window | sent_stems[j + 1]
@@ -321,15 +325,17 @@ Thus Therefore Besides Indeed Today Yesterday Nevertheless""".split())
 def attribute(sentence: str, passage: Passage, n: int) -> str:
     """Quote a sentence with the attribution its source calls for."""
     outlet, speaker, kind = passage.source.outlet, passage.speaker, passage.segment_kind
-    partisan = passage.source.partisan
-    rated = f" (rated: {passage.source.label})" if partisan else ""
+    partisan, unrated = passage.source.partisan, passage.source.rating is Rating.UNRATED
+    rated = f" (rated: {passage.source.label})" if partisan else " (unrated source)" if unrated else ""
+    if outlet == "unknown outlet":  # say which document, so the reader can find it
+        outlet = f"“{passage.source.title}”" if passage.source.title else f"the document {passage.doc_id}"
     quote = f"“{sentence}” [{n}]"
     if kind is SegmentKind.COMMENT:
         who = f"the commenter {speaker}" if speaker else f"an unnamed poster ({passage.segment_label})"
         return f"On {outlet}{rated}, {who} wrote: {quote}"
     if kind is SegmentKind.OPENING_POST and speaker:
         return f"On {outlet}{rated}, the opening post by {speaker} says: {quote}"
-    if partisan:
+    if partisan or unrated:  # framing, or nobody has vouched for the source: never stated as fact
         return f"According to {outlet}{rated}, {quote}"
     # Stated plainly: every sentence carries its own marker (a pair of sentences is two claims).
     return " ".join(f"{text} [{n}]" for _, _, text in sentences(sentence))

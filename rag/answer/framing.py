@@ -3,8 +3,9 @@
     >>> [(c.text, c.kind.value) for c in find_cues("Aid to the Kiev regime and neo-Nazi fighters is absurd.")]
     [('Kiev regime', 'name_calling'), ('neo-Nazi fighters', 'name_calling'), ('absurd', 'loaded_language')]
 
-The lexicon is ``corpus/framing_cues.yaml`` by default (editable; ``RAG_CUES_FILE`` points
-elsewhere). Cue offsets are into the text given. Warnings carry a ``WarningKind`` and the
+Cues come from two places: an editable lexicon of phrases, ``corpus/framing_cues.yaml`` by
+default (``RAG_CUES_FILE`` points elsewhere), and a general detector for unseen text
+(``rag.answer.loaded``). Cue offsets are into the text given. Warnings carry a ``WarningKind`` and the
 citation numbers they are about; their wording is for people only.
 """
 
@@ -17,8 +18,10 @@ from pathlib import Path
 import yaml
 
 from ..errors import SettingsError
-from ..model import Citation, Cue, CueKind, Document, Passage, Warning, WarningKind
+from ..model import Citation, Cue, CueKind, Document, Passage, Rating, Warning, WarningKind
 from ..settings import Settings
+from .injection import instructions
+from .loaded import loaded_words
 
 
 @functools.lru_cache(maxsize=4)
@@ -34,11 +37,16 @@ def _patterns(path: str) -> list[tuple[re.Pattern, CueKind]]:
     return compiled
 
 
-def find_cues(text: str, lexicon: Path | None = None) -> list[Cue]:
-    """All cue matches, longest first where they overlap, in text order."""
+def find_cues(text: str, lexicon: Path | None = None, general: bool = True) -> list[Cue]:
+    """All cue matches, longest first where they overlap, in text order: the editable lexicon's
+    phrases (they win: an editor wrote them), then, unless ``general`` is False, the general
+    detector's words (``loaded_words``)."""
     patterns = _patterns(str(lexicon or Settings().cues_file))
     found = [Cue(m.group(), m.start(), m.end(), kind) for pattern, kind in patterns for m in pattern.finditer(text)]
     found.sort(key=lambda c: (c.start, -(c.end - c.start)))
+    if general:
+        found += loaded_words(text)  # after the lexicon's: a stable sort keeps an editor's phrase first
+    found.sort(key=lambda c: c.start)
     kept: list[Cue] = []
     for cue in found:
         if kept and cue.start < kept[-1].end:
@@ -48,8 +56,25 @@ def find_cues(text: str, lexicon: Path | None = None) -> list[Cue]:
 
 
 def cite(n: int, passage: Passage, doc: Document | None, lexicon: Path | None = None) -> Citation:
-    """Citation ``n`` of a passage, with its document's full source record and the cues in it."""
-    return Citation(n, passage, doc.source if doc else passage.source, cues=find_cues(passage.text, lexicon))
+    """Citation ``n`` of a passage, with its document's full source record and the cues in it
+    (loaded words, and whole sentences that address the reader or a model)."""
+    cues = find_cues(passage.text, lexicon)
+    marks = [Cue(passage.text[m.start:m.end], m.start, m.end, CueKind.INSTRUCTION) for m in instructions(passage.text)]
+    if marks:
+        cues = sorted([c for c in cues if not any(c.start < m.end and m.start < c.end for m in marks)] + marks,
+                      key=lambda c: c.start)
+    return Citation(n, passage, doc.source if doc else passage.source, cues=cues)
+
+
+def injection_warnings(citations: list[Citation]) -> list[Warning]:
+    """One warning for the citations holding sentences addressed to an AI model or the reader."""
+    numbers = tuple(c.n for c in citations if any(cue.kind is CueKind.INSTRUCTION for cue in c.cues))
+    if not numbers:
+        return []
+    refs = ", ".join(f"[{n}]" for n in numbers)
+    return [Warning(WarningKind.PROMPT_INJECTION, f"Possible prompt injection in {refs}: the passage holds text "
+                    "addressed to an AI model or to the reader, not reporting. It is shown as data and never "
+                    "used as evidence for the answer.", numbers)]
 
 
 def framing_warnings(citations: list[Citation]) -> list[Warning]:
@@ -71,14 +96,15 @@ def framing_warnings(citations: list[Citation]) -> list[Warning]:
             who = c.speaker or "an unnamed poster"
             warnings.append(Warning(WarningKind.COMMENT, f"[{c.n}] is a comment by {who} ({c.segment}), "
                                     "not the outlet's own text.", (c.n,)))
-    return warnings + one_sided_notices(citations)
+    return injection_warnings(citations) + warnings + one_sided_notices(citations)
 
 
 def one_sided_notices(citations: list[Citation]) -> list[Warning]:
-    """Every citation from one outlet, or every one from a partisan source."""
+    """Every citation from one outlet; every one from a partisan source; or none from a source
+    rated independent (unrated sources are unverified)."""
     if not citations:
         return []
-    outlets = {c.source.outlet for c in citations}
+    outlets = {c.source.outlet if c.source.outlet != "unknown outlet" else c.doc_id for c in citations}
     numbers = tuple(c.n for c in citations)
     notices = []
     if len(outlets) == 1:
@@ -87,4 +113,9 @@ def one_sided_notices(citations: list[Citation]) -> list[Warning]:
     if all(c.source.partisan for c in citations) and (len(outlets) > 1 or not notices):
         notices.append(Warning(WarningKind.ONE_SIDED, "One-sided evidence: every cited source is rated partisan; "
                                "look for independent confirmation.", numbers))
+    elif all(c.source.rating is not Rating.NOT_PARTISAN for c in citations):
+        unrated = sum(c.source.rating is Rating.UNRATED for c in citations)
+        notices.append(Warning(WarningKind.ONE_SIDED, "Unverified evidence: no cited source is rated independent "
+                               f"({unrated} of {len(citations)} citations come from unrated sources); look for "
+                               "confirmation from a source you trust.", numbers))
     return notices

@@ -3,7 +3,10 @@
 
 from .loaders import SUPPORTED, LoadedFile, doc_id_for, load_file, safe_file_name
 from .pipeline import Failure, IngestReport, chunks_of, ingest, read_documents
-from .sources import sidecar_path
+from .outlets import Outlet, OutletMatch, Outlets
+from .outlets import load as load_outlets
+from .sources import rate_document, sidecar_path
 
 __all__ = ["ingest", "IngestReport", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "SUPPORTED",
-           "doc_id_for", "safe_file_name", "sidecar_path"]
+           "doc_id_for", "safe_file_name", "sidecar_path", "rate_document", "Outlet", "OutletMatch", "Outlets",
+           "load_outlets"]

@@ -18,16 +18,17 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, NamedTuple
 
 from ..errors import BadFile, IndexDamaged, MetadataError
 from ..index import Index, IndexedDoc, get_embeddings
-from ..model import Chunk, Document, Source
+from ..model import Chunk, Document, RatingOrigin, Source
 from ..settings import Settings
 from .chunking import chunk_document
 from .cleaning import CLEANER_VERSION, CleanDocument, clean
+from . import outlets
 from .loaders import LoadedFile, doc_id_for, load_file
 from .sources import load_registry
 
@@ -153,12 +154,19 @@ def prepare(found: Found, settings: Settings, registry: dict) -> Prepared:
 def read_document(found: Found, settings: Settings, registry: dict) -> tuple[LoadedFile, Document]:
     """Read, attribute and clean one file. BadFile says why not."""
     loaded = load_file(found.path, max_bytes=int(settings.max_file_mb * 1_000_000), doc_id=found.doc_id)
+    given = (registry.get(loaded.doc_id), loaded.meta)
     try:
-        source = Source.from_mapping(loaded.doc_id, registry.get(loaded.doc_id))
-        source = Source.from_mapping(loaded.doc_id, loaded.meta, base=source)
+        source = Source.from_mapping(loaded.doc_id, given[0])
+        source = Source.from_mapping(loaded.doc_id, given[1], base=source)
     except MetadataError as error:
         raise BadFile(str(error)) from None
     doc = clean(loaded.text, loaded.comments)
+    if any(_rated(meta) for meta in given):
+        source = replace(source, rating_origin=RatingOrigin.USER)  # the journalist's rating always wins
+    else:
+        found_outlet = outlets.load(settings.outlets_file).match(source, doc.text)
+        if found_outlet is not None:
+            source = outlets.apply(source, found_outlet)
     if not doc.segments:
         raise BadFile("nothing left after removing page chrome (no text to index)")
     if not source.title:
@@ -172,6 +180,13 @@ def read_document(found: Found, settings: Settings, registry: dict) -> tuple[Loa
     return loaded, Document(loaded.doc_id, doc_hash, str(loaded.path), source, doc.text, doc.segments)
 
 
+def _rated(meta: dict | None) -> bool:
+    """Does this metadata give a rating? ("unrated", as the upload form writes by default, is none.)"""
+    framing = {**(meta or {}), **((meta or {}).get("framing") or {})}
+    label = str(framing.get("label") or "").strip().lower()
+    return str(framing.get("partisan")).strip().lower() in ("true", "yes", "1", "y") or label not in ("", "unrated")
+
+
 def chunks_of(document: Document, settings: Settings) -> list[Chunk]:
     """The chunks ingest makes of a document (the same ids, offsets and texts)."""
     doc = CleanDocument(document.text, document.segments)
@@ -183,6 +198,7 @@ def read_documents(settings: Settings, paths: list[Path] | None = None) -> tuple
     way but indexed nowhere: for checks that must see exactly what the index sees (the evals)."""
     files, _, failed = discover(paths or [settings.corpus_dir])
     registry = load_registry(settings.registry_path)
+    outlets.load(settings.outlets_file)  # a broken outlet registry stops here, once, not file by file
     docs = []
     for found in files:
         try:
@@ -226,6 +242,7 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
     report = IngestReport()
     files, folders, report.failed = discover(paths or [settings.corpus_dir])
     registry = load_registry(settings.registry_path)
+    outlets.load(settings.outlets_file)  # a broken outlet registry stops here, once, not file by file
     encoder = get_embeddings(settings)
     if rebuild or Index.surely_missing(settings):
         encoder.preload()  # everything will need embedding: load the model while Chroma opens

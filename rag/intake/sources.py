@@ -62,3 +62,29 @@ def split_front_matter(text: str, name: str) -> tuple[dict, str, int]:
         return {}, text, 0
     data = _mapping(match[1], f"{name}: front matter", "a mapping of metadata fields")
     return data, text[match.end():], match.end()
+
+
+def rate_document(path: Path, partisan: bool | None, label: str, rationale: str | None, rated_by: str,
+                  rated_on: str) -> Path:
+    """Write a journalist's rating into the document's sidecar (other fields kept) and return the
+    sidecar's path; re-ingest ``path`` to apply it. ``partisan=None`` clears the rating: the
+    document is then unrated, or rated by the outlet registry if it matches there.
+
+        >>> import tempfile
+        >>> doc = Path(tempfile.mkdtemp()) / "note.txt"; _ = doc.write_text("Tokyo said so.")
+        >>> side = rate_document(doc, True, "state media", "Owned by the state.", "desk", "2026-12-04")
+        >>> read_sidecar(doc)["framing"]["label"]
+        'state media'
+    """
+    data = read_sidecar(path)
+    if partisan is None:
+        data.pop("framing", None)
+    else:
+        data["framing"] = {"partisan": partisan, "label": label.strip() or ("partisan" if partisan else "not partisan"),
+                           "rationale": (rationale or "").strip() or None, "rated_by": rated_by, "rated_on": rated_on}
+        data["framing"] = {k: v for k, v in data["framing"].items() if v is not None}
+    side = sidecar_path(path)
+    tmp = side.with_name(side.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    tmp.replace(side)  # never a half-written sidecar
+    return side
