@@ -203,9 +203,10 @@ def upload(at, name: str, data: bytes, **fields):
     at.switch_page("ui/pages/corpus.py").run()
     at.file_uploader[0].set_value((name, data, "text/plain"))
     for label, value in fields.items():
-        widget = next(w for w in at.text_input if w.label == label) if label != "Why this rating" else at.text_area[0]
+        widget = (next(w for w in at.text_input if w.label == label and not (w.key or "").startswith("rate-"))
+                  if label != "Why this rating" else at.text_area(key="upload_why"))
         widget.set_value(value)
-    at.radio[0].set_value("Partisan" if fields.get("Rating label") else "Not partisan")
+    at.radio(key="upload_rating").set_value("Partisan" if fields.get("Rating label") else "Not partisan")
     next(b for b in at.get("button") if b.label == "Upload and index").click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -516,3 +517,44 @@ def test_first_run_builds_the_index_and_a_changed_corpus_is_picked_up(tmp_path, 
     ask(at, "How many crab shipments did the Hakodate customs office inspect?")
     assert "23 crab shipments" in visible_text(answer_blocks(at)[-1])
     assert rt.counters["assistant_loads"] == 1 and rt.counters["assistant_reloads"] == 1
+
+
+def test_registry_rating_is_shown_then_accepted_or_overridden_by_an_editor(app_data):
+    """An unrated upload from a registry outlet is rated by the registry, saying what matched; an
+    editor accepts it as the newsroom's rating, then overrides it; only that document is re-indexed."""
+    at = start()
+    body = ("MOSCOW, December 2. /TASS/. The Russian foreign ministry summoned the Japanese ambassador on "
+            "Monday over new export restrictions, the ministry said.\n")
+    at.switch_page("ui/pages/corpus.py").run()
+    at.file_uploader[0].set_value(("tass note.txt", body.encode(), "text/plain"))
+    next(b for b in at.get("button") if b.label == "Upload and index").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = visible_text(at.main)
+    assert "Rated by the outlet registry (TASS (outlet registry), matched by the credit “/TASS/”" in text, text[-1500:]
+    frame = at.dataframe[0].value
+    row = frame[frame["Document id"] == "tass_note"].iloc[0]
+    assert row["Rating"] == "Partisan" and row["Rating from"] == "outlet registry"
+
+    assert at.selectbox(key="rate_doc").options[0].endswith("— TASS · Partisan (outlet registry)")  # listed first
+    count = len(frame)
+    at.selectbox(key="rate_doc").set_value("tass_note").run()
+    next(b for b in at.get("button") if b.label == "Accept the registry's rating").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    frame = at.dataframe[0].value
+    row = frame[frame["Document id"] == "tass_note"].iloc[0]
+    assert row["Rating"] == "Partisan" and row["Rating from"] == "newsroom"
+    assert row["Rated by"].startswith("editor (accepted the registry rating")
+    assert "rating saved" in visible_text(at.main)
+
+    at.selectbox(key="rate_doc").set_value("tass_note").run()
+    at.radio(key="rate-tass_note-choice").set_value("Not partisan")
+    at.text_input(key="rate-tass_note-label").set_value("wire copy, checked")
+    next(b for b in at.get("button") if b.label == "Save rating and re-index this document").click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    frame = at.dataframe[0].value
+    row = frame[frame["Document id"] == "tass_note"].iloc[0]
+    assert (row["Rating"], row["Label"], row["Rating from"]) == ("Not partisan", "wire copy, checked", "newsroom")
+    assert len(frame) == count  # nothing else lost or added

@@ -11,7 +11,7 @@ import streamlit as st
 import yaml
 
 import rag
-from rag import DOC_TYPES, SUPPORTED, Rating
+from rag import DOC_TYPES, SUPPORTED, Rating, RatingOrigin
 from ui import common, render
 from ui.style import RATING_COLOURS
 
@@ -26,12 +26,12 @@ def _rows(docs, uploads_dir: Path) -> pd.DataFrame:
         rows.append({
             "Title": s.title, "Outlet": s.outlet, "Author": s.author or "", "Published": s.published_iso or "",
             "Type": s.doc_type, "Rating": s.rating.title, "Label": s.label if s.rating is not Rating.UNRATED else "",
-            "Confidence": s.confidence or "", "Rated by": s.rated_by or "",
+            "Confidence": s.confidence or "", "Rated by": s.rated_by or "", "Rating from": ORIGIN[s.rating_origin],
             "Added": "upload" if Path(d.path).parent == uploads_dir else "corpus",
             "Document id": d.doc_id,
         })
     frame = pd.DataFrame(rows, columns=["Title", "Outlet", "Author", "Published", "Type", "Rating", "Label",
-                                        "Confidence", "Rated by", "Added", "Document id"])
+                                        "Confidence", "Rated by", "Rating from", "Added", "Document id"])
     return frame
 
 
@@ -72,8 +72,8 @@ def table(docs, settings) -> None:
             "Rating": st.column_config.TextColumn(help="Partisan: treat its claims as the outlet's framing"),
             "Label": st.column_config.TextColumn(width="medium"),
         },
-        column_order=["Rating", "Title", "Outlet", "Published", "Type", "Label", "Author", "Confidence",
-                      "Rated by", "Added", "Document id"],
+        column_order=["Rating", "Title", "Outlet", "Published", "Type", "Label", "Rating from", "Author",
+                      "Confidence", "Rated by", "Added", "Document id"],
     )
     rows = event.selection.rows if event and hasattr(event, "selection") else []
     if not len(shown):
@@ -86,6 +86,79 @@ def table(docs, settings) -> None:
                 st.html(render.doc_header_html(doc))
                 if st.button("Open document", key=f"corpus-open-{doc_id}", icon=":material/article:"):
                     common.show_document(doc_id)
+
+
+# -- a journalist's rating: accept the registry's, or give one's own -----------------------------------
+ORIGIN = {RatingOrigin.USER: "newsroom", RatingOrigin.REGISTRY: "outlet registry", RatingOrigin.NONE: "—"}
+
+
+def review_ratings(docs) -> None:
+    """Pick a document (registry matches first: they wait for an editor) and accept or change its rating."""
+    if not docs:
+        return
+    st.markdown("### Review a rating")
+    _show_rating_result()
+    order = sorted(docs, key=lambda d: (d.source.rating_origin is not RatingOrigin.REGISTRY, d.source.title.lower()))
+    pending = sum(d.source.rating_origin is RatingOrigin.REGISTRY for d in docs)
+    st.html(f'<div class="rag-intro">{pending} document(s) rated by the outlet registry, listed first: accept '
+            "each match as the newsroom's rating or give your own. Your rating always wins over the registry.</div>")
+    doc_id = st.selectbox("Document", [d.doc_id for d in order], key="rate_doc",
+                          format_func=lambda i: _choice_text(next(d for d in order if d.doc_id == i)))
+    doc = next(d for d in order if d.doc_id == doc_id)
+    with st.container(border=True, width=820):
+        st.html(render.doc_header_html(doc))
+        rating_editor(doc)
+
+
+def _choice_text(doc) -> str:
+    s = doc.source
+    return f"{s.title[:70]} — {s.outlet[:40]} · {s.rating.title} ({ORIGIN[s.rating_origin]})"
+
+
+def rating_editor(doc) -> None:
+    """Accept a registry match as the newsroom's rating, or override any rating; the document alone is
+    re-indexed. The rating goes into the document's sidecar, so it wins over the registry from then on."""
+    s = doc.source
+    key = f"rate-{doc.doc_id}"
+    if s.rating_origin is RatingOrigin.REGISTRY:
+        st.html(f'<div class="rag-intro">Rated by the outlet registry: {render.esc(s.registry_match)}. '
+                "Accept it as the newsroom's rating, or give your own below.</div>")
+        if st.button("Accept the registry's rating", key=f"{key}-accept", icon=":material/check:"):
+            _rate(doc, s.partisan, s.label, s.rationale or "", f"editor (accepted the registry rating by {s.rated_by})")
+    with st.expander("Change this document's rating", expanded=s.rating_origin is not RatingOrigin.REGISTRY):
+        with st.form(f"{key}-form", border=False, enter_to_submit=False):
+            choice = st.radio("Rating", RATING_CHOICES, horizontal=True,
+                              index=RATING_CHOICES.index(s.rating.title), key=f"{key}-choice")
+            label = st.text_input("Rating label", value=s.label if s.rating is not Rating.UNRATED else "",
+                                  key=f"{key}-label")
+            rationale = st.text_area("Why this rating", value=s.rationale or "", height=80, key=f"{key}-why")
+            if st.form_submit_button("Save rating and re-index this document", type="primary"):
+                partisan = None if choice == Rating.UNRATED.title else choice == Rating.PARTISAN.title
+                _rate(doc, partisan, label, rationale, "editor (corpus page)")
+
+
+def _rate(doc, partisan: bool | None, label: str, rationale: str, rated_by: str) -> None:
+    path = Path(doc.path)
+    side = rag.sidecar_path(path)
+    before = side.read_bytes() if side.exists() else None
+    rag.rate_document(path, partisan, label, rationale, rated_by, dt.date.today().isoformat())
+    job = common.watch(common.runtime().upload_job([path]), f"Re-indexing {doc.doc_id} with its new rating")
+    failed = job.error is not None or job.report is None or job.report.failed
+    if failed:  # put the sidecar back: the index still holds the old rating
+        side.write_bytes(before) if before is not None else side.unlink(missing_ok=True)
+        st.session_state["rating_result"] = ("error", f"{doc.doc_id}: the rating could not be applied "
+                                             f"({job.error or job.report.failed[0].reason}); nothing changed.")
+    else:
+        st.session_state["rating_result"] = ("ok", f"{doc.doc_id}: rating saved ({rated_by}).")
+    st.rerun()
+
+
+def _show_rating_result() -> None:
+    result = st.session_state.pop("rating_result", None)
+    if result:
+        kind, message = result
+        cls = "rag-upload-ok" if kind == "ok" else "rag-failed"
+        st.html(f'<div class="{cls}" role="status">{render.esc(message)}</div>')
 
 
 # -- upload ---------------------------------------------------------------------------------------------
@@ -155,10 +228,10 @@ def upload_form(settings) -> None:
         published = c2.date_input("Published", value=None, format="YYYY-MM-DD", min_value=dt.date(1990, 1, 1))
         url = c1.text_input("URL", placeholder="https://… (stored as text, never opened)")
         doc_type = c2.selectbox("Type", DOC_TYPES, index=0)
-        rating = st.radio("Rating", RATING_CHOICES, horizontal=True, index=2,
+        rating = st.radio("Rating", RATING_CHOICES, horizontal=True, index=2, key="upload_rating",
                           help="Partisan sources get a framing warning beside every citation.")
         label = st.text_input("Rating label", placeholder="e.g. Pro-Kremlin outlet, wire service, advocacy group")
-        rationale = st.text_area("Why this rating", height=80,
+        rationale = st.text_area("Why this rating", height=80, key="upload_why",
                                  placeholder="Quote the text or describe the outlet (optional)")
         submitted = st.form_submit_button("Upload and index", type="primary", icon=":material/upload:")
     if submitted:
@@ -195,9 +268,15 @@ def _ingest_upload(settings, upload, meta: dict) -> None:
     what = "updated" if saved.replaced or report.updated else "added"
     if not report.doc_ids:
         what = "already indexed (unchanged)"
+    doc = common.assistant().document(doc_id)
+    rated = ""
+    if doc is not None and doc.source.rating_origin is RatingOrigin.REGISTRY:
+        rated = f" Rated by the outlet registry ({doc.source.registry_match}); accept or change it in the table above."
+    elif doc is not None and doc.source.rating is Rating.UNRATED:
+        rated = " It is unrated: its claims are attributed to it as unverified until someone rates it."
     st.session_state["upload_result"] = (
         "ok", f"“{title}” ({doc_id}) {what} — the index now holds {report.documents} documents. "
-              "It is searchable now: ask about it on the Chat page.", None)
+              f"It is searchable now: ask about it on the Chat page.{rated}", None)
 
 
 def _show_result() -> None:
@@ -220,6 +299,9 @@ def page() -> None:
     st.set_page_config(layout="wide")  # the table needs the room
     settings = common.settings()
     st.markdown("## Corpus")
-    table(common.documents(), settings)
+    docs = common.documents()
+    table(docs, settings)
     st.divider()
     upload_form(settings)
+    st.divider()
+    review_ratings(docs)

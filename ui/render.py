@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from rag import CITATION_MARKER as MARKER  # the one citation-marker syntax, shared with the support check
-from rag import Failure, Rating, SegmentKind, Warning, WarningKind
+from rag import CueKind, Failure, Rating, RatingOrigin, SegmentKind, Warning, WarningKind
 
 UNSUPPORTED_TAG = re.compile(r"\s*\[unsupported: ([^\]]*)\]")
 _RATING_CLASS = {Rating.PARTISAN: "partisan", Rating.NOT_PARTISAN: "rated", Rating.UNRATED: "unrated"}
@@ -76,11 +76,16 @@ def rating_class(source) -> str:
 
 
 def badge_html(source, with_label: bool = True) -> str:
+    """The rating badge: Partisan / Not partisan / Unrated (unverified), its label, and where the
+    rating comes from when it is the outlet registry's (what matched, on hover and in words)."""
     kind = rating_class(source)
     icon = "⚠ " if source.rating is Rating.PARTISAN else ""
-    out = f'<span class="rag-badge rag-badge-{kind}">{icon}{esc(source.rating.title)}</span>'
+    title = "Unrated · unverified" if source.rating is Rating.UNRATED else source.rating.title
+    out = f'<span class="rag-badge rag-badge-{kind}">{icon}{esc(title)}</span>'
     if with_label and source.rating is not Rating.UNRATED and source.label:
         out += f' <span class="rag-label">{esc(source.label)}</span>'
+    if with_label and source.rating_origin is RatingOrigin.REGISTRY:
+        out += (f' <span class="rag-origin" title="{esc(source.registry_match or "")}">registry match</span>')
     return out
 
 
@@ -142,8 +147,8 @@ def searched_for_html(query: str) -> str:
 
 # Where each kind of warning goes: these in the banner above the answer (in this order), the LLM
 # fallback in its own box (notice_html), every other kind in the notes below the answer.
-BANNER = {WarningKind.INDEX_INCOMPLETE: "rag-w-onesided", WarningKind.PARTISAN_SOURCE: "rag-w-partisan",
-          WarningKind.ONE_SIDED: "rag-w-onesided"}
+BANNER = {WarningKind.PROMPT_INJECTION: "rag-w-partisan", WarningKind.INDEX_INCOMPLETE: "rag-w-onesided",
+          WarningKind.PARTISAN_SOURCE: "rag-w-partisan", WarningKind.ONE_SIDED: "rag-w-onesided"}
 
 
 def banner_html(warnings: Iterable[Warning]) -> str:
@@ -243,21 +248,31 @@ def passage_html(citation, dim: bool = True) -> str:
 
 
 def cues_html(cues) -> str:
+    """Loaded words (with why each was marked), and, apart, sentences addressed to a model."""
     seen = {}
     for c in cues:
-        seen.setdefault(c.text.lower(), c)
-    if not seen:
-        return ""
-    words = ", ".join(
-        f'<span class="rag-cue-word">“{esc(c.text)}”</span> <span class="rag-cue-kind">({esc(c.kind.title)})</span>'
-        for c in seen.values()
-    )
-    return f'<div class="rag-cues">Loaded words in this passage: {words}</div>'
+        if c.kind is not CueKind.INSTRUCTION:
+            seen.setdefault(c.text.lower(), c)
+    out = "".join(
+        '<div class="rag-injection" role="note">⚠ Possible prompt injection (addressed to an AI model, not '
+        f'reporting; never used as evidence): <span class="rag-cue-word">“{esc(c.text)}”</span></div>'
+        for c in cues if c.kind is CueKind.INSTRUCTION)
+    if seen:
+        words = ", ".join(
+            f'<span class="rag-cue-word">“{esc(c.text)}”</span> <span class="rag-cue-kind">({esc(c.kind.title)})</span>'
+            for c in seen.values()
+        )
+        out += f'<div class="rag-cues">Loaded words in this passage (advisory): {words}</div>'
+    return out
 
 
 def framing_html(citation) -> str:
-    """The framing warning beside a partisan citation: label, rationale, loaded words found."""
+    """The framing warning beside a partisan citation: label, rationale, loaded words found; a
+    note beside an unrated one (its claims are unverified)."""
     s = citation.source
+    if s.rating is Rating.UNRATED:
+        return ('<div class="rag-unrated-note">Unrated source: nobody has rated this outlet, so its claims are '
+                f"attributed to it, not stated as fact.</div>{cues_html(citation.cues)}")
     if not s.partisan:
         return cues_html(citation.cues)
     rated = ""
@@ -340,6 +355,15 @@ def scroll_script(anchor: str) -> str:
     )
 
 
+def origin_text(source) -> str:
+    """Where a rating comes from, in words."""
+    if source.rating_origin is RatingOrigin.REGISTRY:
+        return f"the outlet registry: {source.registry_match}"
+    if source.rating_origin is RatingOrigin.USER:
+        return "the newsroom (corpus registry, sidecar or upload form)"
+    return "nobody: unrated"
+
+
 def doc_header_html(doc) -> str:
     """Title, one line of who/when/what, the rating; the rest folded under "About this source"."""
     s = doc.source
@@ -349,6 +373,7 @@ def doc_header_html(doc) -> str:
         ("How dated", s.date_basis), ("URL (not opened)", s.url), ("Language", s.translation or s.language),
         ("Rating", f"{s.label}" + (f" — {s.rationale}" if s.rationale else "")),
         ("Rated by", ", ".join(x for x in (s.rated_by, s.rated_on, s.confidence and f"confidence {s.confidence}") if x)),
+        ("Rating from", origin_text(s)),
         ("Document id", doc.doc_id),
     ]
     body = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows if v)

@@ -78,6 +78,11 @@ CSS = """
 .rag-framing-title { font-weight: 650; }
 .rag-rationale { margin-top: .25rem; color: #5c4a2e; overflow-wrap: anywhere; }
 .rag-cues { margin-top: .3rem; font-size: .84rem; }
+.rag-origin { font-size: .74rem; color: var(--rag-muted); border: 1px dashed var(--rag-line); border-radius: 999px;
+  padding: 0 .45rem; white-space: nowrap; }
+.rag-unrated-note { color: var(--rag-muted); font-size: .84rem; margin: .1rem 0 .35rem 0; }
+.rag-injection { background: #fdecec; border-left: 3px solid #c0392b; border-radius: 4px; color: #7a1f16;
+  padding: .35rem .6rem; margin: .25rem 0 .4rem 0; font-size: .85rem; overflow-wrap: anywhere; }
 .rag-cue-word { font-weight: 600; }
 .rag-cue-kind { color: var(--rag-muted); }
 .rag-passage {

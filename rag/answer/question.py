@@ -213,7 +213,9 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 WANTS = {
     "date": (re.compile(r"\bwhen\b|\bwhat (year|date|month|day)\b|\bwhich (year|date|month|day)\b|\bhow long ago\b", re.I),
-             re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(yesterday|today|ago|century|centuries)\b", re.I)),
+             re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(yesterday|today|tomorrow|tonight|ago|century|"
+                        r"centuries|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|(?:last|next|this|earlier|later) "
+                        r"(?:week|month|year|spring|summer|autumn|fall|winter|weekend))\b", re.I)),
     "number": (re.compile(r"\bhow (many|much|large|big|far|long)\b|\bwhat (amount|number|percentage|share|value|total|"
                           r"size|area|cost|price|population)\b|\b(population|cost|price|area|square)\b", re.I),
                re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
