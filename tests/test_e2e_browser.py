@@ -222,10 +222,11 @@ def _upload(page, name: str, body: str, tmp: Path, **fields) -> None:
     page.get_by_text("Add a document").wait_for()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
     page.get_by_text(name).first.wait_for()
+    form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Upload and index"))
     for label, value in fields.items():
-        page.get_by_label(label, exact=True).fill(value)
-    page.get_by_test_id("stForm").get_by_text("Partisan", exact=True).click()
-    page.get_by_role("button", name="Upload and index").click()
+        form.get_by_label(label, exact=True).fill(value)
+    form.get_by_text("Partisan", exact=True).click()
+    form.get_by_role("button", name="Upload and index").click()
     doc_id = Path(name).stem
     page.locator(".rag-upload-ok").filter(has_text=f"({doc_id})").wait_for(timeout=120_000)
 

@@ -63,7 +63,7 @@ def test_citation_framing_json_keeps_its_keys():
     framing = Citation(1, Passage("d1:0", "d1", "Hello", 0, 5, source, score=0.5), source).to_json()["framing"]
     assert framing == {
         "partisan": True, "label": "state media", "rationale": "state-owned", "confidence": "high",
-        "rated_by": "desk", "rated_on": "2024-01-05", "cues": [],
+        "rated_by": "desk", "rated_on": "2024-01-05", "rating_origin": "none", "registry_match": None, "cues": [],
     }
 
 

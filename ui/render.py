@@ -280,11 +280,13 @@ def framing_html(citation) -> str:
         rated = " Rated" + (f" by {esc(s.rated_by)}" if s.rated_by else "") + (f" on {esc(s.rated_on)}" if s.rated_on else "") + "."
     rationale = (f'<details class="rag-why"><summary>Why this rating</summary>'
                  f'<div class="rag-rationale">{esc(s.rationale)}{rated}</div></details>') if s.rationale else ""
+    origin = (f'<div class="rag-framing-text">Rating from {esc(s.registry_match)}.</div>'
+              if s.rating_origin is RatingOrigin.REGISTRY else "")
     return (
         '<div class="rag-framing" role="note">'
         f'<div class="rag-framing-title">⚠ Framing warning: this source is rated “{esc(s.label)}”.</div>'
         f'<div class="rag-framing-text">Treat its claims as this outlet\'s framing, not as established fact.</div>'
-        f"{cues_html(citation.cues)}{rationale}</div>"
+        f"{origin}{cues_html(citation.cues)}{rationale}</div>"
     )
 
 

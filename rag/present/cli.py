@@ -126,6 +126,8 @@ def _sources(args, settings: Settings) -> int:
     for d in docs:
         s = d.source
         print(f"{d.doc_id}\n  {s.outlet} | {s.date_text} | {s.doc_type} | {s.rating_text()}\n  {s.title}")
+        if s.registry_match:
+            print(f"  rating from {s.registry_match}")
     return 0
 
 
