@@ -108,6 +108,8 @@ class RatingOrigin(StrEnum):
     NONE = "none"  # nobody rated it: unrated
 
 
+# Set by ingest, never by metadata: a sidecar cannot claim its rating came from the registry.
+DERIVED_FIELDS = frozenset({"rating_origin", "registry_match"})
 DOC_TYPES = ("news report", "opinion", "analysis", "forum thread", "content site", "state-aligned outlet", "other")
 FRAMING_FIELDS = ("partisan", "label", "rationale", "confidence", "rated_by", "rated_on", "rating_origin",
                   "registry_match")
@@ -148,7 +150,7 @@ class Source:
         if not isinstance(framing, dict):
             raise MetadataError(f"{doc_id}: 'framing' must be a mapping, got {type(framing).__name__}")
         data.update(framing)
-        unknown = sorted(set(data) - {f.name for f in fields(cls)} - {"doc_id", "rating_origin", "registry_match"})
+        unknown = sorted(set(data) - {f.name for f in fields(cls)} - {"doc_id"} | (set(data) & DERIVED_FIELDS))
         if unknown:
             raise MetadataError(f"{doc_id}: unknown metadata field(s): {', '.join(unknown)}")
         values = asdict(base) if base else {}

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from helpers import PLANTED, settings_for, write_planted
 
-from rag import (Assistant, CueKind, Rating, RatingOrigin, Settings, SettingsError, Source, WarningKind, find_instructions,
+from rag import (Assistant, CueKind, MetadataError, Rating, RatingOrigin, Settings, SettingsError, Source, WarningKind, find_instructions,
                  ingest, load_outlets, rate_document)
 from rag.testing import FakeOpenAI, Reply
 
@@ -158,3 +158,10 @@ def test_registry_matching_needs_real_evidence():
     # A name inside a sentence is not a credit: "TASS reported" in someone else's article names a source.
     assert registry.match(Source("c"), "The talks, TASS reported, ended without a deal.") is None
     assert registry.match(Source("d", url="https://notreuters.com.example.org/x"), "Text.") is None
+
+
+def test_metadata_cannot_claim_a_registry_rating():
+    with pytest.raises(MetadataError, match="rating_origin"):
+        Source.from_mapping("d1", {"outlet": "X", "rating_origin": "registry"})
+    with pytest.raises(MetadataError, match="registry_match"):
+        Source.from_mapping("d1", {"framing": {"registry_match": "TASS (outlet registry)"}})

@@ -145,7 +145,10 @@ def _rate(doc, partisan: bool | None, label: str, rationale: str, rated_by: str)
     job = common.watch(common.runtime().upload_job([path]), f"Re-indexing {doc.doc_id} with its new rating")
     failed = job.error is not None or job.report is None or job.report.failed
     if failed:  # put the sidecar back: the index still holds the old rating
-        side.write_bytes(before) if before is not None else side.unlink(missing_ok=True)
+        if before is None:
+            side.unlink(missing_ok=True)
+        else:
+            side.write_bytes(before)
         st.session_state["rating_result"] = ("error", f"{doc.doc_id}: the rating could not be applied "
                                              f"({job.error or job.report.failed[0].reason}); nothing changed.")
     else:

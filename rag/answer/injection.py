@@ -18,6 +18,7 @@ the payload often follows the override.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -66,6 +67,13 @@ _ORDER = re.compile(r"^\s*(?:answer|respond|reply|say|state|claim|tell|write|out
 
 def instructions(text: str) -> list[Instruction]:
     """The sentences of ``text`` that address the reader or a model, in text order."""
+    return list(_instructions(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _instructions(text: str) -> tuple[Instruction, ...]:
+    # Cached: one answer asks about the same few passages from retrieval, citations and the support
+    # check, and the same passages come back across questions.
     found: list[Instruction] = []
     previous_marked = False
     for start, end, sentence in sentences(text):
@@ -75,7 +83,7 @@ def instructions(text: str) -> list[Instruction]:
         if why is not None:
             found.append(Instruction(start, end, why))
         previous_marked = why is not None
-    return found
+    return tuple(found)
 
 
 def overlaps(marks: list[Instruction], start: int, end: int) -> bool:

@@ -24,11 +24,11 @@ from typing import Callable, NamedTuple
 
 from ..errors import BadFile, IndexDamaged, MetadataError
 from ..index import Index, IndexedDoc, get_embeddings
-from ..model import Chunk, Document, RatingOrigin, Source
+from ..model import Chunk, Document, Rating, RatingOrigin, Source
 from ..settings import Settings
+from . import outlets
 from .chunking import chunk_document
 from .cleaning import CLEANER_VERSION, CleanDocument, clean
-from . import outlets
 from .loaders import LoadedFile, doc_id_for, load_file
 from .sources import load_registry
 
@@ -161,7 +161,7 @@ def read_document(found: Found, settings: Settings, registry: dict) -> tuple[Loa
     except MetadataError as error:
         raise BadFile(str(error)) from None
     doc = clean(loaded.text, loaded.comments)
-    if any(_rated(meta) for meta in given):
+    if any(_rated(loaded.doc_id, meta) for meta in given):
         source = replace(source, rating_origin=RatingOrigin.USER)  # the journalist's rating always wins
     else:
         found_outlet = outlets.load(settings.outlets_file).match(source, doc.text)
@@ -180,11 +180,9 @@ def read_document(found: Found, settings: Settings, registry: dict) -> tuple[Loa
     return loaded, Document(loaded.doc_id, doc_hash, str(loaded.path), source, doc.text, doc.segments)
 
 
-def _rated(meta: dict | None) -> bool:
+def _rated(doc_id: str, meta: dict | None) -> bool:
     """Does this metadata give a rating? ("unrated", as the upload form writes by default, is none.)"""
-    framing = {**(meta or {}), **((meta or {}).get("framing") or {})}
-    label = str(framing.get("label") or "").strip().lower()
-    return str(framing.get("partisan")).strip().lower() in ("true", "yes", "1", "y") or label not in ("", "unrated")
+    return Source.from_mapping(doc_id, meta).rating is not Rating.UNRATED
 
 
 def chunks_of(document: Document, settings: Settings) -> list[Chunk]:
