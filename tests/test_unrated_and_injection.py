@@ -132,7 +132,7 @@ def test_ingest_rates_unrated_documents_from_the_registry_and_the_journalist_win
 
     answer = Assistant(settings).ask("When does the new bridge open to traffic?")
     assert not answer.refused, answer.answer
-    assert answer.answer.startswith("According to “Bridge opening” (unrated source), “"), answer.answer
+    assert answer.answer.startswith("According to the document titled Bridge opening (unrated source), “"), answer.answer
     assert any(w.kind is WarningKind.ONE_SIDED and "no cited source is rated independent" in w.text
                for w in answer.warnings)
     partisan = Assistant(settings).ask("How much did China's rice harvest rise this year?")

@@ -327,8 +327,9 @@ def attribute(sentence: str, passage: Passage, n: int) -> str:
     outlet, speaker, kind = passage.source.outlet, passage.speaker, passage.segment_kind
     partisan, unrated = passage.source.partisan, passage.source.rating is Rating.UNRATED
     rated = f" (rated: {passage.source.label})" if partisan else " (unrated source)" if unrated else ""
-    if outlet == "unknown outlet":  # say which document, so the reader can find it
-        outlet = f"“{passage.source.title}”" if passage.source.title else f"the document {passage.doc_id}"
+    if outlet == "unknown outlet":  # say which document, so the reader can find it; no quote marks
+        # around the title: in an answer, quote marks promise words found in the cited passage
+        outlet = f"the document titled {passage.source.title}" if passage.source.title else f"the document {passage.doc_id}"
     quote = f"“{sentence}” [{n}]"
     if kind is SegmentKind.COMMENT:
         who = f"the commenter {speaker}" if speaker else f"an unnamed poster ({passage.segment_label})"
