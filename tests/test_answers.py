@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rag import AnswerMode, Assistant, Filters, QuestionError, WarningKind
+from rag.answer.question import analyse
 from rag.answer.support import check, check_answer, split_answer
 
 from helpers import PROJECT_DIR, clean_environ
@@ -59,6 +60,34 @@ def test_partisan_claims_are_attributed_and_warned(assistant):
                for w in answer.warnings)
     framing = citation.to_json()["framing"]
     assert framing["partisan"] and framing["label"] == "Pro-Kremlin outlet" and framing["rated_by"]
+
+
+def test_a_second_source_must_add_a_part_of_the_question_not_another_name(assistant):
+    # The forum's ISN analysis answers (April 2013). A world today news sentence only adds "Moscow"
+    # and "Russian Federation" where the answer already says "Russia": quoting it would pull a
+    # partisan source, and its warning, into an answer it adds nothing to.
+    answer = assistant.ask("When did Tokyo stop putting the island dispute first in its Moscow policy?")
+    assert not answer.refused and "2013" in answer.answer, answer.answer
+    assert {c.doc_id for c in answer.citations} == {"001_68ffb54545db6918"}, answer.answer
+    assert not any(w.kind is WarningKind.PARTISAN_SOURCE for w in answer.warnings)
+
+
+def test_other_names_of_a_covered_thing_count_as_covered():
+    needs = analyse("When did Tokyo stop putting the island dispute first in its Moscow policy?",
+                    [["Russia", "Moscow", "Kremlin"], ["Japan", "Tokyo"], ["United Kingdom", "Britain"]])
+    assert {"moscow", "kremlin"} <= needs.covered({"russia"}) and "tokyo" in needs.covered({"japan"})
+    assert "britain" not in needs.covered({"russia", "japan"})  # the question never names Britain
+    assert needs.own_terms >= {"tokyo", "moscow", "island"} and "kremlin" not in needs.own_terms
+
+
+@pytest.mark.parametrize("question, wants", [
+    ("How much did the mine detectors Japan gave Ukraine cost?", {"number", "money"}),
+    ("How much was the aid package worth?", {"number", "money"}),
+    ("How much oil does Russia export?", {"number"}),
+    ("What are the names of the sanctioned officers?", {"name"}),
+])
+def test_answer_type_read_from_the_question(question, wants):
+    assert set(analyse(question, []).wants) == wants
 
 
 def test_comment_is_attributed_to_its_poster_not_the_outlet(assistant):

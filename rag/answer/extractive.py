@@ -237,8 +237,9 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3) -> Dr
         if any(_overlaps(cand, c) for c in chosen):
             continue  # the same sentence, alone or in a pair, or via an overlapping chunk
         more_voices = needs.asks_words and cand.passage_index != lead.passage_index
-        if not needs.compare and not more_voices and not (set(cand.terms) - covered):
-            continue  # adds no part of the question (or, for "how did X respond", no other voice)
+        if not needs.compare and not more_voices and not (set(cand.terms) - needs.covered(covered)) & needs.own_terms:
+            continue  # adds no part of the question (or, for "how did X respond", no other voice): another
+            # name for something already covered ("Moscow" for "Russia") or a word of the history is no new part
         chosen.append(cand)
         covered |= cand.terms
         docs_used.add(doc_id)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import yaml
 
@@ -109,6 +109,13 @@ class Needs:
     focus: tuple[str, ...] = ()  # stems of what a number or date is asked about ("how many troops": troop)
     yes_no: bool = False  # "Did Putin receive Suzuki?": the answer hinges on whether that happened
     anchor_terms: frozenset = frozenset()  # stems of the anchors' words
+    own_terms: frozenset = frozenset()  # stems of the question's own words (not aliases, not the history's)
+    same_as: dict = field(default_factory=dict)  # stem -> the stems of the other names of what it names
+
+    def covered(self, terms) -> set:
+        """The stems ``terms`` cover, counting a name as covered when another name of the same thing
+        is ("Moscow" when "Russia" is)."""
+        return set(terms) | {t for term in terms for t in self.same_as.get(term, ())}
 
     @property
     def total(self) -> float:
@@ -137,7 +144,21 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         focus=tuple(_focus(question)),
         yes_no=bool(_YES_NO.match(question)) and not re.search(r"\bor\b", question, re.I),  # "A or B?" is a choice
         anchor_terms=anchor_terms,
+        own_terms=frozenset(stemmer().stemWords(content_words(question))),
+        same_as=_same_as(question, aliases),
     )
+
+
+def _same_as(question: str, aliases: list[list[str]]) -> dict:
+    """For each alias group the question mentions, every stem of its names maps to all of them."""
+    folded = f" {' '.join(words(question))} "
+    same: dict[str, set] = {}
+    for group in aliases:
+        if any(f" {' '.join(words(name))} " in folded for name in group):
+            group_stems = {t for name in group for t in stemmer().stemWords(content_words(name))}
+            for t in group_stems:
+                same.setdefault(t, set()).update(group_stems)
+    return {t: frozenset(v) for t, v in same.items()}
 
 
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\b((?:\s+[\w'’-]+){1,4})", re.I)
@@ -222,8 +243,14 @@ WANTS = {
                           r"billion|trillion|half|percent)\b", re.I)),
     "name": (re.compile(r"^\s*who\b|\bwhich (official|minister|person|politician|leader|commenter|poster|diplomat|"
                         r"ambassador|country|countries|company|firm|team|club|player|band|singer|actor|film)\b|"
-                        r"\bname of\b|\bwho (said|wrote|posted|called)\b", re.I),
+                        r"\bnames? of\b|\bwho (said|wrote|posted|called)\b", re.I),
              re.compile(r"(?<!^)\b[A-Z][a-z]+|[\u4e00-\u9fff]")),
+    # "How much did it cost?": an amount of money, not any number ("four units").
+    "money": (re.compile(r"\bhow much\b.{0,80}\b(cost|costs|pay|paid|spend|spent|worth|charge|charged|sell|sold|"
+                         r"buy|bought|raise|raised|fine|fined)\b|\bwhat (?:did|does|do|will|would) .{1,60}\bcost\b",
+                         re.I),
+              re.compile(r"[$€£¥₽₩]|\b(dollars?|euros?|pounds?|sterling|yen|yuan|renminbi|rubles?|roubles?|"
+                         r"rupees?|francs?|USD|EUR|GBP|JPY|CNY|RUB)\b", re.I)),
 }
 _ASKS_WORDS = re.compile(r"\b(what|how) (did|does|do|has|have|had)\b.{1,80}?\b(say|said|describe|call|respond|react|"
                          r"reply|answer|comment|characteri[sz]e|portray|put it|argue|claim|warn|tell)\b", re.I)
