@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +206,51 @@ def test_edited_re_rated_deleted_and_single_file_ingests(tmp_path, settings):
     report = ingest(settings, [other])
     assert (report.added, report.removed, report.documents) == (1, 0, 5)
     assert set(_ids(settings)) == {DOC_002, DOC_003, DOC_004, "000_e3a53b2cbbda76ec", "fisheries"}
+    _assert_consistent(settings)
+
+
+def test_unchanged_files_are_skipped_by_size_and_time_unread(tmp_path, settings):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    path = folder / "fisheries.txt"
+    path.write_text(GOOD_TEXT, encoding="utf-8")
+    past = time.time_ns() - 3600 * 10**9  # older than the clock's tick: its stamp is recorded
+
+    def stamp_at(seconds: int) -> None:
+        os.utime(path, ns=(past + seconds * 10**9,) * 2)
+
+    stamp_at(0)
+    assert ingest(settings, [folder]).added == 1
+    # Other bytes, same size and time: trusted unread (that is the point: a no-op re-ingest reads nothing).
+    path.write_text(GOOD_TEXT.replace("April", "March"), encoding="utf-8")
+    stamp_at(0)
+    report = ingest(settings, [folder])
+    assert (report.skipped, report.updated, report.doc_ids) == (1, 0, [])
+    assert "April" in documents.load(settings, "fisheries").text
+    # A new time: read again, and the content hash decides.
+    stamp_at(1)
+    report = ingest(settings, [folder])
+    assert (report.updated, report.skipped) == (1, 0)
+    assert "March" in documents.load(settings, "fisheries").text
+    stamp_at(2)  # touched, not changed: read, same hash, nothing re-embedded
+    report = ingest(settings, [folder])
+    assert (report.skipped, report.updated) == (1, 0)
+    # A sidecar appearing beside an untouched file: read again.
+    sidecar = folder / "fisheries.txt.meta.yaml"
+    sidecar.write_text("outlet: Test Desk Outlet\n", encoding="utf-8")
+    os.utime(sidecar, ns=(past,) * 2)
+    report = ingest(settings, [folder])
+    assert report.updated == 1 and documents.load(settings, "fisheries").source.outlet == "Test Desk Outlet"
+    # A damaged record costs one full read, nothing else; a rebuild never trusts it.
+    (settings.data_dir / "ingest-stat.json").write_text("{not json", encoding="utf-8")
+    report = ingest(settings, [folder])
+    assert (report.skipped, report.updated, report.failed) == (1, 0, [])
+    # Another outlet registry changes what a file becomes: everything is read again.
+    outlets = tmp_path / "outlets.yaml"
+    outlets.write_bytes(settings.outlets_file.read_bytes())
+    report = ingest(replace(settings, outlets_file=outlets), [folder])
+    assert (report.skipped, report.updated) == (1, 0)
+    assert json.loads((settings.data_dir / "ingest-stat.json").read_text())["files"]["fisheries"]["hash"]
     _assert_consistent(settings)
 
 

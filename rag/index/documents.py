@@ -39,6 +39,10 @@ def load(settings: Settings, doc_id: str) -> Document | None:
         return None
 
 
+def exists(settings: Settings, doc_id: str) -> bool:
+    return _path(settings, doc_id).exists()
+
+
 def delete(settings: Settings, doc_id: str) -> None:
     _path(settings, doc_id).unlink(missing_ok=True)
 

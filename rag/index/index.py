@@ -212,6 +212,10 @@ class Index:
         if current is None or current.doc_hash != doc.doc_hash:
             stored.save(self.settings, doc)
 
+    def has_stored(self, doc_id: str) -> bool:
+        """Is there a stored copy of the document (without reading it)?"""
+        return stored.exists(self.settings, doc_id)
+
     def remove(self, have: IndexedDoc) -> None:
         self._store.delete(have.ids)
         stored.delete(self.settings, have.doc_id)

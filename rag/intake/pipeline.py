@@ -5,7 +5,9 @@
     5
 
 Every document gets a hash of its bytes, its metadata and the cleaning/chunking/model
-settings. A document whose chunks are all indexed with that hash is skipped; a changed
+settings. A file whose size and modification time (and its sidecar's) are as when it was last
+indexed is skipped unread (``statcache``); otherwise the hash decides: a document whose chunks
+are all indexed with that hash is skipped; a changed
 one is replaced; a document whose file is gone (under a folder being ingested) is removed.
 Chunk ids come from content, so a run killed at any point and started again converges on
 exactly the index an uninterrupted run builds: nothing is marked done except by the
@@ -30,7 +32,8 @@ from . import outlets
 from .chunking import chunk_document
 from .cleaning import CLEANER_VERSION, CleanDocument, clean
 from .loaders import LoadedFile, doc_id_for, load_file
-from .sources import load_registry
+from .sources import load_registry, sidecar_path
+from .statcache import Seen, Stamp, key as stat_key, stamp
 
 Progress = Callable[[int, int, str], None]  # (chunks done, chunks total, message)
 EMBED_BATCH_CHUNKS = 256  # chunks per encoder call: big enough for the encoder's length sorting to pay off
@@ -257,19 +260,41 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
     if not indexed:
         encoder.preload()  # an empty collection: the same (a second call just waits for the first)
 
+    # Files whose size and time (and their sidecar's) are as last indexed are not read at all.
+    seen_path = settings.data_dir / "ingest-stat.json"
+    racy_after = time.time_ns() - 2_000_000_000
+    seen = Seen({}) if rebuild else Seen.load(seen_path)
+    run_key = stat_key(CLEANER_VERSION, settings.chunk_tokens, settings.chunk_overlap, settings.embedding,
+                       settings.max_file_mb, _file_stat(settings.registry_path), _file_stat(settings.outlets_file))
+    held = {doc_id: (have.doc_hash, have.path) for doc_id, have in indexed.items()}
+    stamps: dict[str, Stamp] = {}
+    unchanged: dict[str, str] = {}  # doc id -> path, skipped on their stamps
     prepared: dict[str, Prepared] = {}
     for found in files:
+        now = stamp(found.path, sidecar_path(found.path))
+        if (found.doc_id not in unchanged and found.doc_id not in prepared
+                and seen.unchanged(found.doc_id, now, run_key, held) and index.has_stored(found.doc_id)):
+            unchanged[found.doc_id] = str(found.path)
+            stamps[found.doc_id] = seen.stamps[found.doc_id]
+            continue
         try:
             item = _or_fail(prepare, found, settings, registry)
+            if item.doc_id in unchanged:
+                raise BadFile(f"document id '{item.doc_id}' is also used by {unchanged[item.doc_id]}; rename one of them")
             _check_id_is_free(item, prepared, indexed)
         except BadFile as error:
             report.failed.append(Failure(str(found.path), str(error)))
             continue
         prepared[item.doc_id] = item
+        if now is not None and max(now.stat[1], (now.stat[2] or (0, 0))[1]) < racy_after:
+            # (a file written just now may change again within the clock's tick: not recorded)
+            stamps[item.doc_id] = Stamp(now.path, now.stat, item.document.doc_hash)
+    report.skipped += len(unchanged)
 
     # A file indexed under another id (ingested before ids named subfolders, or from another
     # folder level) is the same document: the old id goes.
     by_path = {item.document.path: doc_id for doc_id, item in prepared.items()}
+    by_path.update({path: doc_id for doc_id, path in unchanged.items()})
     for doc_id, have in list(indexed.items()):
         if by_path.get(have.path, doc_id) != doc_id:
             index.remove(have)
@@ -292,13 +317,28 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
     _embed_and_store(todo, index, indexed, progress)
     report.doc_ids = [item.doc_id for item in todo]
 
+    gone = set()
     for doc_id, have in indexed.items():
-        if doc_id not in prepared and _gone(have.path, folders):
+        if doc_id not in prepared and doc_id not in unchanged and _gone(have.path, folders):
             index.remove(have)
+            gone.add(doc_id)
             report.removed += 1
 
     report.documents, report.chunks = index.commit()
+    # Recorded only now that every document is in (a killed run leaves the old record, a hint only);
+    # the records of documents ingested from other paths (uploads, other folders) are carried over.
+    this_run = {found.doc_id for found in files}
+    carried = {d: s for d, s in seen.stamps.items() if d not in this_run and d not in gone and d in indexed}
+    seen.save(seen_path, {**carried, **stamps}, run_key)
     return report
+
+
+def _file_stat(path: Path | None) -> tuple | None:
+    try:
+        st = os.stat(path) if path else None
+    except OSError:
+        return None
+    return st and (str(path), st.st_size, st.st_mtime_ns)
 
 
 def _gone(path: str, folders: list[Path]) -> bool:
