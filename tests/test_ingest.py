@@ -254,6 +254,25 @@ def test_unchanged_files_are_skipped_by_size_and_time_unread(tmp_path, settings)
     _assert_consistent(settings)
 
 
+def test_a_new_registry_drops_the_records_of_files_ingested_elsewhere(tmp_path, settings):
+    past = time.time_ns() - 3600 * 10**9
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        folder.mkdir()
+        (folder / f"{folder.name}.txt").write_text(GOOD_TEXT, encoding="utf-8")
+        os.utime(folder / f"{folder.name}.txt", ns=(past, past))
+        assert ingest(settings, [folder]).added == 1
+    outlets = tmp_path / "outlets.yaml"
+    outlets.write_bytes(settings.outlets_file.read_bytes())
+    changed = replace(settings, outlets_file=outlets)
+    assert ingest(changed, [a]).skipped == 1  # a is read again under the new registry; b is not in this run
+    (b / "b.txt").write_text(GOOD_TEXT.replace("April", "March"), encoding="utf-8")
+    os.utime(b / "b.txt", ns=(past, past))
+    report = ingest(changed, [b])  # b's record was made under the old registry: b is read, not trusted
+    assert (report.updated, report.skipped) == (1, 0)
+    assert "March" in documents.load(settings, "b").text
+
+
 def test_moved_file_is_tracked_at_its_new_path(tmp_path, settings):
     old, new = tmp_path / "old", tmp_path / "new"
     old.mkdir()

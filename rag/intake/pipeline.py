@@ -326,9 +326,11 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
 
     report.documents, report.chunks = index.commit()
     # Recorded only now that every document is in (a killed run leaves the old record, a hint only);
-    # the records of documents ingested from other paths (uploads, other folders) are carried over.
+    # the records of documents ingested from other paths (uploads, other folders) are carried over,
+    # unless they were made under other settings or registries.
     this_run = {found.doc_id for found in files}
-    carried = {d: s for d, s in seen.stamps.items() if d not in this_run and d not in gone and d in indexed}
+    carried = {d: s for d, s in seen.stamps.items()
+               if seen.key == run_key and d not in this_run and d not in gone and d in indexed}
     seen.save(seen_path, {**carried, **stamps}, run_key)
     return report
 
