@@ -25,6 +25,9 @@ SCHEMA = 1
 # Settings passed through from the environment in LLM mode (nothing else: the eval measures the
 # product's defaults unless --use-env is given).
 LLM_VARIABLES = ("RAG_LLM_MODEL", "OPENAI_BASE_URL", "OPENAI_API_KEY", "RAG_LLM_TIMEOUT")
+# How the embedding model runs, and where its ONNX export is kept: passed through always, so
+# the encoders can be compared (the report records which one ran) and each run reuses one export.
+ENCODER_VARIABLES = ("RAG_ENCODER", "RAG_MODELS_DIR")
 
 
 class EvalError(RuntimeError):
@@ -64,6 +67,9 @@ def _settings_env(opts: Options) -> dict:
     if opts.mode == "offline":
         for key in LLM_VARIABLES:
             env.pop(key, None)
+    env.update({k: os.environ[k] for k in ENCODER_VARIABLES if os.environ.get(k)})
+    # the eval index lives in its own data folder; the model export is the user's, built once
+    env.setdefault("RAG_MODELS_DIR", str(rag.Settings.from_env().model_cache_dir))
     if opts.corpus_dir is not None:
         env["RAG_CORPUS_DIR"] = str(opts.corpus_dir)
     return env
@@ -72,6 +78,12 @@ def _settings_env(opts: Options) -> dict:
 def eval_corpus_dir(opts: Options) -> Path:
     """The corpus the run indexes: --corpus, else RAG_CORPUS_DIR under --use-env, else the bundled one."""
     return rag.Settings.from_env(_settings_env(opts)).corpus_dir
+
+
+def _encoder(settings) -> str:
+    """What encoded the passages: the configured encoder, or torch when ONNX fell back to it."""
+    encoder = rag.get_embeddings(settings)
+    return getattr(encoder, "backend", settings.embedding)
 
 
 def build_settings(opts: Options, data_dir: Path):
@@ -238,7 +250,7 @@ def _run_cases(opts: Options, settings, cases: list[Case], corpus_dir: Path, log
             "chunks": report.chunks,
             "semantic_support": semantic, "torch_threads": opts.threads,
             "settings": {"chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
-                         "embedding": settings.embedding, "llm_model": settings.llm_model if opts.mode == "llm" else None},
+                         "embedding": settings.embedding, "encoder": _encoder(settings), "llm_model": settings.llm_model if opts.mode == "llm" else None},
         },
         "systems": {s.key: s.label for s in systems},
         "metric_labels": {k: v[0] for k, v in METRICS.items()},

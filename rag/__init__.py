@@ -25,7 +25,7 @@ from .errors import (BadFile, DateError, EmbeddingMismatch, FeedbackError, Index
                      IndexUnavailable, LLMError, MetadataError, ModelFolderError, QuestionError, RagError,
                      SettingsError)
 from .index import EncodeCache, Index, documents_version, get_embeddings, list_documents, model_loads
-from .intake import (SUPPORTED, Failure, IngestReport, LoadedFile, Outlet, OutletMatch, Outlets, chunks_of, doc_id_for,
+from .intake import (SUPPORTED, Failure, IngestReport, Phase, LoadedFile, Outlet, OutletMatch, Outlets, chunks_of, doc_id_for,
                      ingest, load_file, load_outlets, rate_document, read_documents, safe_file_name, sidecar_path)
 from .model import (DOC_TYPES, Answer, AnswerMode, Chunk, Citation, Cue, CueKind, Document, Event, EventKind, Filters,
                     Outcome, PartialDate, Passage, Rating, RatingOrigin, Segment, SegmentKind, Source, SupportResult, Warning,
@@ -43,7 +43,7 @@ __all__ = [
     # checking answers, and the LLM client
     "check_support", "split_answer", "LLM",
     # documents and ingest
-    "ingest", "IngestReport", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "Document", "Segment", "SegmentKind", "Chunk",
+    "ingest", "IngestReport", "Phase", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "Document", "Segment", "SegmentKind", "Chunk",
     "PartialDate", "DOC_TYPES", "SUPPORTED", "doc_id_for", "safe_file_name", "sidecar_path",
     "list_documents", "documents_version",
     # the outlet registry, and a journalist's own rating

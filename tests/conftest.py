@@ -20,7 +20,9 @@ import pytest
 
 from rag.settings import Settings
 
-from helpers import OWN_PREFIXES, SEED_IDS, clean_environ, run_cli, settings_for
+from helpers import MODELS_DIR, OWN_PREFIXES, SEED_IDS, clean_environ, run_cli, settings_for
+
+os.environ["RAG_MODELS_DIR"] = str(MODELS_DIR)  # in-process settings share the one ONNX export too
 
 
 # -- hooks ---------------------------------------------------------------------------------
@@ -43,6 +45,7 @@ def data_dir(tmp_path, monkeypatch) -> Path:
             monkeypatch.delenv(key)
     path = tmp_path / "data"
     monkeypatch.setenv("RAG_DATA_DIR", str(path))
+    monkeypatch.setenv("RAG_MODELS_DIR", str(MODELS_DIR))
     return path
 
 

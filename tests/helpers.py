@@ -17,6 +17,9 @@ SEED_FILES = sorted(CORPUS_DIR.glob("0*.txt"))
 SEED_IDS = [p.stem for p in SEED_FILES]
 SHARED_DIR = PROJECT_DIR.parent / "shared"  # the team's shared folder, beside the clone
 BBC_BUSINESS = SHARED_DIR / "data" / "news_distractors" / "bbc_news" / "bbc" / "business"
+# The ONNX export of the embedding model, made once and shared by every test's data folder
+# (each would otherwise export it again: ~12 s). Ignored by git, like every cache.
+MODELS_DIR = PROJECT_DIR / ".cache" / "models"
 
 # Variables that change where state goes or how it is built; never inherited by a test.
 OWN_PREFIXES = ("RAG_", "CHROMA_", "OPENAI_")
@@ -25,13 +28,15 @@ OWN_PREFIXES = ("RAG_", "CHROMA_", "OPENAI_")
 def clean_environ(extra: dict | None = None) -> dict:
     """os.environ without the project's own variables, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_PREFIXES)}
+    env["RAG_MODELS_DIR"] = str(MODELS_DIR)
     env.update({k: str(v) for k, v in (extra or {}).items()})
     return env
 
 
 def settings_for(data_dir: Path, **env) -> Settings:
     """Settings for ``data_dir`` built only from the given variables (not the process environment)."""
-    return Settings.from_env({"RAG_DATA_DIR": str(data_dir), **{k: str(v) for k, v in env.items()}})
+    return Settings.from_env({"RAG_DATA_DIR": str(data_dir), "RAG_MODELS_DIR": str(MODELS_DIR),
+                              **{k: str(v) for k, v in env.items()}})
 
 
 def run_cli(*args, env: dict | None = None, timeout: float = 600, check: bool = False) -> subprocess.CompletedProcess:

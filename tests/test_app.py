@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import OWN_PREFIXES
+from helpers import MODELS_DIR, OWN_PREFIXES
 from rag.settings import PROJECT_DIR
 
 APP = str(PROJECT_DIR / "app.py")
@@ -276,6 +276,7 @@ def _broken_build(tmp_path, monkeypatch, error: Exception, dev_mode: bool):
     for key in [k for k in os.environ if k.startswith(OWN_PREFIXES)]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))  # no index yet: the app builds one
+    monkeypatch.setenv("RAG_MODELS_DIR", str(MODELS_DIR))
     if dev_mode:
         monkeypatch.setenv("RAG_DEV_MODE", "1")
     monkeypatch.setattr(rag, "ingest", broken_ingest)  # the app calls rag.ingest
@@ -500,6 +501,7 @@ def test_first_run_builds_the_index_and_a_changed_corpus_is_picked_up(tmp_path, 
     for key in [k for k in os.environ if k.startswith(OWN_PREFIXES)]:
         monkeypatch.delenv(key)
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RAG_MODELS_DIR", str(MODELS_DIR))
     monkeypatch.setenv("RAG_CORPUS_DIR", str(corpus))
     at = start()
     rt = runtime()

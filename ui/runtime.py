@@ -41,9 +41,12 @@ def corpus_fingerprint(corpus_dir: Path) -> tuple:
     return tuple(rows)
 
 
-# Phases before the passage count is known; named once so the progress fractions below match them.
-READING = "Reading documents"
+# Before the first phase is heard.
 LOADING = "Loading the embedding model and reading documents"
+PHASES = {p.value for p in rag.Phase}
+# Where each phase's bar starts and how much of the bar it fills (embedding is most of the work).
+SPANS = {rag.Phase.FINDING: (0.0, 0.02), rag.Phase.READING: (0.02, 0.2), rag.Phase.EMBEDDING: (0.2, 0.75),
+         rag.Phase.KEYWORDS: (0.95, 0.04)}
 
 
 @dataclass
@@ -53,7 +56,8 @@ class IngestJob:
     kind: str  # "build" (no index yet), "sync" (check the corpus against the index), "upload"
     paths: list[Path] | None
     started: float = field(default_factory=time.perf_counter)
-    phase: str = READING
+    phase: str = LOADING
+    step: object = None  # the rag.Phase heard last (None: none yet, or waiting)
     done: int = 0
     total: int = 0
     finished: float | None = None
@@ -70,10 +74,8 @@ class IngestJob:
         """(fraction 0..1, what is happening) for a progress bar."""
         if not self.running:
             return 1.0, "Done"
-        if self.total:
-            fraction = 0.3 + 0.65 * (self.done / self.total)
-        else:
-            fraction = {READING: 0.03, LOADING: 0.1}.get(self.phase, 0.2)
+        start, span = SPANS.get(self.step, (0.0, 0.0))
+        fraction = start + span * (self.done / self.total if self.total else 0.0)
         return min(fraction, 0.99), self.phase
 
     def elapsed(self) -> float:
@@ -145,11 +147,15 @@ class Runtime:
         self.counters[f"ingest_{job.kind}"] += 1
         log(f"ingest ({job.kind}) of {', '.join(map(str, job.paths)) if job.paths else 'the bundled corpus'}")
         def progress(done: int, total: int, message: str) -> None:
-            job.done, job.total = done, total
-            if total:
-                job.phase = f"Embedding {total} passages" if done < total else "Saving the index"
-            elif message.startswith("waiting"):  # for an ingest in another process to finish
-                job.phase = message[0].upper() + message[1:]
+            phase = rag.Phase(message) if message in PHASES else None
+            job.done, job.total, job.step = done, total, phase
+            text = str(getattr(message, "value", message))
+            if phase is rag.Phase.EMBEDDING:
+                job.phase = f"Embedding {total:,} passages" if done < total else "Saving the index"
+            elif total and phase is not None:
+                job.phase = f"{text[0].upper()}{text[1:]}: {done:,} of {total:,} {phase.unit}"
+            else:  # finding files, or waiting for an ingest in another process to finish
+                job.phase = text[0].upper() + text[1:]
 
         job.phase = LOADING
         job.report = rag.ingest(self.settings, job.paths, progress=progress)

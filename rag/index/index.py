@@ -224,10 +224,10 @@ class Index:
         """Delete the stored copy of a document the index does not hold."""
         stored.delete(self.settings, doc_id)
 
-    def commit(self) -> tuple[int, int]:
+    def commit(self, progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
         """Bring BM25 in step with Chroma and record the version (a new generation becomes the
-        active one here). Returns (documents, chunks)."""
-        lexical = self._rebuild_lexical()
+        active one here). Returns (documents, chunks); ``progress(done, total)`` hears chunks."""
+        lexical = self._rebuild_lexical(progress)
         if self._replaces is not None:
             kept = {self._store.name} | ({self._replaces} if self._replaces else set())
             self._catalog.prune(keep=kept)  # abandoned rebuilds and the generation before the previous
@@ -242,10 +242,12 @@ class Index:
             self._docs.clear()
         return len({meta["doc_id"] for meta in lexical.metas}), len(lexical.ids)
 
-    def _rebuild_lexical(self) -> LexicalIndex:
+    def _rebuild_lexical(self, progress: Callable[[int, int], None] | None = None) -> LexicalIndex:
         """BM25 for what the collection holds now (one full read), rebuilt only when the contents
         changed, saved, and only then named by the pointer."""
         ids, texts, metas = self._store.all_chunks()
+        if progress:
+            progress(0, len(ids))
         version = index_version(ids, metas)
         lexical = LexicalIndex.load(self.settings.bm25_dir)
         if lexical is None or lexical.version != version:
@@ -254,6 +256,8 @@ class Index:
             )
         self._catalog.point(self._store.name, version)
         self._catalog.learn(version)
+        if progress:
+            progress(len(ids), len(ids))
         return lexical
 
     # -- reading ------------------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 (``cleaning``), chunk (``chunking``), and write through ``rag.index`` (``pipeline``)."""
 
 from .loaders import SUPPORTED, LoadedFile, doc_id_for, load_file, safe_file_name
-from .pipeline import Failure, IngestReport, chunks_of, ingest, read_documents
+from .pipeline import Failure, IngestReport, Phase, chunks_of, ingest, read_documents
 from .outlets import Outlet, OutletMatch, Outlets
 from .outlets import load as load_outlets
 from .sources import rate_document, sidecar_path
 
-__all__ = ["ingest", "IngestReport", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "SUPPORTED",
+__all__ = ["ingest", "IngestReport", "Phase", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "SUPPORTED",
            "doc_id_for", "safe_file_name", "sidecar_path", "rate_document", "Outlet", "OutletMatch", "Outlets",
            "load_outlets"]

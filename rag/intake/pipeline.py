@@ -21,6 +21,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -35,7 +36,26 @@ from .loaders import LoadedFile, doc_id_for, load_file
 from .sources import load_registry, sidecar_path
 from .statcache import Seen, Stamp, key as stat_key, stamp
 
-Progress = Callable[[int, int, str], None]  # (chunks done, chunks total, message)
+
+
+class Phase(str, Enum):
+    """The steps of an ingest, in order, as the progress callback hears them (each is also its
+    own message, so a callback that only prints strings still reads well)."""
+
+    WAITING = "waiting for another ingest to finish"
+    FINDING = "finding files"
+    READING = "reading and cleaning"
+    EMBEDDING = "embedding"
+    KEYWORDS = "updating the keyword index"
+
+    @property
+    def unit(self) -> str:
+        return "files" if self in (Phase.FINDING, Phase.READING) else "chunks"
+
+
+# progress(done, total, phase): ``total`` 0 while unknown (files still being found); a
+# waiting message names who holds the lock.
+Progress = Callable[[int, int, str], None]
 EMBED_BATCH_CHUNKS = 256  # chunks per encoder call: big enough for the encoder's length sorting to pay off
 
 
@@ -86,10 +106,13 @@ class Found(NamedTuple):
     doc_id: str  # the file's stem; "sub__stem" for a file in a subfolder of a folder being ingested
 
 
-def discover(paths: list[Path]) -> tuple[list[Found], list[Path], list[Failure]]:
+def discover(paths: list[Path], found: Callable[[int], None] | None = None
+             ) -> tuple[list[Found], list[Path], list[Failure]]:
     """Expand folders. Returns (files, folders, failures): paths that do not exist, folders that
     cannot be read, and symbolic links, which are never followed (one leaving the folder could
-    index /etc/passwd; one inside it would index a file twice)."""
+    index /etc/passwd; one inside it would index a file twice). ``found(n)`` hears the count of
+    files found so far, once per folder walked."""
+    found = found or (lambda n: None)
     files: list[Found] = []
     folders, failed = [], []
     for path in paths:
@@ -102,7 +125,8 @@ def discover(paths: list[Path]) -> tuple[list[Found], list[Path], list[Failure]]
             continue
         if is_dir:
             folders.append(resolved)
-            files += [Found(item, doc_id_for(item, resolved)) for item in _walk(resolved, failed)]
+            files += [Found(item, doc_id_for(item, resolved))
+                      for item in _walk(resolved, failed, lambda n, before=len(files): found(before + n))]
         elif is_file:
             files.append(Found(resolved, doc_id_for(resolved)))
         else:
@@ -110,12 +134,12 @@ def discover(paths: list[Path]) -> tuple[list[Found], list[Path], list[Failure]]
     return files, folders, failed
 
 
-def _walk(folder: Path, failed: list[Failure]) -> list[Path]:
+def _walk(folder: Path, failed: list[Failure], found: Callable[[int], None]) -> list[Path]:
     def unreadable(error: OSError) -> None:
         failed.append(Failure(error.filename or str(folder), f"folder cannot be read ({error.strerror or error}); "
                                                             "what was indexed from it stays as it was"))
 
-    found = []
+    files = []
     for root, dirs, names in os.walk(folder, onerror=unreadable):
         here = Path(root)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -129,8 +153,9 @@ def _walk(folder: Path, failed: list[Failure]) -> list[Path]:
             if item.is_symlink():
                 failed.append(Failure(str(item), _link_reason(item, folder)))
             elif item.is_file():
-                found.append(item)
-    return found
+                files.append(item)
+        found(len(files))
+    return files
 
 
 def _link_reason(link: Path, folder: Path) -> str:
@@ -228,7 +253,7 @@ def ingest(
     progress = progress or (lambda *_: None)
 
     def waiting(holder: str) -> None:
-        progress(0, 0, f"waiting for another ingest in {settings.data_dir} ({holder}) to finish")
+        progress(0, 0, f"{Phase.WAITING.value} in {settings.data_dir} ({holder})")
 
     with Index.write_lock(settings, on_wait=waiting):
         report = _ingest_locked(settings, paths, progress, rebuild)
@@ -241,7 +266,9 @@ def ingest(
 
 def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool) -> IngestReport:
     report = IngestReport()
-    files, folders, report.failed = discover(paths or [settings.corpus_dir])
+    files, folders, report.failed = discover(paths or [settings.corpus_dir],
+                                             found=lambda n: progress(n, 0, Phase.FINDING))
+    progress(len(files), len(files), Phase.FINDING)
     registry = load_registry(settings.registry_path)
     outlets.load(settings.outlets_file)  # a broken outlet registry stops here, once, not file by file
     encoder = get_embeddings(settings)
@@ -270,7 +297,8 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
     stamps: dict[str, Stamp] = {}
     unchanged: dict[str, str] = {}  # doc id -> path, skipped on their stamps
     prepared: dict[str, Prepared] = {}
-    for found in files:
+    for n, found in enumerate(files):
+        progress(n, len(files), Phase.READING)
         now = stamp(found.path, sidecar_path(found.path))
         if (found.doc_id not in unchanged and found.doc_id not in prepared
                 and seen.unchanged(found.doc_id, now, run_key, held) and index.has_stored(found.doc_id)):
@@ -290,6 +318,7 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
             # (a file written just now may change again within the clock's tick: not recorded)
             stamps[item.doc_id] = Stamp(now.path, now.stat, item.document.doc_hash)
     report.skipped += len(unchanged)
+    progress(len(files), len(files), Phase.READING)
 
     # A file indexed under another id (ingested before ids named subfolders, or from another
     # folder level) is the same document: the old id goes.
@@ -324,7 +353,7 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
             gone.add(doc_id)
             report.removed += 1
 
-    report.documents, report.chunks = index.commit()
+    report.documents, report.chunks = index.commit(progress=lambda done, total: progress(done, total, Phase.KEYWORDS))
     # Recorded only now that every document is in (a killed run leaves the old record, a hint only);
     # the records of documents ingested from other paths (uploads, other folders) are carried over,
     # unless they were made under other settings or registries.
@@ -363,13 +392,13 @@ def _check_id_is_free(item: Prepared, prepared: dict[str, Prepared], indexed: di
 def _embed_and_store(todo: list[Prepared], index: Index, indexed: dict[str, IndexedDoc], progress: Progress) -> None:
     total = sum(len(item.chunks) for item in todo)
     done = 0
-    progress(0, total, "embedding")
+    progress(0, total, Phase.EMBEDDING)
     batch: list[Prepared] = []
     for n, item in enumerate(todo):
         batch.append(item)
         if sum(len(b.chunks) for b in batch) >= EMBED_BATCH_CHUNKS or n == len(todo) - 1:
             index.add([(b.document, b.chunks) for b in batch], indexed,
-                      progress=lambda k: progress(done + k, total, "embedding"), pending=len(todo) - n - 1)
+                      progress=lambda k: progress(done + k, total, Phase.EMBEDDING), pending=len(todo) - n - 1)
             done += sum(len(b.chunks) for b in batch)
-            progress(done, total, "embedding")
+            progress(done, total, Phase.EMBEDDING)
             batch = []
