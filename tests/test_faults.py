@@ -103,14 +103,14 @@ def test_rebuild_recovers_from_a_corrupt_database_too(copy_of):
 
 @pytest.mark.parametrize("damage", ["lists disagree", "ids duplicated", "garbage json"])
 def test_a_damaged_keyword_index_is_rebuilt_not_a_crash(copy_of, damage):
-    folder = copy_of / "bm25" / (copy_of / "bm25" / "CURRENT").read_text().strip()
-    chunks = folder / "chunks.json"
+    manifest = json.loads((copy_of / "bm25" / (copy_of / "bm25" / "CURRENT").read_text().strip()).read_text())
+    chunks = copy_of / "bm25" / f"seg-{manifest['segments'][0]['name']}" / "chunks.json"
     if damage == "garbage json":
         chunks.write_text("{not json", encoding="utf-8")
     else:
         data = json.loads(chunks.read_text(encoding="utf-8"))
         if damage == "lists disagree":
-            data["texts"] = data["texts"][:-3]
+            data["metas"] = data["metas"][:-3]
         else:
             data["ids"][1] = data["ids"][0]
         chunks.write_text(json.dumps(data), encoding="utf-8")

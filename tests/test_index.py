@@ -17,7 +17,7 @@ from rag import Chunk, EncodeCache, Filters, Index, Segment, SegmentKind, Source
 from rag.index import index as index_module
 from rag.index.chroma import Catalog
 from rag.index.lexical import LexicalIndex
-from rag.index.records import chunk_metadata, index_version, passage_from, search_text
+from rag.index.records import chunk_metadata, passage_from, search_text
 from rag.text import stemmer
 
 TEXT = (
@@ -45,10 +45,10 @@ def test_chunk_metadata_round_trips_to_a_typed_passage():
 
 
 # -- the BM25 files ------------------------------------------------------------------------------
-def _tiny_index(root, version="v1") -> LexicalIndex:
+def _tiny_index(root) -> LexicalIndex:
     texts = [TEXT, OTHER_TEXT]
-    metas = [{"doc_id": f"d{i}", "chunk_index": 0} for i in range(2)]
-    return LexicalIndex.build(root, ["a", "b"], texts, metas, texts, version)
+    metas = [{"doc_id": f"d{i}", "doc_hash": f"h{i}", "chunk_index": 0} for i in range(2)]
+    return LexicalIndex.build(root, ["a", "b"], texts, metas, texts)
 
 
 def test_stemmer_is_built_once_per_thread():
@@ -61,32 +61,34 @@ def test_stemmer_is_built_once_per_thread():
     assert other[0] is not mine  # PyStemmer instances must not be used by two threads at once
 
 
-@pytest.mark.parametrize("damage", ["missing", "garbage"])
+@pytest.mark.parametrize("damage", ["counts missing", "garbage", "manifest missing", "manifest garbled"])
 def test_lexical_load_returns_none_for_a_vanished_or_broken_folder(tmp_path, damage):
-    _tiny_index(tmp_path)
+    index = _tiny_index(tmp_path)
     assert LexicalIndex.load(tmp_path).ids == ["a", "b"]
-    params = tmp_path / "v-v1" / "params.index.json"
-    if damage == "missing":
-        params.unlink()
+    segment = tmp_path / f"seg-{index.segments[0].name}"
+    manifest = tmp_path / (tmp_path / "CURRENT").read_text()
+    if damage == "counts missing":
+        (segment / "indptr.npy").unlink()
+    elif damage == "garbage":
+        (segment / "chunks.json").write_text("not json")
+    elif damage == "manifest missing":
+        manifest.unlink()
     else:
-        params.write_text("not json")
+        manifest.write_text(manifest.read_text().replace('"checksum": ', '"checksum": 1'))
     assert LexicalIndex.load(tmp_path) is None
 
 
-def test_bm25_writers_in_two_threads_use_different_temporary_folders(tmp_path):
+def test_bm25_writers_in_two_threads_use_different_temporary_names(tmp_path, monkeypatch):
+    from rag.index import lexical
+
     index = _tiny_index(tmp_path)
-    save, folders = index.bm25.save, []
-
-    def spy(path, **kwargs):
-        folders.append(path)
-        return save(path, **kwargs)
-
-    index.bm25.save = spy
+    names, writer = [], lexical._writer
+    monkeypatch.setattr(lexical, "_writer", lambda: names.append(writer()) or names[-1])
     index._save(tmp_path)  # this thread stays alive, so the other one cannot reuse its id
     thread = threading.Thread(target=index._save, args=(tmp_path,))
     thread.start()
     thread.join()
-    assert len(folders) == 2 and folders[0] != folders[1]
+    assert len(set(names)) == 2
     assert LexicalIndex.load(tmp_path).ids == ["a", "b"]
 
 
@@ -134,7 +136,7 @@ def _add_chunk_elsewhere(settings, index: Index, record: bool = True) -> str:
             "title": "Crab checks", "outlet": "Kyodo"}
     store.upsert(["crabs:0"], index.encoder.encode([search_text(OTHER_TEXT, meta)]), [OTHER_TEXT], [meta])
     ids, _texts, metas = store.all_chunks()
-    version = index_version(ids, metas)
+    version = LexicalIndex.version_of(ids, metas)
     if record:
         catalog.point(store.name, version)
     return version
@@ -186,7 +188,7 @@ def test_reader_with_nothing_loaded_waits_for_the_running_ingest(tmp_path, setti
         catalog = Catalog(settings)
         store = catalog.open_active(index.encoder.name)
         ids, texts, metas = store.all_chunks()
-        LexicalIndex.build(settings.bm25_dir, ids, texts, metas, texts, version)
+        assert LexicalIndex.build(settings.bm25_dir, ids, texts, metas, texts).version == version
         builds.clear()
         reader = threading.Thread(target=lambda: got.append(_version(index)), name="reader")
         reader.start()

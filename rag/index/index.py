@@ -37,7 +37,7 @@ from . import documents as stored
 from .chroma import Catalog, ChromaStore, IndexedDoc, forget, surely_missing
 from .embeddings import get_embeddings
 from .lexical import LexicalIndex
-from .records import allows, chroma_where, chunk_metadata, index_version, passage_from, search_text
+from .records import allows, chroma_where, chunk_metadata, passage_from, search_text
 
 VERSION_CHECK_SECONDS = 2.0
 
@@ -62,6 +62,11 @@ class Index:
         self._lock = threading.Lock()
         self._docs: dict[str, Document] = {}
         self._incomplete: tuple[float, int | None] = (float("-inf"), None)
+        # What this writer changed since its last commit, for BM25 to take in without a full read.
+        self._added: dict[str, tuple[str, dict]] = {}  # chunk id -> (text, metadata)
+        self._removed: set[str] = set()
+        self._killed_run: bool | None = None  # did an earlier ingest die before its commit?
+        self._write_base: LexicalIndex | None = None
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -178,12 +183,41 @@ class Index:
 
     # -- writing (callers hold write_lock) --------------------------------------------------------
     def manifest(self) -> dict[str, IndexedDoc]:
-        """What is indexed now, per document (to decide what to skip, replace or remove)."""
-        return self._store.indexed_docs()
+        """What is indexed now, per document (to decide what to skip, replace or remove): from
+        the BM25 snapshot when it is in step with Chroma, else read from Chroma."""
+        lexical = self._in_step()
+        if lexical is None:
+            return self._store.indexed_docs()
+        docs: dict[str, IndexedDoc] = {}
+        for chunk_id, i in lexical.position.items():
+            meta = lexical.metas[i]
+            doc = docs.setdefault(meta["doc_id"], IndexedDoc(meta["doc_id"], meta["doc_hash"], meta["path"], set()))
+            doc.ids.add(chunk_id)
+            if meta["doc_hash"] != doc.doc_hash:
+                doc.doc_hash = "mixed"
+        return docs
+
+    def _in_step(self) -> LexicalIndex | None:
+        """The saved BM25 snapshot if it holds exactly what Chroma holds (its version is the one
+        the pointer records, and no ingest died since, leaving chunks in Chroma only), else None.
+        Callers hold the write lock, so nobody changes either meanwhile."""
+        if self._killed_run is None:
+            state = _read_state(self.settings)
+            self._killed_run = state.get("state") == "running"
+        if self._killed_run or self._replaces is not None:
+            return None
+        previous = self._write_base or (self._snapshot and self._snapshot.lexical)
+        lexical = LexicalIndex.load(self.settings.bm25_dir, previous=previous)
+        if lexical is None or lexical.version != self._catalog.active().version:
+            return None
+        self._write_base = lexical  # its segments are reused by the next load
+        return lexical
 
     def begin(self, pending: int) -> None:
         """Record that ``pending`` documents are about to be (re)indexed; ``commit`` clears it.
         A run killed in between leaves the record, which ``incomplete`` reports."""
+        if self._killed_run is None:
+            self._killed_run = _read_state(self.settings).get("state") == "running"
         _write_state(self.settings, {"state": "running", "pending": pending, "pid": os.getpid(),
                                      "started": time.strftime("%Y-%m-%dT%H:%M:%S")})
 
@@ -197,10 +231,12 @@ class Index:
         texts = [chunk.text for _, chunk in chunks]
         vectors = self.encoder.encode([search_text(t, m) for t, m in zip(texts, metas)], progress=progress)
         self._store.upsert([chunk.id for _, chunk in chunks], vectors, texts, metas)
+        for (_, chunk), text, meta in zip(chunks, texts, metas):
+            self._added[chunk.id] = (text, meta)
         for doc, doc_chunks in items:
             have = replacing.get(doc.doc_id)
             if have:
-                self._store.delete(have.ids - {c.id for c in doc_chunks})
+                self._forget(have.ids - {c.id for c in doc_chunks})
         if pending is not None:  # these documents are in: count them done before anything else
             _write_state(self.settings, {**_read_state(self.settings), "pending": pending})
         for doc, _ in items:
@@ -217,8 +253,14 @@ class Index:
         return stored.exists(self.settings, doc_id)
 
     def remove(self, have: IndexedDoc) -> None:
-        self._store.delete(have.ids)
+        self._forget(have.ids)
         stored.delete(self.settings, have.doc_id)
+
+    def _forget(self, ids: set[str]) -> None:
+        self._store.delete(ids)
+        for chunk_id in ids:
+            self._added.pop(chunk_id, None)
+            self._removed.add(chunk_id)
 
     def remove_stored(self, doc_id: str) -> None:
         """Delete the stored copy of a document the index does not hold."""
@@ -226,12 +268,33 @@ class Index:
 
     def commit(self, progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
         """Bring BM25 in step with Chroma and record the version (a new generation becomes the
-        active one here). Returns (documents, chunks); ``progress(done, total)`` hears chunks."""
-        lexical = self._rebuild_lexical(progress)
+        active one here). Returns (documents, chunks); ``progress(done, total)`` hears chunks.
+
+        BM25 takes in only what this writer added and removed when its snapshot was in step
+        before (a new segment and tombstones: no read of Chroma); otherwise it is rebuilt from
+        one full read of Chroma (a rebuild, after a killed ingest, or when it was out of step)."""
+        base = self._in_step()
+        if base is None:
+            lexical = self._rebuild_lexical(progress)
+        else:
+            if progress:
+                progress(0, len(self._added))
+            if self._added or self._removed:
+                ids = list(self._added)
+                texts = [self._added[i][0] for i in ids]
+                metas = [self._added[i][1] for i in ids]
+                base = base.updated(self.settings.bm25_dir, ids, texts, metas,
+                                    [search_text(t, m) for t, m in zip(texts, metas)], self._removed)
+            lexical = base
+            self._catalog.point(self._store.name, lexical.version)
+            self._catalog.learn(lexical.version)
+            if progress:
+                progress(len(self._added), len(self._added))
+        self._added, self._removed, self._killed_run = {}, set(), False
         if self._replaces is not None:
             kept = {self._store.name} | ({self._replaces} if self._replaces else set())
             self._catalog.prune(keep=kept)  # abandoned rebuilds and the generation before the previous
-            indexed = {meta["doc_id"] for meta in lexical.metas}
+            indexed = {lexical.metas[i]["doc_id"] for i in lexical.position.values()}
             for doc in stored.all_documents(self.settings):
                 if doc.doc_id not in indexed:
                     stored.delete(self.settings, doc.doc_id)
@@ -240,7 +303,7 @@ class Index:
         with self._lock:
             self._snapshot = _Snapshot(lexical, time.monotonic())
             self._docs.clear()
-        return len({meta["doc_id"] for meta in lexical.metas}), len(lexical.ids)
+        return len({lexical.metas[i]["doc_id"] for i in lexical.position.values()}), lexical.live_count
 
     def _rebuild_lexical(self, progress: Callable[[int, int], None] | None = None) -> LexicalIndex:
         """BM25 for what the collection holds now (one full read), rebuilt only when the contents
@@ -248,11 +311,11 @@ class Index:
         ids, texts, metas = self._store.all_chunks()
         if progress:
             progress(0, len(ids))
-        version = index_version(ids, metas)
+        version = LexicalIndex.version_of(ids, metas)
         lexical = LexicalIndex.load(self.settings.bm25_dir)
         if lexical is None or lexical.version != version:
             lexical = LexicalIndex.build(
-                self.settings.bm25_dir, ids, texts, metas, [search_text(t, m) for t, m in zip(texts, metas)], version
+                self.settings.bm25_dir, ids, texts, metas, [search_text(t, m) for t, m in zip(texts, metas)]
             )
         self._catalog.point(self._store.name, version)
         self._catalog.learn(version)
@@ -294,8 +357,8 @@ class Index:
             return []
         lexical = self._lexical()
         mask = self._mask(lexical, filters)
-        return [self._passage(lexical, i) for i, folded in enumerate(lexical.folded_texts)
-                if (mask is None or mask[i]) and any(p in folded for p in phrases)]
+        found = sorted({i for phrase in phrases for i in lexical.containing(phrase)})
+        return [self._passage(lexical, i) for i in found if mask is None or mask[i]]
 
     def similarities(self, vector, ids: list[str]) -> dict[str, float]:
         """Cosine similarity of ``vector`` to the stored vectors of ``ids`` (ids not indexed are left out)."""
@@ -342,7 +405,7 @@ class Index:
                 return snap.lexical
             version = self._follow_pointer()
             if snap is None or snap.lexical.version != version:
-                fresh = LexicalIndex.load(self.settings.bm25_dir)
+                fresh = LexicalIndex.load(self.settings.bm25_dir, previous=snap and snap.lexical)
                 if fresh is None or fresh.version != version:
                     # Only wait for a running ingest when there is no snapshot to serve meanwhile.
                     fresh = self._catch_up(wait=snap is None)
@@ -400,7 +463,7 @@ class Index:
 
     @staticmethod
     def _passage(lexical: LexicalIndex, i: int, score: float = 0.0) -> Passage:
-        return passage_from(lexical.ids[i], lexical.texts[i], lexical.metas[i], score=score)
+        return passage_from(lexical.ids[i], lexical.text(i), lexical.metas[i], score=score)
 
 
 def _open_lock_file(settings: Settings):

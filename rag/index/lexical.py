@@ -1,123 +1,362 @@
-"""BM25 over the same chunks as Chroma (bm25s), persisted beside it.
+"""BM25 over the same chunks as Chroma, persisted beside it in segments that a small ingest adds to.
 
     >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> texts = ["Salmon quotas resume in April.", "Crab shipments were inspected."]
-    >>> metas = [{"doc_id": "d1", "chunk_index": 0}, {"doc_id": "d2", "chunk_index": 0}]
-    >>> index = LexicalIndex.build(pathlib.Path(tempfile.mkdtemp()), ["a", "b"], texts, metas, texts, "v1")
+    >>> metas = [{"doc_id": "d1", "doc_hash": "h1", "chunk_index": 0}, {"doc_id": "d2", "doc_hash": "h2", "chunk_index": 0}]
+    >>> index = LexicalIndex.build(root, ["a", "b"], texts, metas, texts)
     >>> [chunk_id for chunk_id, _ in index.search("crab inspections", 2)]
     ['b']
+    >>> more = index.updated(root, ["c"], ["Crab quotas cut."], [{"doc_id": "d3", "doc_hash": "h3", "chunk_index": 0}],
+    ...                      ["Crab quotas cut."], removed={"a"})
+    >>> [chunk_id for chunk_id, _ in more.search("crab quotas", 3)], more.live_count
+    (['c', 'b'], 2)
+    >>> len(more.segments)  # merged: in an index this small, the delta was more than a fifth
+    1
+    >>> more.version == LexicalIndex.version_of(["b", "c"], [metas[1], {"doc_hash": "h3"}])
+    True
 
-Each build goes to a new folder named after the index version and a one-line
-``CURRENT`` file is swapped in atomically, so a reader (or a crash) never sees a
-half-written index. The snapshot also keeps each chunk's text and metadata, which
-retrieval uses for filtering BM25 hits without a round trip to Chroma.
+Why not bm25s's own index (it is still the tokenizer here): bm25s stores each word's score
+with the corpus-wide IDF and average length baked in, so adding one document means scoring
+every chunk again (21 s at 39k chunks). Here each segment keeps raw term counts (a sparse
+chunks x terms matrix) and the scores are computed at query time from the counts of all live
+chunks, with bm25s's default formula (Lucene: idf = ln(1 + (N - df + 0.5) / (df + 0.5)), tf
+part tf / (tf + k1 (1 - b + b dl / avgdl)), k1 1.5, b 0.75); ``tests/test_lexical.py`` checks
+the scores against bm25s itself. So an ingest writes only a new segment for what it added
+and a list of the positions it removed ("tombstones"), and the scores are exactly those of
+one index over the live chunks. When deltas grow (more than ``MAX_SEGMENTS`` segments, or a
+fifth of the chunks dead or in deltas) they are merged into one segment.
+
+On disk (``root``): ``seg-<name>/`` folders, never changed once written (term counts as .npy,
+chunk ids and metadata as JSON, texts as one UTF-8 file with offsets, read lazily through a
+memory map), and ``manifest-<version>.json`` naming the segments and their tombstones. The
+one-line ``CURRENT`` file names the manifest and is swapped atomically, so a reader (or a
+crash) never sees half an index. A reader reloading after a small ingest reuses the segments
+it already has loaded.
+
+The version is a fingerprint of the live contents (chunk id and document hash), independent
+of order, so it can be updated for an added or removed chunk without reading the others.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import math
 import os
 import shutil
 import threading
+import uuid
 from pathlib import Path
 
 import numpy as np
 
 from ..text import fold, stemmer
 
+K1, B = 1.5, 0.75  # bm25s's defaults
+MAX_SEGMENTS = 32  # searching one more segment costs a dict lookup per query word
+MAX_DELTA_SHARE = 0.2  # merge when this share of chunks is dead or outside the first segment
+_MASK64 = (1 << 64) - 1
 
-def tokenize(texts: list[str]):
+
+def tokenize(texts: list[str]) -> list[list[str]]:
+    """bm25s's tokenizer (English stop words, Snowball stems) on folded text, so "Kyōto" and
+    "Kyoto" are one word, and a phrase found in a folded text has all its words indexed there."""
     import bm25s
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=False)
+    return bm25s.tokenize([fold(t) for t in texts], stopwords="en", stemmer=stemmer(), return_ids=False,
+                          show_progress=False)
+
+
+def _chunk_hash(chunk_id: str, doc_hash: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{chunk_id}\x00{doc_hash}".encode()).digest()[:8], "big")
+
+
+class Segment:
+    """Chunks written together: ids, metadata, texts and term counts (immutable once saved)."""
+
+    def __init__(self, name: str, ids: list[str], metas: list[dict], vocab: dict[str, int],
+                 counts, lengths: np.ndarray, texts):
+        self.name, self.ids, self.metas, self.vocab = name, ids, metas, vocab
+        self.counts = counts  # scipy CSC matrix, chunks x terms, raw term frequencies
+        self.lengths = lengths  # tokens per chunk
+        self._texts = texts  # a list, or (memory-mapped bytes, offsets) read lazily
+
+    @classmethod
+    def make(cls, ids, metas, texts: list[str], search_texts: list[str]) -> "Segment":
+        from scipy.sparse import csc_matrix
+
+        vocab: dict[str, int] = {}
+        rows, cols, data, lengths = [], [], [], []
+        for row, tokens in enumerate(tokenize(list(search_texts)) if ids else []):
+            lengths.append(len(tokens))
+            for term, count in _counts(tokens).items():
+                rows.append(row)
+                cols.append(vocab.setdefault(term, len(vocab)))
+                data.append(count)
+        counts = csc_matrix((np.asarray(data, np.float32), (np.asarray(rows, np.int64), np.asarray(cols, np.int64))),
+                            shape=(len(ids), len(vocab)))
+        return cls(uuid.uuid4().hex[:12], list(ids), list(metas), vocab, counts, np.asarray(lengths, np.float32),
+                   list(texts))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def text(self, i: int) -> str:
+        if isinstance(self._texts, list):
+            return self._texts[i]
+        blob, offsets = self._texts
+        return bytes(blob[offsets[i]:offsets[i + 1]]).decode("utf-8")
+
+    # -- disk ----------------------------------------------------------------------------
+    def save(self, root: Path) -> None:
+        target = root / f"seg-{self.name}"
+        if target.exists():
+            return
+        tmp = root / f"tmp-seg-{self.name}-{_writer()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        encoded = [self.text(i).encode("utf-8") for i in range(len(self))]
+        with open(tmp / "texts.bin", "wb") as fh:
+            fh.write(b"".join(encoded) or b"\0")  # an empty file cannot be memory-mapped
+        np.save(tmp / "offsets.npy", np.cumsum([0] + [len(e) for e in encoded], dtype=np.int64))
+        np.save(tmp / "lengths.npy", self.lengths)
+        for part in ("indptr", "indices", "data"):
+            np.save(tmp / f"{part}.npy", getattr(self.counts, part))
+        with open(tmp / "chunks.json", "w", encoding="utf-8") as fh:
+            json.dump({"ids": self.ids, "metas": self.metas, "terms": list(self.vocab)}, fh)
+        os.replace(tmp, target)
+
+    @classmethod
+    def load(cls, root: Path, name: str) -> "Segment":
+        from scipy.sparse import csc_matrix
+
+        folder = root / f"seg-{name}"
+        with open(folder / "chunks.json", encoding="utf-8") as fh:
+            data = json.load(fh)
+        ids, metas, terms = data["ids"], data["metas"], data["terms"]
+        parts = [np.load(folder / f"{part}.npy") for part in ("indptr", "indices", "data")]
+        counts = csc_matrix((parts[2], parts[1], parts[0]), shape=(len(ids), len(terms)))
+        lengths = np.load(folder / "lengths.npy")
+        offsets = np.load(folder / "offsets.npy")
+        blob = np.memmap(folder / "texts.bin", dtype=np.uint8, mode="r")
+        if not (len(metas) == len(ids) == len(lengths) == len(offsets) - 1) or offsets[-1] > len(blob) \
+                or len(parts[0]) != len(terms) + 1:
+            raise ValueError(f"segment {name} is inconsistent")
+        return cls(name, ids, metas, {t: j for j, t in enumerate(terms)}, counts, lengths, (blob, offsets))
 
 
 class LexicalIndex:
-    def __init__(self, bm25, ids: list[str], texts: list[str], metas: list[dict], version: str):
-        self.bm25 = bm25
-        self.ids = ids
-        self.texts = texts
-        self.metas = metas
-        self.version = version
-        self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
-        self._by_index = {(m["doc_id"], m["chunk_index"]): i for i, m in enumerate(metas)}
+    """Segments plus tombstones; positions run over all segments in order (dead ones included)."""
 
-    @functools.cached_property
-    def folded_texts(self) -> list[str]:
-        """Texts folded for exact-phrase lookups (computed once per index, not per query)."""
-        return [fold(text) for text in self.texts]
+    def __init__(self, segments: list[Segment], dead: dict[str, list[int]], version: str, checksum: int):
+        self.segments = segments
+        self.dead = dead  # segment name -> local positions removed
+        self.version, self.checksum = version, checksum
+        self.starts = np.cumsum([0] + [len(s) for s in segments])
+        self.ids = [chunk_id for s in segments for chunk_id in s.ids]
+        self.metas = [meta for s in segments for meta in s.metas]
+        self.live = np.ones(len(self.ids), dtype=bool)
+        for s, start in zip(segments, self.starts):
+            for i in dead.get(s.name, []):
+                self.live[start + i] = False
+        self.live_count = int(self.live.sum())
+        self.position = {self.ids[i]: int(i) for i in np.flatnonzero(self.live)}
+        self._by_index = {(self.metas[i]["doc_id"], self.metas[i]["chunk_index"]): i for i in self.position.values()}
+        lengths = np.concatenate([s.lengths for s in segments]) if segments else np.zeros(0, np.float32)
+        self.lengths = lengths
+        self.avg_length = float(lengths[self.live].mean()) if self.live_count else 1.0
+
+    # -- reading ---------------------------------------------------------------------------
+    def text(self, i: int) -> str:
+        k = int(np.searchsorted(self.starts, i, side="right")) - 1
+        return self.segments[k].text(i - int(self.starts[k]))
+
+    @property
+    def texts(self) -> list[str]:
+        """Every live chunk's text (reads them all: for statistics over the whole index)."""
+        return [self.text(i) for i in np.flatnonzero(self.live)]
+
+    def live_positions(self) -> np.ndarray:
+        return np.flatnonzero(self.live)
 
     def at(self, doc_id: str, chunk_index: int) -> int | None:
         """Where a document's chunk (by its place in the document) is in this index, if indexed."""
         return self._by_index.get((doc_id, chunk_index))
 
-    # -- building and loading ------------------------------------------------------
-    @classmethod
-    def build(cls, root: Path, ids, texts, metas, search_texts, version: str) -> "LexicalIndex":
-        import bm25s
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, counts) of the live chunks holding ``term``."""
+        where, counts = [], []
+        for s, start in zip(self.segments, self.starts):
+            j = s.vocab.get(term)
+            if j is None:
+                continue
+            lo, hi = s.counts.indptr[j], s.counts.indptr[j + 1]
+            where.append(s.counts.indices[lo:hi] + start)
+            counts.append(s.counts.data[lo:hi])
+        if not where:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        where, counts = np.concatenate(where), np.concatenate(counts)
+        keep = self.live[where]
+        return where[keep], counts[keep]
 
-        bm25 = bm25s.BM25()
-        if ids:
-            bm25.index(tokenize(search_texts), show_progress=False)
-        index = cls(bm25, list(ids), list(texts), list(metas), version)
-        index._save(root)
-        return index
-
-    def _save(self, root: Path) -> None:
-        root.mkdir(parents=True, exist_ok=True)
-        target = root / f"v-{self.version}"
-        tmp = root / f"tmp-{self.version}-{_writer()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        if self.ids:
-            self.bm25.save(str(tmp), show_progress=False)
-        with open(tmp / "chunks.json", "w", encoding="utf-8") as fh:
-            json.dump({"version": self.version, "ids": self.ids, "texts": self.texts, "metas": self.metas}, fh)
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(tmp, target)
-        _atomic_write(root / "CURRENT", target.name)
-        for old in root.iterdir():  # earlier versions and leftovers of killed runs
-            if old.is_dir() and old.name != target.name:
-                shutil.rmtree(old, ignore_errors=True)
-
-    @classmethod
-    def load(cls, root: Path) -> "LexicalIndex | None":
-        """The saved snapshot, or None when there is none or it is unusable (a reader then rebuilds it):
-        missing or garbled files, or lists that disagree with each other or with the BM25 matrix."""
-        import bm25s
-
-        try:
-            folder = root / (root / "CURRENT").read_text().strip()
-            with open(folder / "chunks.json", encoding="utf-8") as fh:
-                data = json.load(fh)
-            # a newer build may have replaced the folder since CURRENT was read
-            bm25 = bm25s.BM25.load(str(folder), show_progress=False) if data["ids"] else bm25s.BM25()
-            ids, texts, metas, version = data["ids"], data["texts"], data["metas"], data["version"]
-            n = len(ids)
-            if not (len(texts) == len(metas) == n and isinstance(version, str)) or \
-                    (n and int(bm25.scores["num_docs"]) != n) or len(set(ids)) != n:
-                return None
-            return cls(bm25, ids, texts, metas, version)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None
-
-    # -- searching -----------------------------------------------------------------
     def search(self, query: str, k: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """Top-k (chunk id, score); ``allowed`` is a boolean mask over chunks (filters)."""
-        if not self.ids:
+        """Top-k (chunk id, score); ``allowed`` is a boolean mask over positions (filters)."""
+        if not self.live_count:
             return []
-        vocab = self.bm25.vocab_dict
-        tokens = [t for t in tokenize([query])[0] if t in vocab]
-        if not tokens:
+        scores = np.zeros(len(self.ids), dtype=np.float32)
+        hit = False
+        n = self.live_count
+        for term in tokenize([query])[0]:  # a repeated word counts again, as in bm25s
+            where, tf = self.postings(term)
+            if not len(where):
+                continue
+            hit = True
+            idf = math.log(1 + (n - len(where) + 0.5) / (len(where) + 0.5))
+            norm = K1 * ((1 - B) + B * self.lengths[where] / self.avg_length)
+            scores[where] += idf * tf / (norm + tf)
+        if not hit:
             return []
-        scores = self.bm25.get_scores(tokens)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[np.lexsort((top, -scores[top]))]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def containing(self, phrase: str) -> list[int]:
+        """Positions of live chunks whose folded text holds ``phrase`` (already folded) word for
+        word: the chunks holding all its indexed words, checked; every chunk for a phrase of
+        stop words only."""
+        terms = set(tokenize([phrase])[0])
+        candidates = None
+        for term in terms:
+            where = set(self.postings(term)[0].tolist())
+            candidates = where if candidates is None else candidates & where
+            if not candidates:
+                return []
+        pool = sorted(candidates) if candidates is not None else self.live_positions().tolist()
+        return [i for i in pool if phrase in _folded(self.text(i))]
+
+    # -- building, updating and loading --------------------------------------------------------
+    @staticmethod
+    def version_of(ids, metas) -> str:
+        total = 0
+        for chunk_id, meta in zip(ids, metas):
+            total = (total + _chunk_hash(chunk_id, meta["doc_hash"])) & _MASK64
+        return _version(len(ids), total)
+
+    @classmethod
+    def build(cls, root: Path, ids, texts, metas, search_texts) -> "LexicalIndex":
+        """One segment holding everything given (a full rebuild), saved as the current index."""
+        segment = Segment.make(ids, metas, texts, search_texts)
+        checksum = _sum(ids, metas)
+        index = cls([segment] if len(segment) else [], {}, _version(len(ids), checksum), checksum)
+        index._save(root)
+        return index
+
+    def updated(self, root: Path, ids, texts, metas, search_texts, removed: set[str]) -> "LexicalIndex":
+        """This index with ``removed`` chunk ids gone and the given chunks added (replacing any
+        live chunk with the same id), saved as the current index. Reads nothing else."""
+        dead = {name: list(positions) for name, positions in self.dead.items()}
+        checksum = self.checksum
+        for chunk_id in set(removed) | set(ids):
+            i = self.position.get(chunk_id)
+            if i is None:
+                continue
+            k = int(np.searchsorted(self.starts, i, side="right")) - 1
+            dead.setdefault(self.segments[k].name, []).append(i - int(self.starts[k]))
+            checksum = (checksum - _chunk_hash(chunk_id, self.metas[i]["doc_hash"])) & _MASK64
+        checksum = (checksum + _sum(ids, metas)) & _MASK64
+        segments = list(self.segments)
+        if ids:
+            segments.append(Segment.make(ids, metas, texts, search_texts))
+        live = self.live_count - sum(1 for c in set(removed) | set(ids) if c in self.position) + len(ids)
+        index = LexicalIndex(segments, dead, _version(live, checksum), checksum)
+        if index._needs_merge():
+            index = index.merged()
+        index._save(root)
+        return index
+
+    def _needs_merge(self) -> bool:
+        """Too many segments, or too much outside the first one or dead (searching pays for both)."""
+        total = len(self.ids)
+        waste = total - (len(self.segments[0]) if self.segments else 0) + (total - self.live_count)
+        return len(self.segments) > MAX_SEGMENTS or waste > MAX_DELTA_SHARE * total
+
+    def merged(self) -> "LexicalIndex":
+        """The live chunks in one segment (term counts re-made from the texts)."""
+        keep = self.live_positions()
+        ids = [self.ids[i] for i in keep]
+        metas = [self.metas[i] for i in keep]
+        texts = [self.text(i) for i in keep]
+        from .records import search_text
+
+        segment = Segment.make(ids, metas, texts, [search_text(t, m) for t, m in zip(texts, metas)])
+        return LexicalIndex([segment] if ids else [], {}, self.version, self.checksum)
+
+    def _save(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        for segment in self.segments:
+            segment.save(root)
+        manifest = root / f"manifest-{self.version}.json"
+        tmp = manifest.with_name(f"{manifest.name}.tmp-{_writer()}")
+        tmp.write_text(json.dumps({
+            "version": self.version, "checksum": self.checksum,
+            "segments": [{"name": s.name, "dead": sorted(self.dead.get(s.name, []))} for s in self.segments],
+        }), encoding="utf-8")
+        os.replace(tmp, manifest)
+        _atomic_write(root / "CURRENT", manifest.name)
+        used = {manifest.name} | {f"seg-{s.name}" for s in self.segments}
+        for old in root.iterdir():  # earlier manifests, merged segments, leftovers of killed runs
+            if old.name not in used and old.name != "CURRENT":
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, root: Path, previous: "LexicalIndex | None" = None) -> "LexicalIndex | None":
+        """The saved index, or None when there is none or it is unusable (a reader then rebuilds
+        it): missing or garbled files, or parts that disagree. Segments ``previous`` already
+        holds are reused, not read again."""
+        try:
+            manifest = json.loads((root / (root / "CURRENT").read_text().strip()).read_text(encoding="utf-8"))
+            have = {s.name: s for s in previous.segments} if previous is not None else {}
+            segments = [have.get(entry["name"]) or Segment.load(root, entry["name"]) for entry in manifest["segments"]]
+            dead = {entry["name"]: list(entry["dead"]) for entry in manifest["segments"] if entry["dead"]}
+            index = cls(segments, dead, manifest["version"], int(manifest["checksum"]))
+            if len(index.position) != index.live_count or not isinstance(index.version, str) or \
+                    _version(index.live_count, index.checksum) != index.version:
+                return None
+            return index
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+            # a newer build may have replaced the files since CURRENT was read: the caller retries
+            return None
+
+
+def _counts(tokens: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for token in tokens:
+        counts[token] = counts.get(token, 0) + 1
+    return counts
+
+
+def _sum(ids, metas) -> int:
+    total = 0
+    for chunk_id, meta in zip(ids, metas):
+        total = (total + _chunk_hash(chunk_id, meta["doc_hash"])) & _MASK64
+    return total
+
+
+def _version(count: int, checksum: int) -> str:
+    return f"{count:x}-{checksum:016x}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _folded(text: str) -> str:
+    return fold(text)
 
 
 def _writer() -> str:

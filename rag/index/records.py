@@ -16,7 +16,6 @@ knows the field names, and ``search_text`` is the one text both Chroma and BM25 
 
 from __future__ import annotations
 
-import hashlib
 
 from ..model import Chunk, Filters, PartialDate, Passage, SegmentKind, Source
 
@@ -92,11 +91,3 @@ def allows(filters: Filters, meta: dict, day_range: tuple[int | None, int | None
     if (low is not None and day < low) or (high is not None and day > high):
         return False
     return filters.partisan is None or bool(meta.get("partisan")) == filters.partisan
-
-
-def index_version(ids: list[str], metas: list[dict]) -> str:
-    """A fingerprint of the contents; the BM25 snapshot is checked against it."""
-    digest = hashlib.sha256()
-    for chunk_id, meta in zip(ids, metas):
-        digest.update(f"{chunk_id}\x00{meta['doc_hash']}\n".encode())
-    return digest.hexdigest()[:24]

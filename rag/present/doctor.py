@@ -83,7 +83,7 @@ def diagnose(settings: Settings) -> Findings:
 
     lexical = LexicalIndex.load(settings.bm25_dir)
     if lexical is not None and lexical.version == found.version:
-        add(Check("bm25", True, f"the keyword index matches ({len(lexical.ids)} passages)"))
+        add(Check("bm25", True, f"the keyword index matches ({lexical.live_count} passages)"))
     else:
         why = "is missing or unreadable" if lexical is None else "does not match the passages"
         add(Check("bm25", False, f"the keyword index {why}", "rebuild it from Chroma"))
