@@ -391,8 +391,11 @@ class Index:
         return stored.all_documents(self.settings)
 
     def reload(self) -> None:
-        """Forget the loaded snapshot and documents (after an ingest in this process)."""
+        """Forget the loaded snapshot and documents (after an ingest in this process). Its BM25
+        segments are kept aside: the next load reuses those the new snapshot still has."""
         with self._lock:
+            if self._snapshot is not None:
+                self._write_base = self._snapshot.lexical
             self._snapshot = None
             self._docs.clear()
 
@@ -405,12 +408,14 @@ class Index:
                 return snap.lexical
             version = self._follow_pointer()
             if snap is None or snap.lexical.version != version:
-                fresh = LexicalIndex.load(self.settings.bm25_dir, previous=snap and snap.lexical)
+                fresh = LexicalIndex.load(self.settings.bm25_dir,
+                                          previous=snap.lexical if snap else self._write_base)
                 if fresh is None or fresh.version != version:
                     # Only wait for a running ingest when there is no snapshot to serve meanwhile.
                     fresh = self._catch_up(wait=snap is None)
                 if fresh is not None:
                     snap = _Snapshot(fresh, now)
+                    self._write_base = None  # its segments are in ``fresh`` now, or gone
                     self._docs.clear()  # the documents were re-indexed too
             self._snapshot = _Snapshot(snap.lexical, now)
             return snap.lexical
