@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rag import AnswerMode, Assistant, Filters, QuestionError, WarningKind
+from rag.answer.extractive import compose
 from rag.answer.question import analyse
 from rag.answer.support import check, check_answer, split_answer
 
@@ -65,11 +66,17 @@ def test_partisan_claims_are_attributed_and_warned(assistant):
 def test_a_second_source_must_add_a_part_of_the_question_not_another_name(assistant):
     # The forum's ISN analysis answers (April 2013). A world today news sentence only adds "Moscow"
     # and "Russian Federation" where the answer already says "Russia": quoting it would pull a
-    # partisan source, and its warning, into an answer it adds nothing to.
-    answer = assistant.ask("When did Tokyo stop putting the island dispute first in its Moscow policy?")
-    assert not answer.refused and "2013" in answer.answer, answer.answer
-    assert {c.doc_id for c in answer.citations} == {"001_68ffb54545db6918"}, answer.answer
-    assert not any(w.kind is WarningKind.PARTISAN_SOURCE for w in answer.warnings)
+    # partisan source, and its warning, into an answer it adds nothing to. The two real passages
+    # are given to the answerer directly: which of them retrieval ranks sixth or seventh moves
+    # with the encoder, and is not what this test is about.
+    question = "When did Tokyo stop putting the island dispute first in its Moscow policy?"
+    pool = assistant.search(question, 20)
+    isn = next(p for p in pool if "April 2013" in p.text and p.doc_id == "001_68ffb54545db6918")
+    other = next(p for p in pool if p.source.partisan and "Moscow" in p.text and "Russian Federation" in p.text)
+    for order in ([isn, other], [other, isn]):
+        draft = compose(analyse(question, assistant.aliases), order)
+        assert not draft.refused and "2013" in " ".join(draft.lines), draft.lines
+        assert [order[i].doc_id for i, _ in draft.used] == [isn.doc_id], draft.lines
 
 
 def test_other_names_of_a_covered_thing_count_as_covered():

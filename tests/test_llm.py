@@ -31,7 +31,7 @@ def _n_with(messages, needle: str) -> int:
 
 def good_answer(messages):
     n = _n_with(messages, "All territorial disputes between Russia and Japan have been resolved")
-    return (f"According to the content site, Lavrov said on Russia 1 that all territorial disputes between "
+    return (f"According to the content site, Lavrov said that all territorial disputes between "
             f"Russia and Japan have been resolved [{n}].")
 
 

@@ -225,7 +225,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3) -> Dr
         return Draft([], [], Outcome.TOUCHES_ON if related else Outcome.NOT_FOUND, closest=closest)
 
     chosen = [lead]
-    covered = set(lead.terms)
+    covered = set(lead.terms) | _names_given(needs, lead)
     limit = 4 if needs.compare else max_sentences
     docs_used = {passages[lead.passage_index].doc_id}
     for cand in usable[1:]:
@@ -241,7 +241,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3) -> Dr
             continue  # adds no part of the question (or, for "how did X respond", no other voice): another
             # name for something already covered ("Moscow" for "Russia") or a word of the history is no new part
         chosen.append(cand)
-        covered |= cand.terms
+        covered |= cand.terms | _names_given(needs, cand)
         docs_used.add(doc_id)
 
     # Citation numbers in order of first use; several sentences from one passage share its number.
@@ -259,6 +259,12 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3) -> Dr
         lines.append(attribute(text, passages[cand.passage_index], n))
     direct = lead.coverage >= ANSWER_COVERAGE
     return Draft(lines, [(i, spans[i]) for i in order], Outcome.ANSWERED, direct=direct)
+
+
+def _names_given(needs: Needs, cand: Candidate) -> set:
+    """Question names a chosen sentence gives under another of their names ("Russia" for the
+    question's "Moscow"): what it covers, though not in the question's own words."""
+    return set(stems(cand.text)) & set(needs.same_as)
 
 
 def _header(passage: Passage) -> str:
