@@ -43,6 +43,17 @@ class IndexedDoc:
     ids: set[str]
 
 
+def indexed_docs(rows) -> dict[str, IndexedDoc]:
+    """Per document, from (chunk id, metadata) rows: its hash, path and chunk ids."""
+    docs: dict[str, IndexedDoc] = {}
+    for chunk_id, meta in rows:
+        doc = docs.setdefault(meta["doc_id"], IndexedDoc(meta["doc_id"], meta["doc_hash"], meta["path"], set()))
+        doc.ids.add(chunk_id)
+        if meta["doc_hash"] != doc.doc_hash:
+            doc.doc_hash = "mixed"  # half-replaced by an interrupted run: redo it
+    return docs
+
+
 class Active(NamedTuple):
     name: str | None  # the physical collection readers should use (None: no index yet)
     version: str  # the version of its contents (what the BM25 snapshot must match)
@@ -256,14 +267,7 @@ class ChromaStore:
 
     def indexed_docs(self) -> dict[str, IndexedDoc]:
         """What is in the collection now, per document (used to decide what to skip, replace or delete)."""
-        docs: dict[str, IndexedDoc] = {}
-        for ids, metas in self._pages(include=["metadatas"]):
-            for chunk_id, meta in zip(ids, metas):
-                doc = docs.setdefault(meta["doc_id"], IndexedDoc(meta["doc_id"], meta["doc_hash"], meta["path"], set()))
-                doc.ids.add(chunk_id)
-                if meta["doc_hash"] != doc.doc_hash:
-                    doc.doc_hash = "mixed"  # half-replaced by an interrupted run: redo it
-        return docs
+        return indexed_docs((row for ids, metas in self._pages(include=["metadatas"]) for row in zip(ids, metas)))
 
     def all_chunks(self):
         """(ids, texts, metadatas) for the whole collection, in id order."""

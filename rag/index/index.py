@@ -34,7 +34,7 @@ from ..errors import IndexUnavailable
 from ..model import Chunk, Document, Filters, Passage, Source
 from ..settings import Settings
 from . import documents as stored
-from .chroma import Catalog, ChromaStore, IndexedDoc, forget, surely_missing
+from .chroma import Catalog, ChromaStore, IndexedDoc, forget, indexed_docs, surely_missing
 from .embeddings import get_embeddings
 from .lexical import LexicalIndex
 from .records import allows, chroma_where, chunk_metadata, passage_from, search_text
@@ -188,23 +188,13 @@ class Index:
         lexical = self._in_step()
         if lexical is None:
             return self._store.indexed_docs()
-        docs: dict[str, IndexedDoc] = {}
-        for chunk_id, i in lexical.position.items():
-            meta = lexical.metas[i]
-            doc = docs.setdefault(meta["doc_id"], IndexedDoc(meta["doc_id"], meta["doc_hash"], meta["path"], set()))
-            doc.ids.add(chunk_id)
-            if meta["doc_hash"] != doc.doc_hash:
-                doc.doc_hash = "mixed"
-        return docs
+        return indexed_docs((chunk_id, lexical.metas[i]) for chunk_id, i in lexical.position.items())
 
     def _in_step(self) -> LexicalIndex | None:
         """The saved BM25 snapshot if it holds exactly what Chroma holds (its version is the one
         the pointer records, and no ingest died since, leaving chunks in Chroma only), else None.
         Callers hold the write lock, so nobody changes either meanwhile."""
-        if self._killed_run is None:
-            state = _read_state(self.settings)
-            self._killed_run = state.get("state") == "running"
-        if self._killed_run or self._replaces is not None:
+        if self._earlier_run_killed() or self._replaces is not None:
             return None
         previous = self._write_base or (self._snapshot and self._snapshot.lexical)
         lexical = LexicalIndex.load(self.settings.bm25_dir, previous=previous)
@@ -213,11 +203,17 @@ class Index:
         self._write_base = lexical  # its segments are reused by the next load
         return lexical
 
+    def _earlier_run_killed(self) -> bool:
+        """Did an ingest die before its commit (its "running" record is still there)? Read once
+        per writer, before ``begin`` writes this run's record."""
+        if self._killed_run is None:
+            self._killed_run = _read_state(self.settings).get("state") == "running"
+        return self._killed_run
+
     def begin(self, pending: int) -> None:
         """Record that ``pending`` documents are about to be (re)indexed; ``commit`` clears it.
         A run killed in between leaves the record, which ``incomplete`` reports."""
-        if self._killed_run is None:
-            self._killed_run = _read_state(self.settings).get("state") == "running"
+        self._earlier_run_killed()  # read before this run's record replaces it
         _write_state(self.settings, {"state": "running", "pending": pending, "pid": os.getpid(),
                                      "started": time.strftime("%Y-%m-%dT%H:%M:%S")})
 

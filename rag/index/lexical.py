@@ -53,6 +53,7 @@ from pathlib import Path
 import numpy as np
 
 from ..text import fold, stemmer
+from .records import search_text
 
 K1, B = 1.5, 0.75  # bm25s's defaults
 MAX_SEGMENTS = 32  # searching one more segment costs a dict lookup per query word
@@ -242,10 +243,7 @@ class LexicalIndex:
     # -- building, updating and loading --------------------------------------------------------
     @staticmethod
     def version_of(ids, metas) -> str:
-        total = 0
-        for chunk_id, meta in zip(ids, metas):
-            total = (total + _chunk_hash(chunk_id, meta["doc_hash"])) & _MASK64
-        return _version(len(ids), total)
+        return _version(len(ids), _sum(ids, metas))
 
     @classmethod
     def build(cls, root: Path, ids, texts, metas, search_texts) -> "LexicalIndex":
@@ -291,8 +289,6 @@ class LexicalIndex:
         ids = [self.ids[i] for i in keep]
         metas = [self.metas[i] for i in keep]
         texts = [self.text(i) for i in keep]
-        from .records import search_text
-
         segment = Segment.make(ids, metas, texts, [search_text(t, m) for t, m in zip(texts, metas)])
         return LexicalIndex([segment] if ids else [], {}, self.version, self.checksum)
 
