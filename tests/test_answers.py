@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from rag import AnswerMode, Assistant, Filters, QuestionError, WarningKind
-from rag.answer.extractive import compose
+from rag import AnswerMode, Assistant, Filters, Outcome, Passage, QuestionError, Source, WarningKind
+from rag.answer.extractive import candidates, compose
+from rag.answer.followup import rewrite_offline
 from rag.answer.question import analyse
 from rag.answer.support import check, check_answer, split_answer
 
@@ -92,9 +93,53 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("How much was the aid package worth?", {"number", "money"}),
     ("How much oil does Russia export?", {"number"}),
     ("What are the names of the sanctioned officers?", {"name"}),
+    ("What was the total value of Japan–Russia trade in 2021?", {"money"}),  # any currency, not the word "value"
 ])
 def test_answer_type_read_from_the_question(question, wants):
     assert set(analyse(question, []).wants) == wants
+
+
+def _passage(n: int, text: str, outlet: str = "Wire", similarity: float = 0.5) -> Passage:
+    return Passage(f"d{n}:0", f"d{n}", text, 0, len(text), Source(f"d{n}", outlet=outlet, partisan=False, label="news agency"),
+                   dense_similarity=similarity)
+
+
+TRADE_ALIASES = [["Russia", "Moscow", "Kremlin"], ["Japan", "Tokyo"]]
+
+
+def test_another_name_of_a_question_name_is_that_name_not_one_more_word_to_find():
+    needs = analyse("How much did trade between Moscow and Tokyo grow in 2013?", TRADE_ALIASES)
+    assert needs.present("moscow", {"russian", "trade"}) and needs.present("tokyo", {"japanes"})
+    assert not needs.present("moscow", {"china"})
+    assert set(needs.weights) == {"much", "trade", "moscow", "tokyo", "grow", "2013"}
+    draft = compose(needs, [_passage(1, "Trade relations between Russia and Japan hit $32 billion in 2013, "
+                                        "a 5.3 percent increase compared to 2012.")])
+    assert not draft.refused and "5.3 percent" in draft.lines[0], draft.lines
+
+
+def test_the_asking_verb_is_met_by_the_words_of_the_one_asked_about():
+    needs = analyse("How did Putin react to the sanctions?", TRADE_ALIASES)
+    cands = candidates(needs, [_passage(1, "Japan imposed very light sanctions, and Putin even noted his admiration.")])
+    assert "react" in cands[0].terms
+
+
+def test_how_did_x_respond_quotes_x_not_the_one_x_responds_to():
+    question = "How did Japan's Foreign Ministry respond to Zakharova's remarks on the Yasukuni Shrine?"
+    zakharova = _passage(1, "On December 25, Russian Foreign Ministry spokesperson Maria Zakharova said the Yasukuni "
+                            "Shrine was a loathsome symbol of militarism. She said Japan should build a new temple.")
+    draft = compose(analyse(question, TRADE_ALIASES), [zakharova])
+    assert draft.outcome is Outcome.TOUCHES_ON, draft.lines  # her words are not the ministry's reply
+    reply = _passage(2, "Japan's Foreign Ministry said Zakharova's remarks on the Yasukuni Shrine were regrettable "
+                        "and lodged a protest.")
+    draft = compose(analyse(question, TRADE_ALIASES), [zakharova, reply])
+    assert not draft.refused and "regrettable" in draft.lines[0], draft.lines
+
+
+def test_a_plural_pronoun_points_back_even_after_a_name():
+    history = [{"role": "user", "content": "What sanctions did Japan impose after Russia annexed Crimea in 2014?"}]
+    assert "following up on" in rewrite_offline("How did Putin react to them?", history)
+    assert rewrite_offline("How did Putin react to the G7 statement on Ukraine's grain exports?", history) == \
+        "How did Putin react to the G7 statement on Ukraine's grain exports?"
 
 
 def test_comment_is_attributed_to_its_poster_not_the_outlet(assistant):

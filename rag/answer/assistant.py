@@ -31,7 +31,7 @@ from .injection import as_data as quote_instructions
 from .injection import instructions, without
 from .llm import LLM
 from .prompts import Prompts
-from .question import analyse, expand_query, load_aliases
+from .question import analyse, load_aliases
 from .retrieval import Retriever
 from .support import MARKER, META, check_answer, cited_numbers, split_answer
 
@@ -167,8 +167,8 @@ class Assistant:
     def _offline_answer(self, question, standalone, passages) -> Iterator[Event]:
         context = standalone[len(question):] if standalone.startswith(question) else ""
         context = context.replace("(following up on:", " ").rstrip(") ")  # the earlier question's own words
-        alias_terms = expand_query(question, self.aliases)[len(question):]
-        draft = compose(analyse(question, self.aliases, context=f"{context} {alias_terms}"), passages)
+        # A name's other names (aliases.yaml) are alternatives for it (``Needs.present``), not more words to cover.
+        draft = compose(analyse(question, self.aliases, context=context), passages)
         if draft.refused:
             text = TOUCHES_ON if draft.outcome is Outcome.TOUCHES_ON else NOT_FOUND
             yield Event(EventKind.TOKEN, text)

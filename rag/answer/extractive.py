@@ -15,9 +15,15 @@ the whole index, so documents about other things cannot change an answer:
 * its *evidence window* is the sentence, the sentence that says who "she" or "the ministry"
   is when it refers back, and the passage's title, outlet, author and speaker: news names a
   person once and then says "she"; the next sentence counts when the two are quoted as a pair;
-* it covers the question's words weighted by how rare they are in English (``analyse``);
-* its passage must mention what the question is about (names, years: ``Anchor``);
-* a "when" question wants a date, "how many" a number, "who" a name; "what did X say" X's words.
+* it covers the question's words weighted by how rare they are in English (``analyse``); another
+  name of a question name ("Russia" for "Moscow", aliases.yaml) is that name, not one more word;
+* its passage must mention what the question is about (names, years: ``Anchor``), and a sentence
+  about the question's year beats one that only shares its passage with that year;
+* a "when" question wants a date, "how many" a number, "who" a name, "what was the value" an
+  amount of money; "what did X say" / "how did X respond" X's words: X named in the sentence, in
+  the one it refers back to, or as the passage's speaker, author or outlet (not the Zakharova
+  that "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is about);
+* the question's own wording in order ("all territorial disputes ... resolved") counts a little.
 
 Three outcomes: an answer (``ANSWERED``, with ``direct`` False when the evidence is close but
 not a plain statement), ``TOUCHES_ON`` when the passages are about the subject but no sentence
@@ -30,9 +36,9 @@ import re
 from dataclasses import dataclass
 
 from ..model import Outcome, Passage, Rating, SegmentKind
-from ..text import content_words, fold, sentences, stems
+from ..text import content_words, fold, sentences, stems, words
 from .injection import instructions, overlaps
-from .question import WANTS, Needs
+from .question import WANTS, Needs, word_pairs
 
 
 @dataclass
@@ -97,7 +103,9 @@ def candidates(needs: Needs, passages: list[Passage]) -> list[Candidate]:
             back = _antecedent(spans, j)  # "She said ...": the sentence that says who she is
             context = (sent_stems[back] if back is not None else set()) | header_stems
             window = sent_stems[j] | context
-            found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct))
+            voice = fold(" ".join([spans[back][2] if back is not None else "", passage.speaker or "",
+                                   passage.source.author or "", passage.source.outlet]))
+            found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct, voice))
             # The fact or the quote is often in the next sentence ("Japan announced sanctions on
             # Friday. They target 35 officers ..."): offer the pair, quoted as one.
             if (j + 1 < len(spans) and len(spans[j + 1][2].split()) >= 4 and _plain(sentence, spans[j + 1][2])
@@ -105,7 +113,7 @@ def candidates(needs: Needs, passages: list[Passage]) -> list[Candidate]:
                 nxt = spans[j + 1]
                 pair = passage.text[start:nxt[1]]
                 window2 = window | sent_stems[j + 1]
-                cand = _candidate(needs, passage, i, start, nxt[1], pair, window2, anchored, distinct)
+                cand = _candidate(needs, passage, i, start, nxt[1], pair, window2, anchored, distinct, voice)
                 if _facts(nxt[2], needs) == 0:
                     cand.score -= 0.03  # a single sentence that answers is better than two
                 found.append(cand)
@@ -130,25 +138,27 @@ def _antecedent(spans: list, j: int, reach: int = 3) -> int | None:
     return None
 
 
-def _present(term: str, weight: float, stems_here: set) -> bool:
-    """A question word is in the text; a rare one also when spelled a little differently
-    ("Irkutsk" ~ "Irkutsuk"): rare names are transliterated many ways."""
-    if term in stems_here:
-        return True
-    return weight >= 4.0 and len(term) >= 5 and any(len(s) >= 5 and s[:5] == term[:5] for s in stems_here)
-
-
 def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, text: str, window: set,
-               anchored: float, distinct: float) -> Candidate:
+               anchored: float, distinct: float, voice: str = "") -> Candidate:
+    """``voice``: who may be speaking in ``text`` besides the names in it (the sentence it refers
+    back to, the passage's speaker and author), folded."""
     own = set(stems(text))
-    covered = frozenset(t for t, w in needs.weights.items() if _present(t, w, window))
+    # "How did X respond?": the asking verb is met by any words X is reported to have said or done.
+    spoken = needs.frame if needs.frame and (_SPEECH.search(text) or passage.speaker) else frozenset()
+    covered = frozenset(t for t in needs.weights if t in spoken or needs.present(t, window))
     coverage = sum(needs.weights[t] for t in covered) / needs.total
-    sentence_coverage = sum(w for t, w in needs.weights.items() if _present(t, w, own)) / needs.total
+    sentence_coverage = sum(w for t, w in needs.weights.items() if t in spoken or needs.present(t, own)) / needs.total
     quoted = any(p in fold(text) for p in needs.phrases)
     typed = quoted or all(WANTS[kind][1].search(text) or (kind == "name" and passage.speaker)
                           for kind in needs.wants)
+    if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
+        heard = fold(f"{text} {voice}")  # the words of someone else its sentence quotes
+        typed = all(_names(a, heard) for a in needs.speakers)
     if typed and needs.focus and not quoted:  # "how many troops": a number, and troops
-        typed = all(_present(f, needs.weights.get(f, 0.0), own) for f in needs.focus)
+        typed = all(needs.present(f, own) for f in needs.focus)
+    # "... in 2013": a sentence about that year, not another sentence of a passage that names it.
+    years = [a for a in needs.anchors if a.kind == "year"]
+    dated = sum(a.variants[0] in window for a in years) / len(years) if years else 1.0
     new_words = [w for w in content_words(text) if not set(stems(w)) & set(needs.weights)]
     facts = _facts(text, needs)
     speaker_is_news = bool(passage.speaker) and not set(stems(passage.speaker)) & set(needs.weights)
@@ -158,9 +168,12 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     score *= 0.6 + 0.4 * anchored  # a passage about someone else answers nothing about X
     if not typed:
         score *= 0.6  # a "when" question wants a date, "how many" a number, "who" a name
+    score *= 0.8 + 0.2 * dated
     if not informative:
         score *= 0.7  # a sentence that only restates the question
     score += 0.02 * min(facts, 5)  # lead with the sentence that carries numbers, names, quotes
+    if needs.pairs:  # the question's own wording, in order ("all territorial disputes ... resolved")
+        score += 0.15 * len(needs.pairs & word_pairs(text)) / len(needs.pairs)
     if quoted:
         score += 0.5  # the exact words the journalist asked about
         coverage = max(coverage, 1.0)
@@ -168,6 +181,15 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
         score += 0.08  # "what did X say": X's words
     return Candidate(i, start, end, text, score, coverage, bool(typed), anchored, distinct, informative, covered,
                      _predicate(needs, covered), similarity)
+
+
+def _names(anchor, folded: str) -> bool:
+    """Is this who speaks? A one-word name as ``Anchor.found_in`` reads it ("Russian" for Moscow);
+    a longer one word for word ("Japan's Foreign Ministry", not Russia's ministry next to "Japan")."""
+    if all(" " not in v for v in anchor.variants):
+        return anchor.found_in(folded)
+    padded = f" {' '.join(words(folded))} "
+    return any(f" {v} " in padded for v in anchor.variants)
 
 
 _NUMBER = re.compile(r"\d[\d,.]*")

@@ -24,6 +24,7 @@ _DEMONSTRATIVE = re.compile(
     r"the article|the source|the commenter|the poster|the outlet)\b",
     re.I,
 )
+_PLURAL = re.compile(r"\b(they|them|their|theirs)\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][a-z]+")
 _CONNECTIVE = re.compile(r"^\s*(and|but|so|also|what about|how about|why|what else|anything else|and then)\b", re.I)
 _BARE_VERB = re.compile(r"\b(respond|responded|react|reacted|reply|replied|answer|answered|say about it|mean)\s*\??$", re.I)
@@ -35,11 +36,14 @@ def needs_history(question: str) -> bool:
     personal = _PERSONAL.search(question)
     # "he/they" with no name before it points back into the conversation
     personal_unresolved = personal and not _NAME.search(question[: personal.start()])
+    # "How did Putin react to them?": a plural pronoun points back even after a name
+    plural = _PLURAL.search(question) and len(own_words) <= 5
     return bool(
         _CONNECTIVE.search(question)
         or _BARE_VERB.search(question.strip())
         or len(own_words) <= 1
         or personal_unresolved
+        or plural
         or (_DEMONSTRATIVE.search(question) and len(own_words) <= 5)
     )
 

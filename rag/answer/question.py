@@ -111,6 +111,22 @@ class Needs:
     anchor_terms: frozenset = frozenset()  # stems of the anchors' words
     own_terms: frozenset = frozenset()  # stems of the question's own words (not aliases, not the history's)
     same_as: dict = field(default_factory=dict)  # stem -> the stems of the other names of what it names
+    frame: frozenset = frozenset()  # "what did X say / how did X respond": the asking verb, met by any speech
+    speakers: tuple = ()  # the anchors naming X there: an answer quotes X, not someone X is asked about
+    pairs: frozenset = frozenset()  # the question's adjacent word pairs ("territorial disputes"), folded
+
+    def present(self, term: str, stems_here: set) -> bool:
+        """Is the question word ``term`` in a text with these stems? Another name of the same thing
+        counts ("Russia" for "Moscow"), and so does a name's derived form ("Japanese" for "Japan");
+        a rare word also when spelled a little differently ("Irkutsk" ~ "Irkutsuk"): rare names are
+        transliterated many ways."""
+        names = {term, *self.same_as.get(term, ())}
+        if names & stems_here:
+            return True
+        if term in self.anchor_terms and any(len(n) >= 4 and s.startswith(n) for n in names for s in stems_here):
+            return True
+        weight = self.weights.get(term, 0.0)
+        return weight >= 4.0 and len(term) >= 5 and any(len(s) >= 5 and s[:5] == term[:5] for s in stems_here)
 
     def covered(self, terms) -> set:
         """The stems ``terms`` cover, counting a name as covered when another name of the same thing
@@ -133,20 +149,34 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         for stem in stemmer().stemWords([word]):
             weights.setdefault(stem, 0.5 * word_weight(word))
     anchors = tuple(_anchors(question, aliases))
+    asked = _ASKS_WORDS.search(question)
     anchor_terms = frozenset(t for a in anchors for t in stemmer().stemWords(content_words(a.text)))
     return Needs(
         weights=weights,
         anchors=anchors,
         wants=tuple(kind for kind, (asks, _) in WANTS.items() if asks.search(question)),
-        asks_words=bool(_ASKS_WORDS.search(question)),
+        asks_words=bool(asked),
         compare=bool(COMPARE.search(question)),
         phrases=tuple(quoted_phrases(question)),
+        pairs=word_pairs(question),
         focus=tuple(_focus(question)),
         yes_no=bool(_YES_NO.match(question)) and not re.search(r"\bor\b", question, re.I),  # "A or B?" is a choice
         anchor_terms=anchor_terms,
         own_terms=frozenset(stemmer().stemWords(content_words(question))),
         same_as=_same_as(question, aliases),
+        frame=frozenset(stemmer().stemWords([asked.group(3).lower()])) if asked else frozenset(),
+        speakers=tuple(a for a in anchors if asked and a.text in asked.group(0)[asked.end(2) - asked.start():asked.start(3) - asked.start()]),
     )
+
+
+def word_pairs(text: str) -> frozenset:
+    """Adjacent words, except pairs of two stopwords ("of the"): shared pairs mean shared wording.
+
+    >>> sorted(word_pairs("Who said the disputes have been resolved?"))
+    ['been resolved', 'disputes have', 'the disputes']
+    """
+    tokens = words(text)
+    return frozenset(f"{a} {b}" for a, b in zip(tokens, tokens[1:]) if not (a in STOPWORDS and b in STOPWORDS))
 
 
 def _same_as(question: str, aliases: list[list[str]]) -> dict:
@@ -163,8 +193,10 @@ def _same_as(question: str, aliases: list[list[str]]) -> dict:
 
 _HOW_MANY = re.compile(r"\bhow (?:many|much)\b((?:\s+[\w'’-]+){1,4})", re.I)
 _WHAT_AMOUNT = re.compile(r"\b(?:what|which) (?:is|was|are|were) the (?:[a-z]+ ){0,2}"
-                          r"(population|area|size|cost|price|value|number|amount|length|height|budget|salary|fee|"
-                          r"toll|turnover|revenue|profit|loss)\b", re.I)
+                          r"(population|area|size|number|amount|length|height|toll)\b", re.I)
+# "What was the value of ...": an amount of money answers it, whatever word the text uses.
+_WHAT_PRICE = re.compile(r"\b(?:what|which) (?:is|was|are|were) the (?:[a-z]+ ){0,2}"
+                         r"(cost|price|value|budget|salary|fee|turnover|revenue|profit|loss)\b", re.I)
 
 
 _YES_NO = re.compile(r"\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
@@ -247,8 +279,8 @@ WANTS = {
              re.compile(r"(?<!^)\b[A-Z][a-z]+|[\u4e00-\u9fff]")),
     # "How much did it cost?": an amount of money, not any number ("four units").
     "money": (re.compile(r"\bhow much\b.{0,80}\b(cost|costs|pay|paid|spend|spent|worth|charge|charged|sell|sold|"
-                         r"buy|bought|raise|raised|fine|fined)\b|\bwhat (?:did|does|do|will|would) .{1,60}\bcost\b",
-                         re.I),
+                         r"buy|bought|raise|raised|fine|fined)\b|\bwhat (?:did|does|do|will|would) .{1,60}\bcost\b|"
+                         + _WHAT_PRICE.pattern, re.I),
               re.compile(r"[$€£¥₽₩]|\b(dollars?|euros?|pounds?|sterling|yen|yuan|renminbi|rubles?|roubles?|"
                          r"rupees?|francs?|USD|EUR|GBP|JPY|CNY|RUB)\b", re.I)),
 }
