@@ -236,9 +236,10 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3) -> Dr
     best = ranked[0]
     top_similarity = max(p.dense_similarity or 0.0 for p in passages)
     closest = _closest(ranked)
-    # The lead sentence's passage mentions every name and year of the question that any passage
-    # mentions (a comparison may draw on several passages).
-    found_share = (len(distinctive) - len(missing)) / len(distinctive) if distinctive else 1.0
+    # The lead sentence's passage mentions as many of the question's distinctive names and years as
+    # any one passage does. Only passages about the question (half of them, or more) set the bar:
+    # an unrelated article that happens to name one of them must not raise it.
+    found_share = max([c.distinct_anchored for c in ranked if c.distinct_anchored >= 0.5], default=1.0)
     usable = [c for c in ranked if c.typed and c.informative and c.anchored >= 0.5]
     leads = usable if needs.compare else [c for c in usable if c.distinct_anchored >= found_share]
     lead = leads[0] if leads else None
