@@ -57,6 +57,16 @@ def safe_file_name(name: str) -> str:
     return f"{stem[:80]}{Path(base).suffix.lower()}"
 
 
+def safe_folder_name(name: str) -> str:
+    """A folder name for an unpacked archive: odd characters replaced as ``doc_id_for`` does,
+    no leading or trailing dots, at most 80 characters ("" when nothing is left).
+
+    >>> safe_folder_name("Desk files (2024)"), safe_folder_name("..")
+    ('Desk_files_2024', '')
+    """
+    return _UNSAFE.sub("_", name).strip("._")[:80].strip("._")
+
+
 def load_file(path: Path, max_bytes: int | None = None, doc_id: str | None = None) -> LoadedFile:
     """The file's text and metadata as the index will read them (before cleaning); BadFile says why not.
     ``max_bytes``: refuse larger files (None: no limit). ``doc_id``: default ``doc_id_for(path)``."""
