@@ -174,12 +174,12 @@ class _Job:
             return refused, "encrypted: unzip it with its password and upload the files"
         if info.compress_type not in _METHODS:
             return refused, f"compressed with a method Python cannot read (#{info.compress_type}): {_FIX}"
-        if not _is_zip(name) and info.file_size > self.max_file:
-            return skipped, f"{_mb(info.file_size)}, over the {_mb(self.max_file)} limit (RAG_MAX_FILE_MB)"
         ratio = info.file_size / max(info.compress_size, 1)
         if ratio > self.max_ratio:
             return refused, (f"compressed {ratio:.0f}:1, over the {self.max_ratio:g}:1 limit (RAG_ZIP_MAX_RATIO): "
                              "it looks like a zip bomb")
+        if not _is_zip(name) and info.file_size > self.max_file:
+            return skipped, f"{_mb(info.file_size)}, over the {_mb(self.max_file)} limit (RAG_MAX_FILE_MB)"
         return None
 
     def check_totals(self, label: str, infos: list[zipfile.ZipInfo], wanted: list[zipfile.ZipInfo]) -> None:
