@@ -19,7 +19,8 @@ Every entry is judged before anything is written: names leaving the folder ("../
 "C:", backslashes), symbolic links and entries compressed past ``RAG_ZIP_MAX_RATIO`` are
 refused; types ingest does not read are skipped. The archive as a whole is refused
 (``ArchiveError``, one line) when damaged, or when it holds more than ``RAG_ZIP_MAX_FILES``
-files, would unpack to more than ``RAG_ZIP_MAX_MB`` or is compressed past the ratio as a whole.
+files, would unpack to more than ``RAG_ZIP_MAX_MB`` (a nested ZIP counts with its own size and
+what it holds) or is compressed past the ratio as a whole.
 Declared sizes are checked first and the bytes are counted again while unpacking. A ZIP inside
 the ZIP is unpacked one level deep (into a folder named after it; its files count toward the
 same limits); a ZIP inside that is refused. Files are unpacked into a temporary folder beside
@@ -107,8 +108,7 @@ def unpack_zip(archive: Path, target: Path, settings: Settings) -> Unpacked:
         target.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{target.name}.unpacking-", dir=target.parent))
     except OSError as error:
-        raise ArchiveError(f"cannot write in {target.parent} ({error.strerror or error}): "
-                           "check the data folder's permissions and free space") from None
+        raise ArchiveError(_cannot_write(error)) from None
     try:
         job = _Job(settings, work / "files", work / "nested")
         job.unpack(archive, archive.name, depth=0, folder="", shown="")
@@ -216,18 +216,16 @@ class _Job:
             return
         self.taken[rel] = name
         self.dirs.update(rel.parents)
-        dest = self.staging / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        self.copy(zf, info, dest, label)
+        self.copy(zf, info, self.staging / rel, label)
         self.entries.append(UnpackedEntry(name, EntryStatus.EXTRACTED, path=rel))
 
     def copy(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, label: str) -> None:
         with zf.open(info) as source:
             try:
+                dest.parent.mkdir(parents=True, exist_ok=True)
                 out = open(dest, "wb")
             except OSError as error:
-                raise ArchiveError(f"cannot write {dest.name} ({error.strerror or error}): free some space "
-                                   "or check the data folder's permissions") from None
+                raise ArchiveError(_cannot_write(error)) from None
             with out:
                 count_while_copying(source, out, info.file_size, self, f"{label}: {info.filename}")
 
@@ -244,7 +242,10 @@ def count_while_copying(source, out, declared: int, job: _Job, what: str) -> int
         if job.written > job.max_bytes:
             raise ArchiveError(f"{what}: unpacking passed the {_mb(job.max_bytes)} limit (RAG_ZIP_MAX_MB): "
                                "split the archive or raise the limit")
-        out.write(block)
+        try:
+            out.write(block)
+        except OSError as error:  # a full disk is not a damaged archive
+            raise ArchiveError(_cannot_write(error)) from None
     return written
 
 
@@ -313,6 +314,11 @@ def _target_path(name: str) -> PurePosixPath:
 
 def _is_zip(name: str) -> bool:
     return name.lower().endswith(".zip")
+
+
+def _cannot_write(error: OSError) -> str:
+    return (f"cannot write the unpacked files ({error.strerror or error}): free some space or check the "
+            "data folder's permissions, then try again")
 
 
 def _mb(n: int) -> str:
