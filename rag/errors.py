@@ -38,6 +38,10 @@ class BadFile(RagError, ValueError):
     """A file that cannot be ingested; the message says why, for the person who supplied it."""
 
 
+class ArchiveError(BadFile):
+    """A ZIP refused whole (damaged, over a limit, a likely zip bomb); nothing of it was unpacked."""
+
+
 class QuestionError(RagError, ValueError):
     """The question cannot be asked as given (empty, too long)."""
 
@@ -72,6 +76,6 @@ class LLMError(RagError, RuntimeError):
 
 
 __all__ = [
-    "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "QuestionError", "FeedbackError",
+    "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "ArchiveError", "QuestionError", "FeedbackError",
     "ModelFolderError", "IndexMissing", "IndexUnavailable", "IndexDamaged", "EmbeddingMismatch", "LLMError",
 ]

@@ -71,6 +71,11 @@ class Settings:
     chunk_tokens: int = 180
     chunk_overlap: int = 30
     max_file_mb: float = 20.0
+    # ZIP uploads (rag.intake.archive): the most files and megabytes one may unpack to, and the
+    # most it (or any file in it) may be compressed: a higher ratio is what a zip bomb looks like.
+    zip_max_files: int = 10_000
+    zip_max_mb: float = 500.0
+    zip_max_ratio: float = 100.0
     # "all-MiniLM-L6-v2" (bundled, offline) or "openai:<model>" (needs OPENAI_API_KEY).
     embedding: str = DEFAULT_EMBEDDING
     embed_batch_size: int = 16
@@ -120,6 +125,9 @@ class Settings:
             chunk_tokens=_int(env, "RAG_CHUNK_TOKENS", base.chunk_tokens, minimum=16),
             chunk_overlap=_int(env, "RAG_CHUNK_OVERLAP", base.chunk_overlap),
             max_file_mb=_float(env, "RAG_MAX_FILE_MB", base.max_file_mb),
+            zip_max_files=_int(env, "RAG_ZIP_MAX_FILES", base.zip_max_files, minimum=1),
+            zip_max_mb=_float(env, "RAG_ZIP_MAX_MB", base.zip_max_mb),
+            zip_max_ratio=_float(env, "RAG_ZIP_MAX_RATIO", base.zip_max_ratio),
             embedding=env.get("RAG_EMBEDDINGS") or base.embedding,
             embed_batch_size=_int(env, "RAG_EMBED_BATCH", base.embed_batch_size, minimum=1),
             encoder=(env.get("RAG_ENCODER") or base.encoder).strip().lower(),

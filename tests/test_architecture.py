@@ -30,10 +30,10 @@ EXPECTED_API = {
     "check_support", "split_answer", "LLM",
     "ingest", "IngestReport", "Phase", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "Document",
     "Segment", "SegmentKind", "Chunk", "PartialDate", "DOC_TYPES", "SUPPORTED", "doc_id_for", "safe_file_name",
-    "sidecar_path", "list_documents", "documents_version",
+    "sidecar_path", "list_documents", "documents_version", "unpack_zip", "Unpacked", "UnpackedEntry", "EntryStatus",
     "Index", "get_embeddings", "EncodeCache", "model_loads",
     "conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback", "Progress",
-    "Settings", "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "QuestionError",
+    "Settings", "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "ArchiveError", "QuestionError",
     "FeedbackError", "ModelFolderError", "IndexMissing", "IndexUnavailable", "IndexDamaged", "EmbeddingMismatch",
     "LLMError",
 }

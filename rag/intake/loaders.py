@@ -1,4 +1,8 @@
-"""Read .txt, .md, .html and .pdf files into text plus metadata, or say clearly why not.
+"""Read .txt, .md, .html, .mhtml and .pdf files into text plus metadata, or say clearly why not.
+
+A web page (.html, or .mhtml: "Save page as… Webpage, Single File") is read by trafilatura; what
+it leaves out of the title, URL, outlet and date is taken from the page's own meta tags (and an
+.mhtml's ``Snapshot-Content-Location`` header); a sidecar still wins over both.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "note.md"
@@ -10,14 +14,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import email
 import re
+import urllib.parse
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 from ..errors import BadFile, MetadataError
 from .sources import read_sidecar, split_front_matter
 
-SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm", ".mhtml", ".mht", ".pdf")
 _UNSAFE = re.compile(r"[^\w.\-]+")
 
 
@@ -57,6 +65,16 @@ def safe_file_name(name: str) -> str:
     return f"{stem[:80]}{Path(base).suffix.lower()}"
 
 
+def safe_folder_name(name: str) -> str:
+    """A folder name for an unpacked archive: odd characters replaced as ``doc_id_for`` does,
+    no leading or trailing dots, at most 80 characters ("" when nothing is left).
+
+    >>> safe_folder_name("Desk files (2024)"), safe_folder_name("..")
+    ('Desk_files_2024', '')
+    """
+    return _UNSAFE.sub("_", name).strip("._")[:80].strip("._")
+
+
 def load_file(path: Path, max_bytes: int | None = None, doc_id: str | None = None) -> LoadedFile:
     """The file's text and metadata as the index will read them (before cleaning); BadFile says why not.
     ``max_bytes``: refuse larger files (None: no limit). ``doc_id``: default ``doc_id_for(path)``."""
@@ -78,6 +96,8 @@ def load_file(path: Path, max_bytes: int | None = None, doc_id: str | None = Non
     comments = None
     if suffix == ".pdf":
         text, meta = _read_pdf(raw)
+    elif suffix in (".mhtml", ".mht"):
+        text, comments, meta = _read_mhtml(raw)
     else:
         text = _decode(raw)
         if suffix in (".html", ".htm"):
@@ -121,7 +141,24 @@ def _check_text(text: str) -> str:
     return text
 
 
-def _read_html(html: str) -> tuple[str, str | None, dict]:
+def _read_mhtml(raw: bytes) -> tuple[str, str | None, dict]:
+    """A page saved as one file: a MIME message whose text/html part is the page (read as HTML)."""
+    message = email.message_from_bytes(raw)
+    location = (message.get("Snapshot-Content-Location") or "").strip() or None
+    pages = [part for part in message.walk() if part.get_content_type() == "text/html"]
+    if not pages:
+        raise BadFile("no web page (text/html part) in the .mhtml file; save the page again as 'Webpage, Single File'")
+    page = next((p for p in pages if location and (p.get("Content-Location") or "").strip() == location), pages[0])
+    body = page.get_payload(decode=True) or b""
+    try:
+        html = body.decode(page.get_content_charset() or "utf-8-sig")
+    except (LookupError, UnicodeDecodeError):
+        html = _decode(body)
+    return _read_html(html, location)
+
+
+def _read_html(html: str, location: str | None = None) -> tuple[str, str | None, dict]:
+    """Main text, reader comments and metadata; ``location``: where the page was saved from (.mhtml)."""
     import trafilatura
 
     result = trafilatura.bare_extraction(
@@ -139,7 +176,71 @@ def _read_html(html: str) -> tuple[str, str | None, dict]:
     if data.get("date"):
         meta["published"] = data["date"]
         meta["published_iso"] = data["date"][:10]
+    for key, value in _page_meta(html, location).items():  # only what trafilatura did not find
+        meta.setdefault(key, value)
     return data.get("text") or "", data.get("comments") or None, meta
+
+
+def _page_meta(html: str, location: str | None = None) -> dict:
+    """What a page's <head> says about itself (its text is only parsed, never rendered).
+
+    >>> _page_meta('<head><title>Talks resume</title><meta property="og:site_name" content="Kyodo News">'
+    ...            '<meta property="article:published_time" content="2024-03-12T09:30:00+09:00"></head>',
+    ...            "https://english.kyodonews.net/news/1")
+    {'url': 'https://english.kyodonews.net/news/1', 'title': 'Talks resume', 'outlet': 'Kyodo News', \
+'published': '2024-03-12T09:30:00+09:00', 'published_iso': '2024-03-12'}
+    """
+    head = _Head()
+    end = re.search(r"<body[\s>]|</head\s*>", html, re.I)
+    head.feed(html[: end.start()] if end else html)
+    tags = head.meta
+    found = {
+        "url": next((u for u in (tags.get("og:url"), head.canonical, location) if _web_address(u)), None),
+        "title": tags.get("og:title") or head.title,
+        "outlet": tags.get("og:site_name"),
+        "published": tags.get("article:published_time") or tags.get("date"),
+    }
+    day = re.match(r"\d{4}-\d{2}-\d{2}", found["published"] or "")
+    try:
+        found["published_iso"] = day and dt.date.fromisoformat(day[0]).isoformat()
+    except ValueError:  # "2024-02-30": kept as written, not as a date to sort by
+        pass
+    return {key: value for key, value in found.items() if value}
+
+
+class _Head(HTMLParser):
+    """<meta property|name=... content=...>, <link rel=canonical> and <title>, first of each."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, str] = {}
+        self.canonical: str | None = None
+        self.title: str | None = None
+        self._title: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = {k.lower(): " ".join((v or "").split()) for k, v in attrs}
+        if tag == "meta" and a.get("content"):
+            self.meta.setdefault((a.get("property") or a.get("name") or "").lower(), a["content"])
+        elif tag == "link" and "canonical" in a.get("rel", "").lower().split() and self.canonical is None:
+            self.canonical = a.get("href") or None
+        elif tag == "title" and self.title is None:
+            self._title = []
+
+    def handle_data(self, data: str) -> None:
+        if self._title is not None:
+            self._title.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title" and self._title is not None:
+            self.title, self._title = " ".join("".join(self._title).split()) or None, None
+
+
+def _web_address(url: str | None) -> bool:
+    try:
+        return bool(url) and urllib.parse.urlsplit(url).scheme in ("http", "https")
+    except ValueError:
+        return False
 
 
 def _read_pdf(raw: bytes) -> tuple[str, dict]:

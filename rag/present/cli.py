@@ -17,7 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("ingest", help="index documents (default: the bundled corpus)")
-    p.add_argument("paths", nargs="*", type=Path, help=".txt/.md/.html/.pdf files or folders")
+    p.add_argument("paths", nargs="*", type=Path,
+                   help=".txt/.md/.html/.mhtml/.pdf files, folders, or .zip archives (unpacked into the uploads folder)")
     p.add_argument("--json", action="store_true", help="print one JSON summary object")
     p.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
     p.set_defaults(run=_ingest)
@@ -91,15 +92,17 @@ def _positive(text: str) -> int:
 def _ingest(args, settings: Settings) -> int:
     from ..intake import ingest
 
+    paths, archives = _unpack_archives(args.paths, settings, quiet=args.json)
     progress = Progress("Indexing")
     print("Loading the embedding model and reading documents…", file=sys.stderr)
     try:
-        report = ingest(settings, args.paths or None, progress=progress.update, rebuild=args.rebuild)
+        report = ingest(settings, paths or None, progress=progress.update, rebuild=args.rebuild)
     finally:
         progress.close()
     summary = report.to_json()
+    refused = sum(len(a["refused"]) for a in archives)
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False))
+        print(json.dumps({**summary, **({"archives": archives} if archives else {})}, ensure_ascii=False))
     else:
         print(
             f"added {report.added}, updated {report.updated}, skipped {report.skipped}, "
@@ -108,7 +111,28 @@ def _ingest(args, settings: Settings) -> int:
         )
         for failure in report.failed:
             print(f"  failed: {failure.path}: {failure.reason}")
-    return 1 if report.failed else 0
+    return 1 if report.failed or refused else 0
+
+
+def _unpack_archives(paths: list[Path], settings: Settings, quiet: bool) -> tuple[list[Path], list[dict]]:
+    """Each .zip among ``paths`` unpacked into ``<data_dir>/uploads/<its name>/``, which is ingested in
+    its place; one line per entry left out. A refused archive stops here (ArchiveError, one line)."""
+    from ..intake import EntryStatus, doc_id_for, unpack_zip
+
+    out, archives = [], []
+    for path in paths:
+        if path.suffix.lower() != ".zip" or not path.is_file():
+            out.append(path)
+            continue
+        unpacked = unpack_zip(path, settings.uploads_dir / doc_id_for(path), settings)
+        archives.append(unpacked.to_json())
+        out.append(unpacked.folder)
+        for entry in unpacked.entries:
+            if entry.status is not EntryStatus.EXTRACTED and not quiet:
+                print(f"  {entry.status.value}: {path.name}: {entry.name}: {entry.reason}")
+        if not quiet:
+            print(f"unpacked {path.name}: {len(unpacked.files)} files into {unpacked.folder}")
+    return out, archives
 
 
 def _sources(args, settings: Settings) -> int:
