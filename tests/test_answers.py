@@ -135,6 +135,19 @@ def test_how_did_x_respond_quotes_x_not_the_one_x_responds_to():
     assert not draft.refused and "regrettable" in draft.lines[0], draft.lines
 
 
+def test_whose_words_is_read_from_who_speaks_not_from_any_name_in_the_sentence():
+    question = "How did Russia respond to the new sanctions?"
+    imposed = _passage(1, "Japan announced new sanctions against Russia on Friday, freezing the assets of 35 officers.")
+    reply = _passage(2, "Russia's foreign ministry said the new sanctions were unfriendly and promised a response.")
+    for order in ([imposed, reply], [reply, imposed]):
+        draft = compose(analyse(question, TRADE_ALIASES), order)
+        assert not draft.refused and "unfriendly" in draft.lines[0], draft.lines
+    quoted = _passage(3, "Russia's envoy spoke at the reception. We see that Tokyo has joined the campaign against us, "
+                         "he said of the new sanctions.")
+    draft = compose(analyse("What did Russia's envoy say about the new sanctions?", TRADE_ALIASES), [quoted])
+    assert not draft.refused and "We see that Tokyo" in " ".join(draft.lines), draft.lines  # "we": the envoy
+
+
 def test_a_plural_pronoun_points_back_even_after_a_name():
     history = [{"role": "user", "content": "What sanctions did Japan impose after Russia annexed Crimea in 2014?"}]
     assert "following up on" in rewrite_offline("How did Putin react to them?", history)
@@ -228,6 +241,21 @@ def test_cli_ask_json_contract_and_stdin_batch(corpus_settings):
     assert citation_keys <= set(rows[0]["citations"][0])
     assert {"partisan", "label", "rationale", "rated_by", "cues"} <= set(rows[0]["citations"][0]["framing"])
     assert rows[1]["refused"] is True and rows[1]["citations"] == []
+
+
+def test_cli_asks_follow_ups_after_earlier_questions(corpus_settings):
+    # --after gives the earlier turns; --conversation makes stdin lines one conversation.
+    first, follow = "What sanctions did Japan impose on Russia in December 2023?", "How did Moscow respond?"
+    result = run_cli(["ask", follow, "--after", first, "--json"], corpus_settings.data_dir, input="")
+    assert result.returncode == 0, result.stderr
+    after = json.loads(result.stdout)
+    assert first in after["standalone_query"] and not after["refused"]
+    result = run_cli(["ask", "-", "--conversation", "--json"], corpus_settings.data_dir, input=f"{first}\n{follow}\n")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows[0]["standalone_query"] == first and rows[1]["standalone_query"] == after["standalone_query"]
+    assert rows[1]["answer"] == after["answer"]
+    alone = run_cli(["ask", "-", "--json"], corpus_settings.data_dir, input=f"{first}\n{follow}\n")
+    assert json.loads(alone.stdout.splitlines()[1])["standalone_query"] == follow  # no --conversation: no history
 
 
 def test_cli_cues_one_json_per_line():

@@ -96,13 +96,16 @@ def candidates(needs: Needs, passages: list[Passage]) -> list[Candidate]:
         distinct = sum(a.found_in(passage_fold) for a in distinctive) / len(distinctive) if distinctive else 1.0
         spans = [(a, b, s) for a, b, s in sentences(passage.text)]
         sent_stems = [set(stems(s)) for _, _, s in spans]
+        # A follow-up's earlier question says which passages are on topic, not which sentence
+        # answers: its words count once per passage, the same for each of its sentences.
+        topic = {t for t in needs.weights if t not in needs.own_terms} & (set().union(*sent_stems) | header_stems)
         marked = instructions(passage.text)
         for j, (start, end, sentence) in enumerate(spans):
             if len(sentence.split()) < 4 or overlaps(marked, start, end):
                 continue  # headings, fragments; text addressed to a model is never evidence
             back = _antecedent(spans, j)  # "She said ...": the sentence that says who she is
             context = (sent_stems[back] if back is not None else set()) | header_stems
-            window = sent_stems[j] | context
+            window = sent_stems[j] | context | topic
             voice = fold(" ".join([spans[back][2] if back is not None else "", passage.speaker or "",
                                    passage.source.author or "", passage.source.outlet]))
             found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct, voice))
@@ -120,7 +123,7 @@ def candidates(needs: Needs, passages: list[Passage]) -> list[Candidate]:
     return sorted(found, key=lambda c: (-c.score, c.passage_index, c.start))
 
 
-_REFERS_BACK = re.compile(r"^(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|it|its|the (?:ministry|minister|spokesman|"
+_REFERS_BACK = re.compile(r"^(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|our|it|its|the (?:ministry|minister|spokesman|"
                          r"spokeswoman|spokesperson|president|official|company|firm|group|government|embassy|agency))\b",
                          re.I)
 
@@ -152,8 +155,7 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     typed = quoted or all(WANTS[kind][1].search(text) or (kind == "name" and passage.speaker)
                           for kind in needs.wants)
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
-        heard = fold(f"{text} {voice}")  # the words of someone else its sentence quotes
-        typed = all(_names(a, heard) for a in needs.speakers)
+        typed = all(_names(a, fold(f"{_speaking(text)} {voice}")) for a in needs.speakers)  # someone else's
     if typed and needs.focus and not quoted:  # "how many troops": a number, and troops
         typed = all(needs.present(f, own) for f in needs.focus)
     # "... in 2013": a sentence about that year, not another sentence of a passage that names it.
@@ -183,13 +185,30 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
                      _predicate(needs, covered), similarity)
 
 
+def _speaking(text: str) -> str:
+    """Where a sentence names who speaks: up to its first verb of saying (or quotation mark) and
+    the few words after it ("Japan announced sanctions against Russia": Japan, not Russia)."""
+    cue = _SPEECH.search(text)
+    if cue is None:
+        return text
+    return " ".join([text[:cue.end()], *text[cue.end():].split()[:3]])
+
+
 def _names(anchor, folded: str) -> bool:
-    """Is this who speaks? A one-word name as ``Anchor.found_in`` reads it ("Russian" for Moscow);
-    a longer one word for word ("Japan's Foreign Ministry", not Russia's ministry next to "Japan")."""
-    if all(" " not in v for v in anchor.variants):
-        return anchor.found_in(folded)
-    padded = f" {' '.join(words(folded))} "
-    return any(f" {v} " in padded for v in anchor.variants)
+    """Is this who speaks? A name of several words word for word ("Japan's Foreign Ministry", not
+    Russia's ministry next to "Japan"); a one-word name also as the start of a word ("Russian")."""
+    def plain(text: str) -> list[str]:
+        return [w.removesuffix("'s") for w in words(text)]
+
+    tokens = plain(folded)
+    padded = f" {' '.join(tokens)} "
+    for variant in anchor.variants:
+        name = plain(variant)
+        if len(name) > 1 and f" {' '.join(name)} " in padded:
+            return True
+        if len(name) == 1 and any(t.startswith(name[0]) for t in tokens):
+            return True
+    return False
 
 
 _NUMBER = re.compile(r"\d[\d,.]*")

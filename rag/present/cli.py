@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--date-to", help="YYYY, YYYY-MM or YYYY-MM-DD, inclusive (2023-12: to the end of December)")
     p.add_argument("--partisan", choices=("all", "exclude", "only"), default="all",
                    help="include, exclude or only use partisan sources")
+    p.add_argument("--after", action="append", metavar="EARLIER_QUESTION",
+                   help="an earlier question of the conversation, oldest first (repeatable): the question is a follow-up")
+    p.add_argument("--conversation", action="store_true",
+                   help="with '-': the stdin lines are one conversation, each question following up the ones before")
     p.set_defaults(run=_ask)
 
     p = commands.add_parser("doctor", help="check the data directory (index, keyword index, documents); --repair fixes it")
@@ -176,16 +180,19 @@ def _ask(args, settings: Settings) -> int:
         settings = settings.with_(k=args.k)
     assistant = Assistant(settings)
     questions = (line.strip() for line in sys.stdin) if args.question == "-" else iter([args.question])
+    history = [{"role": "user", "content": q} for q in args.after or []]
     status = 0
     for question in questions:
         if not question:
             continue
         try:
-            answer = assistant.ask(question, filters=filters)
+            answer = assistant.ask(question, history=history or None, filters=filters)
         except QuestionError as error:
             print(f"error: {error}", file=sys.stderr)
             status = 2
             continue
+        if args.conversation:
+            history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False), flush=True)
         else:
