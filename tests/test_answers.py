@@ -94,6 +94,9 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("How much oil does Russia export?", {"number"}),
     ("What are the names of the sanctioned officers?", {"name"}),
     ("What was the total value of Japan–Russia trade in 2021?", {"money"}),  # any currency, not the word "value"
+    ("What salary will the new envoy earn?", {"money"}),
+    ("What is the tycoon's personal fortune estimated at?", {"money"}),
+    ("How old is the new chief executive?", {"number"}),
 ])
 def test_answer_type_read_from_the_question(question, wants):
     assert set(analyse(question, []).wants) == wants
@@ -146,6 +149,14 @@ def test_whose_words_is_read_from_who_speaks_not_from_any_name_in_the_sentence()
                          "he said of the new sanctions.")
     draft = compose(analyse("What did Russia's envoy say about the new sanctions?", TRADE_ALIASES), [quoted])
     assert not draft.refused and "We see that Tokyo" in " ".join(draft.lines), draft.lines  # "we": the envoy
+
+
+def test_what_did_x_say_quotes_x_after_a_lead_that_only_reports_it():
+    passage = _passage(1, "City manager Ann Lee has refused to blame goalkeeper Tom Dent for the late draw with Rovers. "
+                          "Lee said the result still pleased her. \"It was an unlucky moment, and I don't blame him for "
+                          "what happened,\" she added.")
+    draft = compose(analyse("What did Ann Lee say about Tom Dent's error against Rovers?", []), [passage])
+    assert not draft.refused and "I don't blame him" in " ".join(draft.lines), draft.lines
 
 
 def test_a_plural_pronoun_points_back_even_after_a_name():

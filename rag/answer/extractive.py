@@ -23,7 +23,9 @@ the whole index, so documents about other things cannot change an answer:
   amount of money; "what did X say" / "how did X respond" X's words: X named in the sentence, in
   the one it refers back to, or as the passage's speaker, author or outlet (not the Zakharova
   that "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is about);
-* the question's own wording in order ("all territorial disputes ... resolved") counts a little.
+* the question's own wording in order ("all territorial disputes ... resolved") counts a little;
+* a lead that only reports what X said ("Lee refused to blame Dent") is followed by X's quoted
+  words from the same document.
 
 Three outcomes: an answer (``ANSWERED``, with ``direct`` False when the evidence is close but
 not a plain statement), ``TOUCHES_ON`` when the passages are about the subject but no sentence
@@ -71,7 +73,7 @@ class Draft:
         return self.outcome is not Outcome.ANSWERED
 
 
-_PRONOUN_START = re.compile(r"^(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|i|it|this|that)\b", re.I)
+_PRONOUN_START = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|i|it|this|that)\b", re.I)
 _SPEECH = re.compile(r"\b(said|says|told|declared|stated|warned|wrote|noted|added|explained|called|emphasized|"
                      r"emphasised|announced|claimed|stressed|responded|replied|described|argued|insisted|urged|"
                      r"accused|denounced|condemned|vowed|promised)\b|:\s*[“\"]|[“\"]", re.I)
@@ -123,7 +125,7 @@ def candidates(needs: Needs, passages: list[Passage]) -> list[Candidate]:
     return sorted(found, key=lambda c: (-c.score, c.passage_index, c.start))
 
 
-_REFERS_BACK = re.compile(r"^(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|our|it|its|the (?:ministry|minister|spokesman|"
+_REFERS_BACK = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|our|it|its|the (?:ministry|minister|spokesman|"
                          r"spokeswoman|spokesperson|president|official|company|firm|group|government|embassy|agency))\b",
                          re.I)
 
@@ -157,7 +159,7 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
         typed = all(_names(a, fold(f"{_speaking(text)} {voice}")) for a in needs.speakers)  # someone else's
     if typed and needs.focus and not quoted:  # "how many troops": a number, and troops
-        typed = all(needs.present(f, own) for f in needs.focus)
+        typed = any(needs.present(f, own) for f in needs.focus)
     # "... in 2013": a sentence about that year, not another sentence of a passage that names it.
     years = [a for a in needs.anchors if a.kind == "year"]
     dated = sum(a.variants[0] in window for a in years) / len(years) if years else 1.0
@@ -181,6 +183,8 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
         coverage = max(coverage, 1.0)
     if needs.asks_words and _SPEECH.search(text):
         score += 0.08  # "what did X say": X's words
+        if typed and _QUOTATION.search(text):
+            score += 0.08  # in X's own words, quoted
     return Candidate(i, start, end, text, score, coverage, bool(typed), anchored, distinct, informative, covered,
                      _predicate(needs, covered), similarity)
 
@@ -211,6 +215,7 @@ def _names(anchor, folded: str) -> bool:
     return False
 
 
+_QUOTATION = re.compile(r"[“\"](?:\S+\s+){2,}[^”\"]*[”\"]")  # three words or more in quotation marks
 _NUMBER = re.compile(r"\d[\d,.]*")
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 
@@ -267,6 +272,9 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3) -> Dr
         return Draft([], [], Outcome.TOUCHES_ON if related else Outcome.NOT_FOUND, closest=closest)
 
     chosen = [lead]
+    words = _own_words(needs, lead, usable, passages)
+    if words is not None:
+        chosen.append(words)
     covered = set(lead.terms) | _names_given(needs, lead)
     limit = 4 if needs.compare else max_sentences
     docs_used = {passages[lead.passage_index].doc_id}
@@ -301,6 +309,19 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3) -> Dr
         lines.append(attribute(text, passages[cand.passage_index], n))
     direct = lead.coverage >= ANSWER_COVERAGE
     return Draft(lines, [(i, spans[i]) for i in order], Outcome.ANSWERED, direct=direct)
+
+
+def _own_words(needs: Needs, lead: Candidate, usable: list[Candidate], passages: list[Passage]) -> Candidate | None:
+    """"What did X say": when the lead reports it ("Benitez refused to blame Dudek") without X's
+    words, X's quoted words from the same document follow it (a quotation X is heard in)."""
+    if not needs.asks_words or _QUOTATION.search(lead.text):
+        return None
+    doc_id = passages[lead.passage_index].doc_id
+    for cand in usable:
+        if (passages[cand.passage_index].doc_id == doc_id and _QUOTATION.search(cand.text)
+                and not _overlaps(cand, lead) and cand.score >= 0.5 * lead.score):
+            return cand
+    return None
 
 
 def _names_given(needs: Needs, cand: Candidate) -> set:

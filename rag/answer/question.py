@@ -195,25 +195,33 @@ _HOW_MANY = re.compile(r"\bhow (?:many|much)\b((?:\s+[\w'’-]+){1,4})", re.I)
 _WHAT_AMOUNT = re.compile(r"\b(?:what|which) (?:is|was|are|were) the (?:[a-z]+ ){0,2}"
                           r"(population|area|size|number|amount|length|height|toll)\b", re.I)
 # "What was the value of ...": an amount of money answers it, whatever word the text uses.
-_WHAT_PRICE = re.compile(r"\b(?:what|which) (?:is|was|are|were) the (?:[a-z]+ ){0,2}"
-                         r"(cost|price|value|budget|salary|fee|turnover|revenue|profit|loss)\b", re.I)
+_WHAT_PRICE = re.compile(r"\b(?:what|which|how much)\b.{0,60}?\b(cost|price|value|budget|salary|salaries|wages?|fees?|"
+                         r"fortune|damages|compensation|bonus|payout|turnover|revenue|profit)\b", re.I)
 
 
 _YES_NO = re.compile(r"\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
 
 
 def _focus(question: str) -> list[str]:
-    """What a number is asked about: "how many US troops" wants a number of troops, not any number."""
+    """What a number is asked about: "how many US troops" wants a number of troops, not any number.
+    Either of the first two words counted will do ("how many industry visitors": industry or
+    visitors); a word as common as "people" or "times" is no focus, since the text may say
+    "employees" or "customers".
+
+    >>> _focus("How many US troops did the Pentagon send?"), _focus("How many people lost their data?")
+    (['troop'], [])
+    """
     words_after = []
     match = _HOW_MANY.search(question)
     if match:
         for word in match.group(1).split():
-            if word.lower() in STOPWORDS:
+            if word.lower() in STOPWORDS or len(words_after) == 2:
                 break  # "how much did ...": no noun is counted
             if word[:1].isupper():
                 continue  # "US", "Russian": whose troops, not what is counted
             words_after.append(word.lower())
-            break
+        if any(word_weight(w) < 2.0 for w in words_after):
+            words_after = []
     match = _WHAT_AMOUNT.search(question)
     if match:
         words_after.append(match.group(1).lower())
@@ -269,7 +277,7 @@ WANTS = {
              re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(yesterday|today|tomorrow|tonight|ago|century|"
                         r"centuries|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|(?:last|next|this|earlier|later) "
                         r"(?:week|month|year|spring|summer|autumn|fall|winter|weekend))\b", re.I)),
-    "number": (re.compile(r"\bhow (many|much|large|big|far|long)\b|\bwhat (amount|number|percentage|share|value|total|"
+    "number": (re.compile(r"\bhow (many|much|large|big|far|long|old)\b|\bwhat age\b|\bwhat (amount|number|percentage|share|value|total|"
                           r"size|area|cost|price|population)\b|\b(population|cost|price|area|square)\b", re.I),
                re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
                           r"billion|trillion|half|percent)\b", re.I)),
