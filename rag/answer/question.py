@@ -215,10 +215,10 @@ def _focus(question: str) -> list[str]:
     match = _HOW_MANY.search(question)
     if match:
         for word in match.group(1).split():
-            if word.lower() in STOPWORDS or len(words_after) == 2:
-                break  # "how much did ...": no noun is counted
             if word[:1].isupper():
                 continue  # "US", "Russian": whose troops, not what is counted
+            if word.lower() in STOPWORDS or len(words_after) == 2:
+                break  # "how much did ...": no noun is counted
             words_after.append(word.lower())
         if any(word_weight(w) < 2.0 for w in words_after):
             words_after = []
