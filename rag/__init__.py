@@ -21,6 +21,7 @@ for the LLM (a scripted OpenAI-compatible server).
 from .answer import MARKER as CITATION_MARKER
 from .answer import (LLM, MAX_QUESTION_CHARS, Assistant, Endpoint, check_question, check_support, cited_numbers,
                      Instruction, find_cues, find_instructions, is_loaded, loaded_words, split_answer)
+from .answer import Badge, Comparison, OnlyIn, OutletRef, OutletView, Quote, check_topic
 from .errors import (ArchiveError, BadFile, DateError, EmbeddingMismatch, FeedbackError, IndexDamaged, IndexMissing,
                      IndexUnavailable, LLMError, MetadataError, ModelFolderError, QuestionError, RagError,
                      SettingsError)
@@ -31,7 +32,8 @@ from .intake import (SUPPORTED, EntryStatus, Failure, IngestReport, Phase, Loade
 from .model import (DOC_TYPES, Answer, AnswerMode, Chunk, Citation, Cue, CueKind, Document, Event, EventKind, Filters,
                     Outcome, PartialDate, Passage, Rating, RatingOrigin, Segment, SegmentKind, Source, SupportResult, Warning,
                     WarningKind)
-from .present import Progress, conversation_markdown, latest_feedback, load_feedback, md_escape, record_feedback
+from .present import (Progress, comparison_markdown, conversation_markdown, latest_feedback, load_feedback, md_escape,
+                      record_feedback)
 from .settings import Settings
 
 __all__ = [
@@ -43,6 +45,8 @@ __all__ = [
     "loaded_words", "is_loaded", "find_instructions", "Instruction",
     # checking answers, and the LLM client
     "check_support", "split_answer", "LLM",
+    # comparing sources on a topic (Assistant.compare)
+    "Comparison", "OutletView", "OutletRef", "Quote", "Badge", "OnlyIn", "check_topic",
     # documents and ingest
     "ingest", "IngestReport", "Phase", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "Document", "Segment", "SegmentKind", "Chunk",
     "PartialDate", "DOC_TYPES", "SUPPORTED", "doc_id_for", "safe_file_name", "sidecar_path",
@@ -53,7 +57,8 @@ __all__ = [
     # the index and its encoder
     "Index", "get_embeddings", "EncodeCache", "model_loads",
     # presenting
-    "conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback", "Progress",
+    "conversation_markdown", "comparison_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback",
+    "Progress",
     # configuration and errors
     "Settings", "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "ArchiveError", "QuestionError",
     "FeedbackError", "ModelFolderError", "IndexMissing", "IndexUnavailable", "IndexDamaged", "EmbeddingMismatch",

@@ -24,6 +24,8 @@ from ..model import (Answer, AnswerMode, Citation, Document, Event, EventKind, F
                      WarningKind)
 from ..settings import Settings
 from ..text import content_words, fold, sentences
+from .compare import compare as compare_sources
+from .comparison import Comparison
 from .extractive import INDIRECT, NOT_FOUND, TOUCHES_ON, compose
 from .followup import previous_questions, rewrite_offline
 from .framing import cite, framing_warnings, injection_warnings
@@ -129,6 +131,12 @@ class Assistant:
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
         """The passages an answer to ``query`` would draw on, best first (no answer is built)."""
         return self._retriever.search(query, k or self.settings.k, filters)
+
+    def compare(self, topic: str, k: int | None = None, filters: Filters | None = None) -> Comparison:
+        """Per outlet, what it says on ``topic``, side by side (``rag.answer.compare``; k: 30 passages)."""
+        missing = self.index.incomplete()
+        notes = [Warning(WarningKind.INDEX_INCOMPLETE, incomplete_text(missing))] if missing is not None else []
+        return compare_sources(self, topic, k, filters, notes)
 
     def rewrite(self, question: str, history: list[dict] | None, use_llm: bool = True) -> str:
         """A follow-up as a standalone query (the question itself when it stands alone)."""

@@ -1,4 +1,4 @@
-"""Command line: ``python -m rag ingest|sources|ask|cues``. A thin shell over the ``rag`` API."""
+"""Command line: ``python -m rag ingest|sources|ask|compare|cues|doctor``. A thin shell over the ``rag`` API."""
 
 from __future__ import annotations
 
@@ -31,17 +31,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object per question")
     p.add_argument("-k", type=_positive, default=None, help="number of passages to retrieve (1 to 50)")
-    p.add_argument("--outlet", action="append", help="only this outlet (repeatable)")
-    p.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
-    p.add_argument("--date-from", help="YYYY, YYYY-MM or YYYY-MM-DD, inclusive")
-    p.add_argument("--date-to", help="YYYY, YYYY-MM or YYYY-MM-DD, inclusive (2023-12: to the end of December)")
-    p.add_argument("--partisan", choices=("all", "exclude", "only"), default="all",
-                   help="include, exclude or only use partisan sources")
+    _filter_options(p)
     p.add_argument("--after", action="append", metavar="EARLIER_QUESTION",
                    help="an earlier question of the conversation, oldest first (repeatable): the question is a follow-up")
     p.add_argument("--conversation", action="store_true",
                    help="with '-': the stdin lines are one conversation, each question following up the ones before")
     p.set_defaults(run=_ask)
+
+    p = commands.add_parser("compare", help="per outlet, what each says on a topic, side by side")
+    p.add_argument("topic", help="a few words, e.g. \"Japan's sanctions on Russia\"")
+    p.add_argument("--json", action="store_true", help="print the comparison as one JSON object (README: the contract)")
+    p.add_argument("--markdown", action="store_true", help="print it as Markdown with footnotes")
+    p.add_argument("--k", "-k", type=_compare_k, default=None, help="passages to retrieve (1 to 100, default 30)")
+    _filter_options(p)
+    p.set_defaults(run=_compare)
 
     p = commands.add_parser("doctor", help="check the data directory (index, keyword index, documents); --repair fixes it")
     p.add_argument("--repair", action="store_true", help="move damaged parts aside and rebuild them")
@@ -70,6 +73,15 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
 
+def _filter_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--outlet", action="append", help="only this outlet (repeatable)")
+    p.add_argument("--doc-type", action="append", help="only this document type (repeatable)")
+    p.add_argument("--date-from", help="YYYY, YYYY-MM or YYYY-MM-DD, inclusive")
+    p.add_argument("--date-to", help="YYYY, YYYY-MM or YYYY-MM-DD, inclusive (2023-12: to the end of December)")
+    p.add_argument("--partisan", choices=("all", "exclude", "only"), default="all",
+                   help="include, exclude or only use partisan sources")
+
+
 def _log_traceback(settings: Settings | None) -> str:
     import traceback
 
@@ -90,6 +102,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
     if not 1 <= value <= 50:
         raise argparse.ArgumentTypeError(f"must be between 1 and 50, got {value}")
+    return value
+
+
+def _compare_k(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 100, got {value}")
     return value
 
 
@@ -212,6 +234,48 @@ def _print_answer(answer) -> None:
               f"{c.source.rating_text()}")
     t = answer.timings_ms
     print(f"  ({answer.mode.value}; retrieve {t['retrieve']} ms, generate {t['generate']} ms, total {t['total']} ms)")
+
+
+def _compare(args, settings: Settings) -> int:
+    from ..answer import Assistant, check_topic
+
+    filters = _filters(args)  # before loading anything: a bad date or topic is reported at once
+    check_topic(args.topic)
+    comparison = Assistant(settings).compare(args.topic, k=args.k, filters=filters)
+    if args.json:
+        print(json.dumps(comparison.to_json(), ensure_ascii=False))
+    elif args.markdown:
+        from .compare_export import comparison_markdown
+
+        print(comparison_markdown(comparison), end="")
+    else:
+        _print_comparison(comparison)
+    return 0
+
+
+def _print_comparison(c) -> None:
+    for warning in c.warnings:
+        print(f"! {warning.text}")
+    if not c.outlets:
+        print(f"No outlet says anything on “{c.topic}” in the {c.k} passages retrieved.")
+    for view in c.outlets:
+        print(f"== {view.outlet} | {view.badge.text}")
+        print(f"   {', '.join(view.dates) or 'undated'} | {', '.join(view.doc_ids)} | "
+              f"{view.mentions} sentence(s) on the topic")
+        for q in view.quotes:
+            print(f"   [{q.n}] “{' '.join(q.text.split())}” ({q.segment}; {q.doc_id} {q.start}-{q.end})")
+            if q.cues:
+                print("       marked: " + ", ".join(f"{c.text} ({c.kind.title})" for c in q.cues))
+    if c.only_in:
+        print("Only in partisan or unrated sources:")
+        for claim in c.only_in:
+            print(f"   [{claim.n}] only in {' and '.join(k.value for k in claim.kinds)} sources "
+                  f"({'; '.join(claim.outlets)}); key terms: {', '.join(claim.key_terms)}")
+    if c.silent:
+        print("Silent (nothing on the topic): " + "; ".join(r.outlet for r in c.silent))
+    if c.not_retrieved:
+        print(f"On the topic but not in the {c.k} passages retrieved (raise --k): "
+              + "; ".join(r.outlet for r in c.not_retrieved))
 
 
 def _cues(args, settings: Settings) -> int:
