@@ -125,9 +125,9 @@ def candidates(needs: Needs, passages: list[Passage]) -> list[Candidate]:
     return sorted(found, key=lambda c: (-c.score, c.passage_index, c.start))
 
 
-_REFERS_BACK = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|our|it|its|the (?:ministry|minister|spokesman|"
-                         r"spokeswoman|spokesperson|president|official|company|firm|group|government|embassy|agency))\b",
-                         re.I)
+# "She", "They", "The ministry", "The ceremony": a sentence naming what an earlier one named.
+_REFERS_BACK = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|our|it|its|the (?-i:[a-z][\w-]*))\b",
+                          re.I)
 
 
 def _antecedent(spans: list, j: int, reach: int = 3) -> int | None:

@@ -63,7 +63,9 @@ during since until about as if than that this these those there their its his he
 both either neither not no yes please tell give list name describe explain compare summarise summarize show find
 according january february march april may june july august september october november december monday tuesday
 wednesday thursday friday saturday sunday""".split())
-_NAME = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:of|de|la|von|van|al|bin|the)?\s*[A-Z][\w'’.-]*)*")
+# A name starts a word: "Apple", or a brand written "iTunes"/"iPod"/"eBay" (never "Tunes" inside "iTunes").
+_WORD = r"(?<![\w'’])(?:[A-Z]|[a-z][A-Z])[\w'’.-]*"
+_NAME = re.compile(rf"{_WORD}(?:\s+(?:of|de|la|von|van|al|bin|the)?\s*{_WORD})*")
 _YEAR_WORD = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
@@ -142,7 +144,10 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
     """``context``: words a follow-up leans on (the earlier question); they count at half weight
     and carry no anchors, so a follow-up is not refused for a name only the history used."""
     weights: dict[str, float] = {}
+    asking = _asking_words(question)
     for word in content_words(question):
+        if word in asking:
+            continue  # "On what date", "how many": the kind of answer, not a word the answer repeats
         for stem in stemmer().stemWords([word]):
             weights[stem] = max(weights.get(stem, 0.0), word_weight(word))
     for word in content_words(context):
@@ -177,6 +182,23 @@ def word_pairs(text: str) -> frozenset:
     """
     tokens = words(text)
     return frozenset(f"{a} {b}" for a, b in zip(tokens, tokens[1:]) if not (a in STOPWORDS and b in STOPWORDS))
+
+
+_ASKING = frozenset("date year month day time many much long far old age big large".split())
+
+
+def _asking_words(question: str) -> set:
+    """The words of "what date", "which year", "how many", "how old" ...: they say what kind of
+    answer is wanted (``WANTS``), and an answer need not repeat them.
+
+    >>> sorted(_asking_words("On what date, and how many years after the war, did it open?"))
+    ['date', 'many']
+    """
+    found = set()
+    for kind in ("date", "number"):
+        for match in WANTS[kind][0].finditer(question):
+            found |= {w for w in words(match.group(0)) if w in _ASKING}
+    return found
 
 
 def _same_as(question: str, aliases: list[list[str]]) -> dict:
