@@ -220,9 +220,9 @@ def _upload(page, name: str, body: str, tmp: Path, **fields) -> None:
     path = tmp / name
     path.write_text(body, encoding="utf-8")
     page.get_by_text("Add a document").wait_for()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
-    page.get_by_text(name).first.wait_for()
     form = page.get_by_test_id("stForm").filter(has=page.get_by_role("button", name="Upload and index"))
+    form.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    form.get_by_text(name).first.wait_for()
     for label, value in fields.items():
         form.get_by_label(label, exact=True).fill(value)
     form.get_by_text("Partisan", exact=True).click()
