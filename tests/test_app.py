@@ -640,6 +640,20 @@ def test_bulk_zip_with_a_refused_entry_shows_the_reason(app_data):
     assert "Last upload: 1 added · 1 failed · 1 skipped · 1 refused" in visible_text(at.main)
 
 
+def test_bulk_failed_re_upload_keeps_the_good_copy_indexed(app_data):
+    at = start()
+    bulk_upload(at, [("kamoenai.txt", note("Kamoenai", 71))], edits={0: {"Set rating": "Not partisan"}})
+    uploads = Path(os.environ["RAG_DATA_DIR"]) / "uploads"
+    good, sidecar = (uploads / "kamoenai.txt").read_bytes(), (uploads / "kamoenai.txt.meta.yaml").read_bytes()
+    indexed = docs_now()["kamoenai"].doc_hash
+    bulk_upload(at, [("kamoenai.txt", b"   \n"), ("suttsu.txt", note("Suttsu", 72))])
+    results = bulk_results(at)
+    assert results["kamoenai.txt"][1:] == ("failed", "file is empty (the earlier copy is kept, still indexed)")
+    assert results["suttsu.txt"][1] == "added"
+    assert (uploads / "kamoenai.txt").read_bytes() == good and (uploads / "kamoenai.txt.meta.yaml").read_bytes() == sidecar
+    assert docs_now()["kamoenai"].doc_hash == indexed
+
+
 def test_bulk_saved_page_takes_its_outlet_from_og_site_name(app_data):
     from test_loaders import mhtml, page
 

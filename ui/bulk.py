@@ -77,9 +77,11 @@ def _form(settings, batch: Batch) -> None:
         edited = st.data_editor(
             _preview_frame(batch), key="bulk_edit", hide_index=True, num_rows="fixed",
             disabled=[c for c in _COLUMNS if c not in EDITABLE],
+            column_order=["File", "Check", "Outlet", "Suggested rating", "What matched", "Set rating", "Set label",
+                          "Set outlet", "Set type", "Title", "Document id"],
             column_config={
                 "Title": st.column_config.TextColumn(width="medium"),
-                "What matched": st.column_config.TextColumn(width="large"),
+                "What matched": st.column_config.TextColumn(width="medium"),
                 "Set type": st.column_config.SelectboxColumn(options=list(DOC_TYPES)),
                 "Set rating": st.column_config.SelectboxColumn(options=SET_RATINGS),
             },
