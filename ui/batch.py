@@ -105,15 +105,22 @@ class Batch:
 
     def move_in(self) -> list[Path]:
         """Move the staged files (and sidecars) into the uploads folder, remembering what each
-        replaced; returns the paths to give ingest."""
-        for item in self.files:
-            for staged in (self.root / item.rel, rag.sidecar_path(self.root / item.rel)):
-                if not staged.exists():
-                    continue
-                dest = self.uploads / staged.relative_to(self.root)
-                self.previous[dest] = dest.read_bytes() if dest.is_file() else None
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staged, dest)
+        replaced; returns the paths to give ingest. If one cannot be moved, those moved are put
+        back and the error is raised: the uploads folder is as it was."""
+        try:
+            for item in self.files:
+                for staged in (self.root / item.rel, rag.sidecar_path(self.root / item.rel)):
+                    if not staged.exists():
+                        continue
+                    dest = self.uploads / staged.relative_to(self.root)
+                    self.previous[dest] = dest.read_bytes() if dest.is_file() else None
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(staged, dest)
+        except OSError:
+            for item in self.files:
+                self._put_back(self.uploads / item.rel)
+            self._remove_empty_folders()
+            raise
         self.discard()
         return [self.uploads / t for t in self.targets]
 
@@ -146,10 +153,10 @@ class Batch:
             if path not in self.previous:
                 continue
             data = self.previous[path]
-            if data is None:
-                path.unlink(missing_ok=True)
-            else:
+            if data is not None:
                 path.write_bytes(data)
+            elif path.is_file() or path.is_symlink():  # (never a folder that happens to have the name)
+                path.unlink()
 
     def _remove_empty_folders(self) -> None:
         for target in self.targets:

@@ -48,8 +48,13 @@ def section(settings) -> None:
     if batch is None or batch.key != key:
         if batch is not None:
             batch.discard()
-        with st.spinner(f"Reading {len(files)} files…"):
-            batch = stage(settings, [(f.name, f.getvalue()) for f in files], key)
+        try:
+            with st.spinner(f"Reading {len(files)} files…"):
+                batch = stage(settings, [(f.name, f.getvalue()) for f in files], key)
+        except (rag.RagError, OSError) as error:  # a broken registry, a full disk: one line, nothing staged
+            st.session_state.pop("bulk_batch", None)
+            st.html(render.failures_html([common.failure(error)], "These files could not be read"))
+            return
         st.session_state["bulk_batch"] = batch
         st.session_state.pop("bulk_edit", None)
         st.session_state.pop("bulk_result", None)
@@ -146,16 +151,16 @@ def _choices(batch: Batch, edited: pd.DataFrame, every: Choice) -> dict:
 
 
 def _index(settings, batch: Batch, choices: dict) -> None:
+    common.assistant()  # the model loaded once, before the ingest needs it (stops here if it cannot start)
+    before = {d.doc_id for d in rag.list_documents(settings)}
     try:
         batch.describe(choices)
-    except rag.RagError as error:  # a field the index cannot take: nothing was moved or indexed
+        paths = batch.move_in()
+    except (rag.RagError, OSError) as error:  # a field the index cannot take, a full disk: nothing changed
         st.html(render.failures_html([common.failure(error)], "Nothing was indexed"))
         return
-    before = {d.doc_id for d in rag.list_documents(settings)}
-    paths = batch.move_in()
     report, error = rag.IngestReport(), None
     if paths:  # (no path at all would mean the whole corpus)
-        common.assistant()  # the model loaded once, before the ingest needs it
         job = common.watch(common.runtime().upload_job(paths), f"Indexing {len(batch.files)} files",
                            "Each file is read, cleaned, split into passages and embedded; progress is per file "
                            "while reading and per passage while embedding.")
