@@ -22,13 +22,14 @@ from .answer import MARKER as CITATION_MARKER
 from .answer import (LLM, MAX_QUESTION_CHARS, Assistant, Endpoint, check_question, check_support, cited_numbers,
                      Instruction, find_cues, find_instructions, is_loaded, loaded_words, split_answer)
 from .answer import Badge, Comparison, OnlyIn, OutletRef, OutletView, Quote, check_topic
-from .errors import (ArchiveError, BadFile, DateError, EmbeddingMismatch, FeedbackError, IndexDamaged, IndexMissing,
+from .errors import (ArchiveError, BadFile, DocumentError, DateError, EmbeddingMismatch, FeedbackError, IndexDamaged, IndexMissing,
                      IndexUnavailable, LLMError, MetadataError, ModelFolderError, QuestionError, RagError,
                      SettingsError)
 from .index import EncodeCache, Index, documents_version, get_embeddings, list_documents, model_loads
 from .intake import (SUPPORTED, EntryStatus, Failure, IngestReport, Phase, LoadedFile, Outlet, OutletMatch, Outlets, chunks_of, doc_id_for,
                      ingest, load_file, load_outlets, rate_document, read_documents, safe_file_name, sidecar_path,
-                     unpack_zip, Unpacked, UnpackedEntry)
+                     unpack_zip, Unpacked, UnpackedEntry, update_sidecar, delete_document, Deleted, document_history,
+                     HistoryEntry, HistoryEvent)
 from .model import (DOC_TYPES, Answer, AnswerMode, Chunk, Citation, Cue, CueKind, Document, Event, EventKind, Filters,
                     Outcome, PartialDate, Passage, Rating, RatingOrigin, Segment, SegmentKind, Source, SupportResult, Warning,
                     WarningKind)
@@ -52,6 +53,8 @@ __all__ = [
     "PartialDate", "DOC_TYPES", "SUPPORTED", "doc_id_for", "safe_file_name", "sidecar_path",
     "list_documents", "documents_version",
     "unpack_zip", "Unpacked", "UnpackedEntry", "EntryStatus",
+    # managing documents: edit, delete, and what happened to each
+    "update_sidecar", "delete_document", "Deleted", "document_history", "HistoryEntry", "HistoryEvent",
     # the outlet registry, and a journalist's own rating
     "Outlets", "Outlet", "OutletMatch", "load_outlets", "rate_document",
     # the index and its encoder
@@ -60,7 +63,7 @@ __all__ = [
     "conversation_markdown", "comparison_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback",
     "Progress",
     # configuration and errors
-    "Settings", "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "ArchiveError", "QuestionError",
+    "Settings", "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "ArchiveError", "DocumentError", "QuestionError",
     "FeedbackError", "ModelFolderError", "IndexMissing", "IndexUnavailable", "IndexDamaged", "EmbeddingMismatch",
     "LLMError",
 ]

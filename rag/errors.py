@@ -42,6 +42,10 @@ class ArchiveError(BadFile):
     """A ZIP refused whole (damaged, over a limit, a likely zip bomb); nothing of it was unpacked."""
 
 
+class DocumentError(RagError, ValueError):
+    """A document that is not indexed, or cannot be deleted from here (it lives in the corpus folder)."""
+
+
 class QuestionError(RagError, ValueError):
     """The question cannot be asked as given (empty, too long)."""
 
@@ -76,6 +80,6 @@ class LLMError(RagError, RuntimeError):
 
 
 __all__ = [
-    "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "ArchiveError", "QuestionError", "FeedbackError",
+    "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "ArchiveError", "DocumentError", "QuestionError", "FeedbackError",
     "ModelFolderError", "IndexMissing", "IndexUnavailable", "IndexDamaged", "EmbeddingMismatch", "LLMError",
 ]

@@ -179,6 +179,11 @@ class Settings:
         return self.data_dir / "feedback.jsonl"
 
     @property
+    def history_path(self) -> Path:
+        """Each document's ingest history: added, updated, removed, deleted (append-only JSON lines)."""
+        return self.data_dir / "history.jsonl"
+
+    @property
     def logs_dir(self) -> Path:
         return self.data_dir / "logs"
 

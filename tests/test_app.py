@@ -560,3 +560,208 @@ def test_registry_rating_is_shown_then_accepted_or_overridden_by_an_editor(app_d
     row = frame[frame["Document id"] == "tass_note"].iloc[0]
     assert (row["Rating"], row["Label"], row["Rating from"]) == ("Not partisan", "wire copy, checked", "newsroom")
     assert len(frame) == count  # nothing else lost or added
+
+
+# -- bulk upload and the document manager ------------------------------------------------------------------
+def bulk_upload(at, files: list[tuple[str, bytes]], edits: dict | None = None, **every):
+    """Choose ``files`` in the bulk uploader, check the preview, set ``every`` (widget key -> value)
+    and per-row ``edits`` ({row: {column: value}}), then index them. Returns the preview it showed."""
+    at.switch_page("ui/pages/corpus.py").run()
+    uploader = next(u for u in at.file_uploader if (u.key or "").startswith("bulk_files_"))
+    uploader.set_value([(name, data, "application/octet-stream") for name, data in files]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (editor,) = at.data_editor
+    preview = editor.value
+    kinds = {"bulk_rating": "radio", "bulk_type": "selectbox"}
+    for key, value in every.items():
+        next(w for w in at.main.get(kinds.get(key, "text_input")) if w.key == key).set_value(value)
+    if edits:
+        at.session_state["bulk_edit"] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    button = next(b for b in at.get("button") if b.label.startswith("Index ") and b.label.endswith(" files"))
+    button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return preview
+
+
+def bulk_results(at):
+    (frame,) = [d.value for d in at.dataframe if list(d.value.columns) == ["File", "Document id", "Result", "Reason"]]
+    return {row["File"]: (row["Document id"], row["Result"], row["Reason"]) for _, row in frame.iterrows()}
+
+
+def note(place: str, number: int) -> bytes:
+    return (f"{place} port note.\nThe {place} port office said {number} cargo ships were delayed by drift ice "
+            f"in February 2024, according to its weekly report.\n").encode()
+
+
+def docs_now() -> dict:
+    import rag
+
+    return {d.doc_id: d for d in rag.list_documents(rag.Settings.from_env())}
+
+
+def test_bulk_upload_of_several_files_indexes_each_and_loses_nothing(app_data):
+    at = start()
+    before = docs_now()
+    files = [("Abashiri note.txt", note("Abashiri", 31)), ("monbetsu.md", note("Monbetsu", 32)),
+             ("rumoi.html", b"<html><head><title>Rumoi port</title></head><body><article><p>"
+                            + note("Rumoi", 33) + b"</p></article></body></html>")]
+    preview = bulk_upload(at, files)
+    assert list(preview["Document id"]) == ["Abashiri_note", "monbetsu", "rumoi"]
+    assert set(preview["Check"]) == {"ready"} and set(preview["What matched"]) == {"no registry match: unrated"}
+    results = bulk_results(at)
+    assert {name: r[1] for name, r in results.items()} == {name: "added" for name, _ in files}
+    after = docs_now()
+    assert {"Abashiri_note", "monbetsu", "rumoi"} <= set(after)
+    assert all(after[d].doc_hash == doc.doc_hash for d, doc in before.items())  # nothing lost or changed
+    assert {"Abashiri_note", "monbetsu", "rumoi"} <= set(at.dataframe[0].value["Document id"])
+    from ui.common import runtime
+
+    hits = runtime().assistant().search("How many cargo ships did the Monbetsu port office say were delayed?")
+    assert hits[0].doc_id == "monbetsu"
+    assert not any(u.value for u in at.file_uploader if (u.key or "").startswith("bulk_files_"))  # emptied
+
+
+def test_bulk_zip_with_a_refused_entry_shows_the_reason(app_data):
+    archive = _zip({"2024/nayoro.txt": note("Nayoro", 41), "../escape.txt": note("Escape", 42),
+                    "photo.jpg": b"not a document", "empty.txt": b"  \n"})
+    at = start()
+    preview = bulk_upload(at, [("Desk batch.zip", archive)])
+    assert list(preview["Document id"]) == ["2024__nayoro", "empty"]
+    assert preview.set_index("Document id").loc["empty", "Check"].startswith("will fail")
+    results = bulk_results(at)
+    assert results["Desk batch.zip/2024/nayoro.txt"][:2] == ("2024__nayoro", "added")
+    refused = results["Desk batch.zip/../escape.txt"]
+    assert refused[1] == "refused" and "'..' in the path: it would be written outside the folder" in refused[2]
+    assert results["Desk batch.zip/photo.jpg"][1] == "skipped"
+    assert results["Desk batch.zip/empty.txt"][1:] == ("failed", "file is empty")
+    uploads = Path(os.environ["RAG_DATA_DIR"]) / "uploads"
+    assert (uploads / "Desk_batch" / "2024" / "nayoro.txt").exists()
+    assert not (uploads / "Desk_batch" / "empty.txt").exists() and not (uploads / "escape.txt").exists()
+    assert "Last upload: 1 added · 1 failed · 1 skipped · 1 refused" in visible_text(at.main)
+
+
+def test_bulk_failed_re_upload_keeps_the_good_copy_indexed(app_data):
+    at = start()
+    bulk_upload(at, [("kamoenai.txt", note("Kamoenai", 71))], edits={0: {"Set rating": "Not partisan"}})
+    uploads = Path(os.environ["RAG_DATA_DIR"]) / "uploads"
+    good, sidecar = (uploads / "kamoenai.txt").read_bytes(), (uploads / "kamoenai.txt.meta.yaml").read_bytes()
+    indexed = docs_now()["kamoenai"].doc_hash
+    bulk_upload(at, [("kamoenai.txt", b"   \n"), ("suttsu.txt", note("Suttsu", 72))])
+    results = bulk_results(at)
+    assert results["kamoenai.txt"][1:] == ("failed", "file is empty (the earlier copy is kept, still indexed)")
+    assert results["suttsu.txt"][1] == "added"
+    assert (uploads / "kamoenai.txt").read_bytes() == good and (uploads / "kamoenai.txt.meta.yaml").read_bytes() == sidecar
+    assert docs_now()["kamoenai"].doc_hash == indexed
+
+
+def test_bulk_saved_page_takes_its_outlet_from_og_site_name(app_data):
+    from test_loaders import mhtml, page
+
+    saved = mhtml(page('<title>Fishing talks resume</title><meta property="og:site_name" content="Xinhua">'), None)
+    at = start()
+    preview = bulk_upload(at, [("talks saved.mhtml", saved)])
+    row = preview.iloc[0]
+    assert (row["Document id"], row["Outlet"]) == ("talks_saved", "Xinhua")
+    assert "matched by outlet name “Xinhua”" in row["What matched"], row["What matched"]
+    assert bulk_results(at)["talks saved.mhtml"][1] == "added"
+    doc = docs_now()["talks_saved"]
+    assert doc.source.outlet == "Xinhua" and doc.source.rating_origin.value == "registry"
+    assert doc.source.title == "Fishing talks resume"
+
+
+def test_bulk_per_file_choice_wins_over_every_file_and_the_registry(app_data):
+    tass = b"MOSCOW, March 4. /TASS/. The Russian fisheries agency said quotas for Hokkaido boats would stay unchanged.\n"
+    wire = b"MOSCOW, March 5. /TASS/. The Russian foreign ministry said talks on fishing fees would resume in April.\n"
+    at = start()
+    preview = bulk_upload(at, [("tass quotas.txt", tass), ("tass fees.txt", wire)],
+                          edits={1: {"Set rating": "Not partisan", "Set label": "checked wire copy", "Set type": "analysis"}},
+                          bulk_type="news report", bulk_outlet="")
+    assert all("/TASS/" in m for m in preview["What matched"]) and set(preview["Suggested rating"]) == {
+        "Partisan — Russian state news agency"}
+    docs = docs_now()
+    quotas, fees = docs["tass_quotas"].source, docs["tass_fees"].source
+    assert (quotas.rating.value, quotas.rating_origin.value, quotas.doc_type) == ("partisan", "registry", "news report")
+    assert (fees.rating.value, fees.label, fees.rating_origin.value, fees.doc_type) == (
+        "not partisan", "checked wire copy", "user", "analysis")
+    assert fees.rated_by == "newsroom bulk upload form"
+
+
+def _manage(at, doc_id: str):
+    at.switch_page("ui/pages/corpus.py").run()
+    at.selectbox(key="rate_doc").set_value(doc_id).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_delete_asks_first_then_removes_the_document_everywhere(app_data):
+    at = start()
+    bulk_upload(at, [("shibetsu.txt", note("Shibetsu", 51)), ("esashi.txt", note("Esashi", 52))])
+    uploads = Path(os.environ["RAG_DATA_DIR"]) / "uploads"
+    assert (uploads / "shibetsu.txt").exists()
+    _manage(at, CONTENT_SITE)  # a corpus file: no delete button, the way to do it instead
+    assert "remove the file from there" in visible_text(at.main)
+    assert not any(b.label == "Delete this document…" for b in at.button)
+    from ui.common import runtime
+
+    search = runtime().assistant().search
+    assert search("Shibetsu port office cargo ships", k=3)[0].doc_id == "shibetsu"
+    _manage(at, "shibetsu")
+    next(b for b in at.button if b.label == "Delete this document…").click().run()
+    assert "Delete “Shibetsu port note.” (shibetsu)? It leaves the search index" in visible_text(at.main)
+    assert "shibetsu" in docs_now()  # not before it is confirmed
+    next(b for b in at.button if b.label == "Delete for good").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "shibetsu deleted" in visible_text(at.main)
+    docs = docs_now()
+    assert "shibetsu" not in docs and {"esashi", CONTENT_SITE} <= set(docs)
+    assert not (uploads / "shibetsu.txt").exists() and (uploads / "esashi.txt").exists()
+    assert "shibetsu" not in set(at.dataframe[0].value["Document id"])
+    assert "shibetsu" not in {h.doc_id for h in search("Shibetsu port office cargo ships", k=10)}
+    assert search("Esashi port office cargo ships", k=3)[0].doc_id == "esashi"
+    import rag
+
+    events = [e.event for e in rag.document_history(rag.Settings.from_env(), "shibetsu")]
+    assert events == [rag.HistoryEvent.ADDED, rag.HistoryEvent.DELETED]
+
+
+def test_editing_a_rating_or_details_re_indexes_that_document_only(app_data):
+    import rag
+    from ui.common import runtime
+
+    at = start()
+    bulk_upload(at, [("Desk files.zip", _zip({"2024/teshio.txt": note("Teshio", 61)})),
+                     ("haboro.txt", note("Haboro", 62))])
+    before = {d: doc.doc_hash for d, doc in docs_now().items()}
+    _manage(at, "2024__teshio")
+    assert "added" in visible_text(at.main) and "Ingest history" in [e.label for e in at.expander]
+    at.radio(key="rate-2024__teshio-choice").set_value("Partisan")
+    at.text_input(key="rate-2024__teshio-label").set_value("port lobby")
+    next(b for b in at.button if b.label == "Save rating and re-index this document").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert runtime().job.report.doc_ids == ["2024__teshio"]
+    after = {d: doc.doc_hash for d, doc in docs_now().items()}
+    assert set(after) == set(before) and {d for d in after if after[d] != before[d]} == {"2024__teshio"}
+    assert docs_now()["2024__teshio"].source.label == "port lobby"
+
+    _manage(at, "2024__teshio")
+    at.text_input(key="edit-2024__teshio-outlet").set_value("Teshio Town Hall")
+    next(b for b in at.button if b.label == "Save details and re-index this document").click().run()
+    assert "details saved (outlet)" in visible_text(at.main)
+    again = {d: doc.doc_hash for d, doc in docs_now().items()}
+    assert {d for d in again if again[d] != after[d]} == {"2024__teshio"}
+    doc = docs_now()["2024__teshio"]
+    assert (doc.source.outlet, doc.source.label) == ("Teshio Town Hall", "port lobby")
+    events = [e.event for e in rag.document_history(rag.Settings.from_env(), "2024__teshio")]
+    assert events == [rag.HistoryEvent.ADDED, rag.HistoryEvent.UPDATED, rag.HistoryEvent.UPDATED]
+    assert [e.event for e in rag.document_history(rag.Settings.from_env(), "haboro")] == [rag.HistoryEvent.ADDED]
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buffer.getvalue()

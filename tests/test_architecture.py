@@ -32,9 +32,10 @@ EXPECTED_API = {
     "ingest", "IngestReport", "Phase", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "Document",
     "Segment", "SegmentKind", "Chunk", "PartialDate", "DOC_TYPES", "SUPPORTED", "doc_id_for", "safe_file_name",
     "sidecar_path", "list_documents", "documents_version", "unpack_zip", "Unpacked", "UnpackedEntry", "EntryStatus",
+    "update_sidecar", "delete_document", "Deleted", "document_history", "HistoryEntry", "HistoryEvent",
     "Index", "get_embeddings", "EncodeCache", "model_loads",
     "conversation_markdown", "md_escape", "record_feedback", "load_feedback", "latest_feedback", "Progress",
-    "Settings", "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "ArchiveError", "QuestionError",
+    "Settings", "RagError", "SettingsError", "DateError", "MetadataError", "BadFile", "ArchiveError", "DocumentError", "QuestionError",
     "FeedbackError", "ModelFolderError", "IndexMissing", "IndexUnavailable", "IndexDamaged", "EmbeddingMismatch",
     "LLMError",
 }

@@ -1,4 +1,5 @@
-"""The corpus page: every indexed document with its rating, and the upload form."""
+"""The corpus page: every indexed document with its rating, the upload forms (one document with its
+details; many files, ZIPs and saved pages at once: ``ui.bulk``) and the document manager (``ui.manage``)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ import yaml
 
 import rag
 from rag import DOC_TYPES, SUPPORTED, Rating, RatingOrigin
-from ui import common, render
+from ui import bulk, common, manage, render
+from ui.manage import ORIGIN, RATING_CHOICES
 from ui.style import RATING_COLOURS
 
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in SUPPORTED]  # one list: whatever the loaders read
-RATING_CHOICES = [Rating.NOT_PARTISAN.title, Rating.PARTISAN.title, Rating.UNRATED.title]
 
 
 def _rows(docs, uploads_dir: Path) -> pd.DataFrame:
@@ -27,7 +28,7 @@ def _rows(docs, uploads_dir: Path) -> pd.DataFrame:
             "Title": s.title, "Outlet": s.outlet, "Author": s.author or "", "Published": s.published_iso or "",
             "Type": s.doc_type, "Rating": s.rating.title, "Label": s.label if s.rating is not Rating.UNRATED else "",
             "Confidence": s.confidence or "", "Rated by": s.rated_by or "", "Rating from": ORIGIN[s.rating_origin],
-            "Added": "upload" if Path(d.path).parent == uploads_dir else "corpus",
+            "Added": "upload" if Path(d.path).is_relative_to(uploads_dir) else "corpus",
             "Document id": d.doc_id,
         })
     frame = pd.DataFrame(rows, columns=["Title", "Outlet", "Author", "Published", "Type", "Rating", "Label",
@@ -86,82 +87,6 @@ def table(docs, settings) -> None:
                 st.html(render.doc_header_html(doc))
                 if st.button("Open document", key=f"corpus-open-{doc_id}", icon=":material/article:"):
                     common.show_document(doc_id)
-
-
-# -- a journalist's rating: accept the registry's, or give one's own -----------------------------------
-ORIGIN = {RatingOrigin.USER: "newsroom", RatingOrigin.REGISTRY: "outlet registry", RatingOrigin.NONE: "—"}
-
-
-def review_ratings(docs) -> None:
-    """Pick a document (registry matches first: they wait for an editor) and accept or change its rating."""
-    if not docs:
-        return
-    st.markdown("### Review a rating")
-    _show_rating_result()
-    order = sorted(docs, key=lambda d: (d.source.rating_origin is not RatingOrigin.REGISTRY, d.source.title.lower()))
-    pending = sum(d.source.rating_origin is RatingOrigin.REGISTRY for d in docs)
-    st.html(f'<div class="rag-intro">{pending} document(s) rated by the outlet registry, listed first: accept '
-            "each match as the newsroom's rating or give your own. Your rating always wins over the registry.</div>")
-    doc_id = st.selectbox("Document", [d.doc_id for d in order], key="rate_doc",
-                          format_func=lambda i: _choice_text(next(d for d in order if d.doc_id == i)))
-    doc = next(d for d in order if d.doc_id == doc_id)
-    with st.container(border=True, width=820):
-        st.html(render.doc_header_html(doc))
-        rating_editor(doc)
-
-
-def _choice_text(doc) -> str:
-    s = doc.source
-    return f"{s.title[:70]} — {s.outlet[:40]} · {s.rating.title} ({ORIGIN[s.rating_origin]})"
-
-
-def rating_editor(doc) -> None:
-    """Accept a registry match as the newsroom's rating, or override any rating; the document alone is
-    re-indexed. The rating goes into the document's sidecar, so it wins over the registry from then on."""
-    s = doc.source
-    key = f"rate-{doc.doc_id}"
-    if s.rating_origin is RatingOrigin.REGISTRY:
-        st.html(f'<div class="rag-intro">Rated by the outlet registry: {render.esc(s.registry_match)}. '
-                "Accept it as the newsroom's rating, or give your own below.</div>")
-        if st.button("Accept the registry's rating", key=f"{key}-accept", icon=":material/check:"):
-            _rate(doc, s.partisan, s.label, s.rationale or "", f"editor (accepted the registry rating by {s.rated_by})")
-    with st.expander("Change this document's rating", expanded=s.rating_origin is not RatingOrigin.REGISTRY):
-        with st.form(f"{key}-form", border=False, enter_to_submit=False):
-            choice = st.radio("Rating", RATING_CHOICES, horizontal=True,
-                              index=RATING_CHOICES.index(s.rating.title), key=f"{key}-choice")
-            label = st.text_input("Rating label", value=s.label if s.rating is not Rating.UNRATED else "",
-                                  key=f"{key}-label")
-            rationale = st.text_area("Why this rating", value=s.rationale or "", height=80, key=f"{key}-why")
-            if st.form_submit_button("Save rating and re-index this document", type="primary"):
-                partisan = None if choice == Rating.UNRATED.title else choice == Rating.PARTISAN.title
-                _rate(doc, partisan, label, rationale, "editor (corpus page)")
-
-
-def _rate(doc, partisan: bool | None, label: str, rationale: str, rated_by: str) -> None:
-    path = Path(doc.path)
-    side = rag.sidecar_path(path)
-    before = side.read_bytes() if side.exists() else None
-    rag.rate_document(path, partisan, label, rationale, rated_by, dt.date.today().isoformat())
-    job = common.watch(common.runtime().upload_job([path]), f"Re-indexing {doc.doc_id} with its new rating")
-    failed = job.error is not None or job.report is None or job.report.failed
-    if failed:  # put the sidecar back: the index still holds the old rating
-        if before is None:
-            side.unlink(missing_ok=True)
-        else:
-            side.write_bytes(before)
-        st.session_state["rating_result"] = ("error", f"{doc.doc_id}: the rating could not be applied "
-                                             f"({job.error or job.report.failed[0].reason}); nothing changed.")
-    else:
-        st.session_state["rating_result"] = ("ok", f"{doc.doc_id}: rating saved ({rated_by}).")
-    st.rerun()
-
-
-def _show_rating_result() -> None:
-    result = st.session_state.pop("rating_result", None)
-    if result:
-        kind, message = result
-        cls = "rag-upload-ok" if kind == "ok" else "rag-failed"
-        st.html(f'<div class="{cls}" role="status">{render.esc(message)}</div>')
 
 
 # -- upload ---------------------------------------------------------------------------------------------
@@ -307,4 +232,6 @@ def page() -> None:
     st.divider()
     upload_form(settings)
     st.divider()
-    review_ratings(docs)
+    bulk.section(settings)
+    st.divider()
+    manage.section(docs, settings)

@@ -161,6 +161,18 @@ class Runtime:
         job.report = rag.ingest(self.settings, job.paths, progress=progress)
         log(f"ingest ({job.kind}) done in {job.elapsed():.1f} s: {job.report.to_json()}")
 
+    def delete(self, doc_id: str) -> "rag.Deleted":
+        """Delete a document (``rag.delete_document``: DocumentError says why not), after any ingest
+        of this process, then let the Assistant pick up the smaller index."""
+        with self.serial:
+            deleted = rag.delete_document(self.settings, doc_id)
+        self.counters["deletes"] += 1
+        log(f"deleted {doc_id} ({deleted.chunks} passages, {len(deleted.files)} files)")
+        if self._assistant is not None:
+            self._assistant.reload()
+            self.counters["assistant_reloads"] += 1
+        return deleted
+
     # -- the assistant -------------------------------------------------------------------------
     def assistant(self):
         """The Assistant (loaded once per process, shared by every browser session)."""

@@ -29,7 +29,7 @@ from ..errors import BadFile, IndexDamaged, MetadataError
 from ..index import Index, IndexedDoc, get_embeddings
 from ..model import Chunk, Document, Rating, RatingOrigin, Source
 from ..settings import Settings
-from . import outlets
+from . import history, outlets
 from .chunking import chunk_document
 from .cleaning import CLEANER_VERSION, CleanDocument, clean
 from .loaders import LoadedFile, doc_id_for, load_file
@@ -104,6 +104,7 @@ class IngestReport:
 class Found(NamedTuple):
     path: Path
     doc_id: str  # the file's stem; "sub__stem" for a file in a subfolder of a folder being ingested
+    direct: bool = False  # given by its own path, not found in a folder
 
 
 def discover(paths: list[Path], found: Callable[[int], None] | None = None
@@ -128,7 +129,7 @@ def discover(paths: list[Path], found: Callable[[int], None] | None = None
             files += [Found(item, doc_id_for(item, resolved))
                       for item in _walk(resolved, failed, lambda n, before=len(files): found(before + n))]
         elif is_file:
-            files.append(Found(resolved, doc_id_for(resolved)))
+            files.append(Found(resolved, doc_id_for(resolved), direct=True))
         else:
             failed.append(Failure(str(given), "no such file or folder"))
     return files, folders, failed
@@ -286,6 +287,11 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
     indexed = index.manifest()
     if not indexed:
         encoder.preload()  # an empty collection: the same (a second call just waits for the first)
+    # A file given by its own path keeps the id it is indexed under (a file of an unpacked archive,
+    # "2024__report", re-indexed alone after an edit is not a new document "report").
+    ids_by_path = {have.path: doc_id for doc_id, have in indexed.items()}
+    files = [f._replace(doc_id=ids_by_path.get(str(f.path), f.doc_id)) if f.direct else f for f in files]
+    events: list[history.HistoryEntry] = []
 
     # Files whose size and time (and their sidecar's) are as last indexed are not read at all.
     seen_path = settings.data_dir / "ingest-stat.json"
@@ -329,6 +335,7 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
             index.remove(have)
             del indexed[doc_id]
             report.removed += 1
+            events.append(_event(have, history.HistoryEvent.REMOVED, f"indexed again as {by_path[have.path]}"))
 
     todo = []
     for doc_id, item in prepared.items():
@@ -341,6 +348,9 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
             todo.append(item)
             report.updated += bool(have)
             report.added += not have
+            events.append(history.HistoryEntry(
+                "", doc_id, history.HistoryEvent.UPDATED if have else history.HistoryEvent.ADDED, item.document.path,
+                item.document.doc_hash, hashlib.sha256(item.loaded.raw).hexdigest(), len(item.chunks)))
 
     index.begin(pending=len(todo))
     _embed_and_store(todo, index, indexed, progress)
@@ -352,8 +362,11 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
             index.remove(have)
             gone.add(doc_id)
             report.removed += 1
+            events.append(_event(have, history.HistoryEvent.REMOVED, "its file is gone from the folder"))
 
     report.documents, report.chunks = index.commit(progress=lambda done, total: progress(done, total, Phase.KEYWORDS))
+    at = history.now()
+    history.record(settings, [replace(e, at=at) for e in events])  # what the index now holds, and only that
     # Recorded only now that every document is in (a killed run leaves the old record, a hint only);
     # the records of documents ingested from other paths (uploads, other folders) are carried over,
     # unless they were made under other settings or registries.
@@ -362,6 +375,10 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
                if seen.key == run_key and d not in this_run and d not in gone and d in indexed}
     seen.save(seen_path, {**carried, **stamps}, run_key)
     return report
+
+
+def _event(have: IndexedDoc, event: history.HistoryEvent, note: str) -> history.HistoryEntry:
+    return history.HistoryEntry("", have.doc_id, event, have.path, have.doc_hash, chunks=len(have.ids), note=note)
 
 
 def _file_stat(path: Path | None) -> tuple | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import MetadataError
+from ..model import Source
 
 
 def _mapping(text: str, where: str, must_be: str) -> dict:
@@ -83,8 +84,37 @@ def rate_document(path: Path, partisan: bool | None, label: str, rationale: str 
         data["framing"] = {"partisan": partisan, "label": label.strip() or ("partisan" if partisan else "not partisan"),
                            "rationale": (rationale or "").strip() or None, "rated_by": rated_by, "rated_on": rated_on}
         data["framing"] = {k: v for k, v in data["framing"].items() if v is not None}
+    _write_sidecar(path, data)
+    return sidecar_path(path)
+
+
+def update_sidecar(path: Path, changes: dict) -> Path:
+    """Set metadata fields in the document's sidecar (others kept; a ``None`` or "" value removes
+    the field, so the corpus registry's or the page's own value shows again) and return the
+    sidecar's path; re-ingest ``path`` to apply it. The rating is ``rate_document``'s.
+
+        >>> import tempfile
+        >>> doc = Path(tempfile.mkdtemp()) / "note.txt"; _ = doc.write_text("Tokyo said so.")
+        >>> _ = update_sidecar(doc, {"outlet": "Kyodo", "doc_type": "news report"})
+        >>> _ = update_sidecar(doc, {"outlet": None, "title": "Talks"})
+        >>> read_sidecar(doc)
+        {'doc_type': 'news report', 'title': 'Talks'}
+    """
+    data = read_sidecar(path)
+    for key, value in changes.items():
+        if key == "framing":
+            raise MetadataError(f"{sidecar_path(path).name}: set the rating with rate_document")
+        if value is None or value == "":
+            data.pop(key, None)
+        else:
+            data[key] = value
+    Source.from_mapping(path.name, data)  # MetadataError, one line, for a field or a date it cannot take
+    _write_sidecar(path, data)
+    return sidecar_path(path)
+
+
+def _write_sidecar(path: Path, data: dict) -> None:
     side = sidecar_path(path)
     tmp = side.with_name(side.name + ".tmp")
     tmp.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     tmp.replace(side)  # never a half-written sidecar
-    return side
