@@ -4,7 +4,9 @@
 #   2. the same cases with the 2,225 BBC articles of ../shared indexed beside them, as distractors
 #      (evals/baseline_distractors.json);
 #   3. the held-out BBC cases (evals/cases_bbc.jsonl, never tuned on) on the BBC articles
-#      (evals/baseline_bbc.json).
+#      (evals/baseline_bbc.json);
+#   4. the BBC development cases (evals/cases_bbc_dev.jsonl, other articles, tuned on) on the same index
+#      (evals/baseline_bbc_dev.json).
 # Extra arguments go to pytest; EVAL_GATES=bundled runs only the first gate (a quick local check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,3 +27,5 @@ fi
   --keep-index --out evals/out/distractors --fail-under evals/baseline_distractors.json
 .venv/bin/python -m evals run --no-tutorial --no-progress --cases evals/cases_bbc.jsonl --corpus "$BBC" \
   --data-dir .evals-index/bbc --keep-index --out evals/out/bbc --fail-under evals/baseline_bbc.json
+.venv/bin/python -m evals run --no-tutorial --no-progress --cases evals/cases_bbc_dev.jsonl --corpus "$BBC" \
+  --data-dir .evals-index/bbc --keep-index --out evals/out/bbc_dev --fail-under evals/baseline_bbc_dev.json
