@@ -242,7 +242,22 @@ def test_results_are_diversified_across_sources(assistant):
 
 def test_one_sided_notice_when_all_citations_share_one_outlet(assistant):
     answer = assistant.ask("What did Japan give to Ukraine in May?", filters=Filters(outlets=("world today news (republisher)",)))
-    assert WarningKind.ONE_SIDED in {w.kind for w in answer.warnings}
+    notices = [w.text for w in answer.warnings if w.kind is WarningKind.ONE_SIDED]
+    # One partisan outlet: one notice saying so, not a second one about unrated sources it has none of.
+    assert len(notices) == 1 and "single outlet" in notices[0], notices
+
+
+def test_unverified_notice_counts_unrated_and_partisan_sources():
+    from rag.answer.framing import one_sided_notices
+    from rag import Citation
+
+    def cite(n, outlet, partisan, label):
+        source = Source(f"d{n}", outlet=outlet, partisan=partisan, label=label)
+        return Citation(n, _passage(n, "Text.", outlet), source)
+
+    texts = [w.text for w in one_sided_notices([cite(1, "A", True, "state media"), cite(2, "B", False, "unrated")])]
+    assert texts == ["Unverified evidence: no cited source is rated independent (1 unrated, 1 partisan); look for "
+                     "confirmation from a source you trust."]
 
 
 def test_bad_questions_get_clear_errors(assistant):

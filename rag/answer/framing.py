@@ -110,12 +110,14 @@ def one_sided_notices(citations: list[Citation]) -> list[Warning]:
     if len(outlets) == 1:
         notices.append(Warning(WarningKind.ONE_SIDED, "One-sided evidence: every citation comes from a single "
                                f"outlet ({next(iter(outlets))}).", numbers))
-    if all(c.source.partisan for c in citations) and (len(outlets) > 1 or not notices):
-        notices.append(Warning(WarningKind.ONE_SIDED, "One-sided evidence: every cited source is rated partisan; "
-                               "look for independent confirmation.", numbers))
+    partisan = sum(c.source.partisan for c in citations)
+    if partisan == len(citations):
+        if len(outlets) > 1 or not notices:  # one partisan outlet: the notice above says it already
+            notices.append(Warning(WarningKind.ONE_SIDED, "One-sided evidence: every cited source is rated "
+                                   "partisan; look for independent confirmation.", numbers))
     elif all(c.source.rating is not Rating.NOT_PARTISAN for c in citations):
         unrated = sum(c.source.rating is Rating.UNRATED for c in citations)
         notices.append(Warning(WarningKind.ONE_SIDED, "Unverified evidence: no cited source is rated independent "
-                               f"({unrated} of {len(citations)} citations come from unrated sources); look for "
-                               "confirmation from a source you trust.", numbers))
+                               f"({unrated} unrated, {partisan} partisan); look for confirmation from a source you "
+                               "trust.", numbers))
     return notices
