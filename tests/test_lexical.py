@@ -9,6 +9,7 @@ import bm25s
 import numpy as np
 import pytest
 
+import rag
 from rag import ingest
 from rag.index.chroma import ChromaStore
 from rag.index.lexical import LexicalIndex, tokenize
@@ -124,13 +125,30 @@ def test_a_small_ingest_adds_a_segment_without_reading_chroma(tmp_path, settings
     report = ingest(settings, [inbox])
     assert report.removed == 1 and reads == []
     after_delta = LexicalIndex.load(settings.bm25_dir)
-    # the same as a rebuild from Chroma
+    # the same as a rebuild (which fills an empty collection: its BM25 comes from what it added,
+    # with no read of Chroma either)
     rebuilt = ingest(settings, [inbox], rebuild=True)
-    assert reads == [1] and rebuilt.chunks == after_delta.live_count
+    assert reads == [] and rebuilt.chunks == after_delta.live_count
     full = LexicalIndex.load(settings.bm25_dir)
     assert full.version == after_delta.version
     for query in QUERIES:
         assert dict(full.search(query, 20)) == pytest.approx(dict(after_delta.search(query, 20))), query
+
+
+def test_a_first_build_takes_bm25_from_what_it_added_without_reading_chroma(tmp_path, settings, monkeypatch):
+    reads = _all_chunk_reads(monkeypatch)
+    report = ingest(settings, [copy_seeds(tmp_path / "inbox")])
+    assert reads == [] and report.chunks > 0, "a first build read every chunk back from Chroma"
+    built = LexicalIndex.load(settings.bm25_dir)
+    assert built.live_count == report.chunks and len(built.segments) == 1
+    # the same index as one made from Chroma's own copy of the chunks
+    from rag.index.index import search_text
+    ids, texts, metas = rag.Index.open(settings)._store.all_chunks()
+    from_chroma = LexicalIndex.build(tmp_path / "check", ids, texts, metas,
+                                     [search_text(t, m) for t, m in zip(texts, metas)])
+    assert from_chroma.version == built.version
+    for query in QUERIES:
+        assert dict(from_chroma.search(query, 20)) == pytest.approx(dict(built.search(query, 20))), query
 
 
 def test_after_a_killed_ingest_bm25_is_rebuilt_from_chroma(tmp_path, settings, monkeypatch):

@@ -66,6 +66,7 @@ class Index:
         self._added: dict[str, tuple[str, dict]] = {}  # chunk id -> (text, metadata)
         self._removed: set[str] = set()
         self._killed_run: bool | None = None  # did an earlier ingest die before its commit?
+        self._filled_empty: bool | None = None  # was the collection empty when this writer began?
         self._write_base: LexicalIndex | None = None
 
     # -- opening -------------------------------------------------------------------------------
@@ -194,7 +195,13 @@ class Index:
         """The saved BM25 snapshot if it holds exactly what Chroma holds (its version is the one
         the pointer records, and no ingest died since, leaving chunks in Chroma only), else None.
         Callers hold the write lock, so nobody changes either meanwhile."""
-        if self._earlier_run_killed() or self._replaces is not None:
+        if self._earlier_run_killed():
+            return None
+        if self._filled_empty:
+            # A first build or a rebuild: everything Chroma holds, this writer added, and BM25 can
+            # take it from what it kept, without reading a 100,000-chunk collection back.
+            return LexicalIndex.empty()
+        if self._replaces is not None:
             return None
         previous = self._write_base or (self._snapshot and self._snapshot.lexical)
         lexical = LexicalIndex.load(self.settings.bm25_dir, previous=previous)
@@ -214,6 +221,8 @@ class Index:
         """Record that ``pending`` documents are about to be (re)indexed; ``commit`` clears it.
         A run killed in between leaves the record, which ``incomplete`` reports."""
         self._earlier_run_killed()  # read before this run's record replaces it
+        if self._filled_empty is None:
+            self._filled_empty = self._store.count() == 0 and not self._added and not self._removed
         _write_state(self.settings, {"state": "running", "pending": pending, "pid": os.getpid(),
                                      "started": time.strftime("%Y-%m-%dT%H:%M:%S")})
 
@@ -280,13 +289,13 @@ class Index:
                 texts = [self._added[i][0] for i in ids]
                 metas = [self._added[i][1] for i in ids]
                 base = base.updated(self.settings.bm25_dir, ids, texts, metas,
-                                    [search_text(t, m) for t, m in zip(texts, metas)], self._removed)
+                                    (search_text(t, m) for t, m in zip(texts, metas)), self._removed)
             lexical = base
             self._catalog.point(self._store.name, lexical.version)
             self._catalog.learn(lexical.version)
             if progress:
                 progress(len(self._added), len(self._added))
-        self._added, self._removed, self._killed_run = {}, set(), False
+        self._added, self._removed, self._killed_run, self._filled_empty = {}, set(), False, None
         if self._replaces is not None:
             kept = {self._store.name} | ({self._replaces} if self._replaces else set())
             self._catalog.prune(keep=kept)  # abandoned rebuilds and the generation before the previous

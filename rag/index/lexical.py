@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -57,6 +58,7 @@ from .records import search_text
 
 K1, B = 1.5, 0.75  # bm25s's defaults
 MAX_SEGMENTS = 32  # searching one more segment costs a dict lookup per query word
+TOKENIZE_BATCH = 2000  # chunks tokenized at once when a segment is made
 MAX_DELTA_SHARE = 0.2  # merge when this share of chunks is dead or outside the first segment
 _MASK64 = (1 << 64) - 1
 
@@ -85,21 +87,32 @@ class Segment:
         self._texts = texts  # a list, or (memory-mapped bytes, offsets) read lazily
 
     @classmethod
-    def make(cls, ids, metas, texts: list[str], search_texts: list[str]) -> "Segment":
+    def make(cls, ids, metas, texts: list[str], search_texts) -> "Segment":
+        """``search_texts``: any iterable (a generator is best), tokenized a batch at a time, so a
+        100,000-chunk segment never holds every chunk's tokens, or a second copy of every text."""
         from scipy.sparse import csc_matrix
 
         vocab: dict[str, int] = {}
-        rows, cols, data, lengths = [], [], [], []
-        for row, tokens in enumerate(tokenize(list(search_texts)) if ids else []):
-            lengths.append(len(tokens))
-            for term, count in _counts(tokens).items():
-                rows.append(row)
-                cols.append(vocab.setdefault(term, len(vocab)))
-                data.append(count)
-        counts = csc_matrix((np.asarray(data, np.float32), (np.asarray(rows, np.int64), np.asarray(cols, np.int64))),
+        rows, cols, data = [], [], []  # numpy arrays, one per batch
+        lengths = np.zeros(len(ids), np.float32)
+        row = 0
+        stream = iter(search_texts if ids else [])
+        while batch := list(itertools.islice(stream, TOKENIZE_BATCH)):
+            r, c, d = [], [], []
+            for tokens in tokenize(batch):
+                lengths[row] = len(tokens)
+                for term, count in _counts(tokens).items():
+                    r.append(row)
+                    c.append(vocab.setdefault(term, len(vocab)))
+                    d.append(count)
+                row += 1
+            rows.append(np.asarray(r, np.int32))
+            cols.append(np.asarray(c, np.int32))
+            data.append(np.asarray(d, np.float32))
+        join = (lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype))
+        counts = csc_matrix((join(data, np.float32), (join(rows, np.int32), join(cols, np.int32))),
                             shape=(len(ids), len(vocab)))
-        return cls(uuid.uuid4().hex[:12], list(ids), list(metas), vocab, counts, np.asarray(lengths, np.float32),
-                   list(texts))
+        return cls(uuid.uuid4().hex[:12], list(ids), list(metas), vocab, counts, lengths, list(texts))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -246,6 +259,11 @@ class LexicalIndex:
         return _version(len(ids), _sum(ids, metas))
 
     @classmethod
+    def empty(cls) -> "LexicalIndex":
+        """No chunks (not saved): the base a writer filling an empty collection adds to."""
+        return cls([], {}, _version(0, 0), 0)
+
+    @classmethod
     def build(cls, root: Path, ids, texts, metas, search_texts) -> "LexicalIndex":
         """One segment holding everything given (a full rebuild), saved as the current index."""
         segment = Segment.make(ids, metas, texts, search_texts)
@@ -289,7 +307,7 @@ class LexicalIndex:
         ids = [self.ids[i] for i in keep]
         metas = [self.metas[i] for i in keep]
         texts = [self.text(i) for i in keep]
-        segment = Segment.make(ids, metas, texts, [search_text(t, m) for t, m in zip(texts, metas)])
+        segment = Segment.make(ids, metas, texts, (search_text(t, m) for t, m in zip(texts, metas)))
         return LexicalIndex([segment] if ids else [], {}, self.version, self.checksum)
 
     def _save(self, root: Path) -> None:
