@@ -163,7 +163,7 @@ def sidebar_filters(docs: list) -> Filters:
     date_to = sb.date_input("Published on or before", value=None, key="f_to", persist_state="session",
                             format="YYYY-MM-DD", min_value=dt.date(1990, 1, 1))
     no_partisan = sb.toggle("Exclude partisan sources", key="f_nopartisan", persist_state="session",
-                            help="Answer only from sources not rated partisan.")
+                            help="Use only sources not rated partisan (answers and comparisons).")
     return Filters(
         outlets=tuple(chosen_outlets), doc_types=tuple(chosen_types),
         date_from=date_from.isoformat() if date_from else None, date_to=date_to.isoformat() if date_to else None,

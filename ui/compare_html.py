@@ -47,9 +47,15 @@ def quote_html(q: Quote) -> str:
     who = q.segment if q.segment_kind is not SegmentKind.ARTICLE else None
     meta = " · ".join(esc(x) for x in (q.date or "undated", who) if x)
     title = f' · <span class="rag-cmp-title">{esc(q.title)}</span>' if q.title else ""
+    text = _quoted(q.text, render.spans_html(q.text, spans))
     return (f'<div class="rag-cmp-quote" data-doc="{esc(q.doc_id)}" data-n="{q.n}">'
-            f'<span class="rag-n">[{q.n}]</span> “{render.spans_html(q.text, spans)}”'
+            f'<span class="rag-n">[{q.n}]</span> {text}'
             f'<div class="rag-meta">{meta}{title}</div></div>')
+
+
+def _quoted(text: str, markup: str) -> str:
+    """In quotation marks, unless the sentence opens with its own."""
+    return markup if text.startswith(("“", '"', "‘", "'", "«", "「")) else f"“{markup}”"
 
 
 def only_in_html(c: Comparison) -> str:
@@ -57,7 +63,7 @@ def only_in_html(c: Comparison) -> str:
         return ('<div class="rag-cmp-section"><div class="rag-sources-title">Only in partisan or unrated sources'
                 '</div><div class="rag-empty">No quoted claim is found only in partisan or unrated sources.</div></div>')
     items = "".join(
-        f'<li><span class="rag-n">[{x.n}]</span> “{esc(x.text)}” — {esc(x.outlet)}. '
+        f'<li><span class="rag-n">[{x.n}]</span> {_quoted(x.text, esc(x.text))} — {esc(x.outlet)}. '
         f'<span class="rag-meta">Found only in {esc(" and ".join(k.value for k in x.kinds))} sources: '
         f'{esc("; ".join(x.outlets))}.</span></li>' for x in c.only_in)
     return ('<div class="rag-cmp-section" data-testid="rag-only-in"><div class="rag-sources-title">Only in partisan '
