@@ -1,6 +1,7 @@
 """The "Compare sources" page in a real browser: ``streamlit run app.py`` on a fresh data dir, headless
 Chromium at 1366 and 420 px. A topic all five bundled outlets speak on gives five cards: side by side
-when wide, stacked when narrow; a citation opens the document; the Markdown download is inert.
+when wide, stacked when narrow; a citation opens the document; the Markdown download has its footnotes;
+a question in the chat that compares sources gets the same cards under its answer.
 Screenshots go to artifacts/ (git-ignored) with the other e2e artifacts; the warm time from
 submitting a topic to the cards drawn is printed and written to artifacts/e2e-compare-timings.json.
 """

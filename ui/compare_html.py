@@ -60,8 +60,8 @@ def _quoted(text: str, markup: str) -> str:
 
 def only_in_html(c: Comparison) -> str:
     if not c.only_in:
-        return ('<div class="rag-cmp-section"><div class="rag-sources-title">Only in partisan or unrated sources'
-                '</div><div class="rag-empty">No quoted claim is found only in partisan or unrated sources.</div></div>')
+        return ('<div class="rag-cmp-section"><div class="rag-sources-title">Only in partisan or unrated sources</div>'
+                '<div class="rag-empty">No quoted claim is found only in partisan or unrated sources.</div></div>')
     items = "".join(
         f'<li><span class="rag-n">[{x.n}]</span> {_quoted(x.text, esc(x.text))} — {esc(x.outlet)}. '
         f'<span class="rag-meta">Found only in {esc(" and ".join(k.value for k in x.kinds))} sources: '

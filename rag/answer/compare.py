@@ -145,7 +145,7 @@ def comparison_topic(question: str) -> str:
     "Japan's sanctions on Russia"
     >>> comparison_topic("How is the Kuril Islands dispute framed in each source?")
     'Kuril Islands dispute'
-    >>> comparison_topic("What do the sources say about the peace treaty?"), comparison_topic("Do outlets differ on it?")
+    >>> comparison_topic("What do the sources say about the peace treaty?"), comparison_topic("Do they differ on it?")
     ('peace treaty', '')
     """
     words = [w for w in " ".join((question or "").split()).strip(" ?!.").split(" ")
