@@ -124,7 +124,7 @@ _ASKS_COMPARISON = re.compile(
 _ENDS = frozenset("""how what which why where who do does did is are was were has have had can could would will the
 a an all my our these those this that each both other side sides about on of in between among by across to from with
 and or tell me show say says said cover covers covered report reports reported treat treats treated see view views
-it its their them""".split())
+it its they their them""".split())
 
 
 def is_comparison(question: str) -> bool:
