@@ -12,7 +12,7 @@ import streamlit as st
 st.set_page_config(
     page_title="Newsroom assistant",
     page_icon="📰",
-    layout="centered",
+    layout=None,  # each page sets its own (chat: centered; corpus, compare: wide)
     initial_sidebar_state="auto",
     menu_items={"About": "Newsroom retrieval assistant: answers quoted from your documents, with sources."},
 )

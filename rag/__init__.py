@@ -21,7 +21,7 @@ for the LLM (a scripted OpenAI-compatible server).
 from .answer import MARKER as CITATION_MARKER
 from .answer import (LLM, MAX_QUESTION_CHARS, Assistant, Endpoint, check_question, check_support, cited_numbers,
                      Instruction, find_cues, find_instructions, is_loaded, loaded_words, split_answer)
-from .answer import Badge, Comparison, OnlyIn, OutletRef, OutletView, Quote, check_topic
+from .answer import Badge, Comparison, OnlyIn, OutletRef, OutletView, Quote, check_topic, comparison_topic, is_comparison
 from .errors import (ArchiveError, BadFile, DocumentError, DateError, EmbeddingMismatch, FeedbackError, IndexDamaged, IndexMissing,
                      IndexUnavailable, LLMError, MetadataError, ModelFolderError, QuestionError, RagError,
                      SettingsError)
@@ -47,7 +47,7 @@ __all__ = [
     # checking answers, and the LLM client
     "check_support", "split_answer", "LLM",
     # comparing sources on a topic (Assistant.compare)
-    "Comparison", "OutletView", "OutletRef", "Quote", "Badge", "OnlyIn", "check_topic",
+    "Comparison", "OutletView", "OutletRef", "Quote", "Badge", "OnlyIn", "check_topic", "is_comparison", "comparison_topic",
     # documents and ingest
     "ingest", "IngestReport", "Phase", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "Document", "Segment", "SegmentKind", "Chunk",
     "PartialDate", "DOC_TYPES", "SUPPORTED", "doc_id_for", "safe_file_name", "sidecar_path",

@@ -29,6 +29,7 @@ EXPECTED_API = {
     "Outlets", "Outlet", "OutletMatch", "load_outlets", "rate_document",
     "check_support", "split_answer", "LLM",
     "Comparison", "OutletView", "OutletRef", "Quote", "Badge", "OnlyIn", "check_topic", "comparison_markdown",
+    "is_comparison", "comparison_topic",
     "ingest", "IngestReport", "Phase", "Failure", "read_documents", "chunks_of", "load_file", "LoadedFile", "Document",
     "Segment", "SegmentKind", "Chunk", "PartialDate", "DOC_TYPES", "SUPPORTED", "doc_id_for", "safe_file_name",
     "sidecar_path", "list_documents", "documents_version", "unpack_zip", "Unpacked", "UnpackedEntry", "EntryStatus",

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 import rag
-from rag import DOC_TYPES, AnswerMode, EventKind, Filters
-from ui import common, render
+from rag import AnswerMode, EventKind, Filters
+from ui import common, compare, render
 
 EXAMPLES = [
     "What sanctions did Japan impose on Russia in December 2023?",
@@ -30,6 +30,7 @@ class Turn:
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     at: str = field(default_factory=lambda: dt.datetime.now().strftime("%H:%M"))
     shown_ms: float | None = None  # server time of the run that answered, up to the final draw
+    comparison: rag.Comparison | None = None  # per outlet, when the question compares sources
 
 
 def _turns() -> list[Turn]:
@@ -74,25 +75,7 @@ def sidebar(assistant, docs: list) -> tuple[Filters, int, bool]:
     k = sb.slider("Passages to retrieve", 2, 12, value=s.k, key="k", persist_state="session",
                   help="How many passages the answer may draw on.")
 
-    sb.markdown("#### Filters")
-    outlets = sorted({d.source.outlet for d in docs})
-    types = [t for t in DOC_TYPES if t in {d.source.doc_type for d in docs}] + sorted(
-        {d.source.doc_type for d in docs} - set(DOC_TYPES))
-    chosen_outlets = sb.multiselect("Outlet", outlets, key="f_outlets", persist_state="session",
-                                    placeholder="All outlets")
-    chosen_types = sb.multiselect("Document type", types, key="f_types", persist_state="session",
-                                  placeholder="All types")
-    date_from = sb.date_input("Published on or after", value=None, key="f_from", persist_state="session",
-                              format="YYYY-MM-DD", min_value=dt.date(1990, 1, 1))
-    date_to = sb.date_input("Published on or before", value=None, key="f_to", persist_state="session",
-                            format="YYYY-MM-DD", min_value=dt.date(1990, 1, 1))
-    no_partisan = sb.toggle("Exclude partisan sources", key="f_nopartisan", persist_state="session",
-                            help="Answer only from sources not rated partisan.")
-    filters = Filters(
-        outlets=tuple(chosen_outlets), doc_types=tuple(chosen_types),
-        date_from=date_from.isoformat() if date_from else None, date_to=date_to.isoformat() if date_to else None,
-        partisan=False if no_partisan else None,
-    )
+    filters = common.sidebar_filters(docs)
 
     return filters, k, offline
 
@@ -160,6 +143,10 @@ def render_answer(turn: Turn) -> None:
                     start = c.passage.start
                     common.show_document(c.doc_id, start, c.passage.end,
                                          tuple((start + x, start + y) for x, y in c.highlights))
+    if turn.comparison is not None:
+        # A constant label: an expander's label is Markdown, and the topic is the asker's text.
+        with st.expander("Compare sources: what each outlet says", icon=":material/compare_arrows:"):
+            compare.show_comparison(turn.comparison, f"t-{turn.id}", per_row=2)
     meta = [{AnswerMode.LLM: "Language model", AnswerMode.OFFLINE: "Offline quotes",
              AnswerMode.FALLBACK: "Offline fallback"}[a.mode]]
     if turn.filters:
@@ -187,6 +174,18 @@ def render_turn(turn: Turn) -> None:
 
 
 # -- asking -----------------------------------------------------------------------------------------
+def _comparison(assistant, question: str, filters: Filters) -> rag.Comparison | None:
+    """Per outlet, what each says on the topic of a question that compares sources or asks about
+    framing (None for other questions, or when nothing is left to compare on: "How do they frame it?")."""
+    topic = rag.comparison_topic(question) if rag.is_comparison(question) else ""
+    if not topic:
+        return None
+    try:
+        return assistant.compare(topic, filters=filters)
+    except rag.RagError:  # a topic with no word to look for: the answer alone, as ever
+        return None
+
+
 def ask(question: str, assistant, filters: Filters, k: int, offline: bool = False) -> None:
     turns = _turns()
     started = time.perf_counter()
@@ -221,7 +220,7 @@ def ask(question: str, assistant, filters: Filters, k: int, offline: bool = Fals
             live.empty()
             st.html(render.failures_html([common.failure(error)], "The question could not be answered"))
             return
-        turn = Turn(question, answer, filters.describe())
+        turn = Turn(question, answer, filters.describe(), comparison=_comparison(assistant, question, filters))
         # Server time for this run up to the final draw: earlier turns, sidebar, retrieval, answer.
         turn.shown_ms = round((time.perf_counter() - st.session_state.get("_run_started", started)) * 1000, 1)
         turns.append(turn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import html
 import time
@@ -10,7 +11,7 @@ import traceback
 import streamlit as st
 
 import rag
-from rag import Settings, SettingsError
+from rag import DOC_TYPES, Filters, Settings, SettingsError
 from ui import render
 from ui.runtime import IngestJob, Runtime
 from ui.style import CSS
@@ -143,6 +144,31 @@ def _documents(data_dir: str, version: tuple, _settings: Settings) -> list:
 def documents() -> list:
     s = settings()
     return _documents(str(s.data_dir), rag.documents_version(s), s)
+
+
+def sidebar_filters(docs: list) -> Filters:
+    """The sidebar's filters (outlet, type, dates, partisan), shared by the chat and compare pages:
+    the same widget keys, so a filter set on one page holds on the other."""
+    sb = st.sidebar
+    sb.markdown("#### Filters")
+    outlets = sorted({d.source.outlet for d in docs})
+    types = [t for t in DOC_TYPES if t in {d.source.doc_type for d in docs}] + sorted(
+        {d.source.doc_type for d in docs} - set(DOC_TYPES))
+    chosen_outlets = sb.multiselect("Outlet", outlets, key="f_outlets", persist_state="session",
+                                    placeholder="All outlets")
+    chosen_types = sb.multiselect("Document type", types, key="f_types", persist_state="session",
+                                  placeholder="All types")
+    date_from = sb.date_input("Published on or after", value=None, key="f_from", persist_state="session",
+                              format="YYYY-MM-DD", min_value=dt.date(1990, 1, 1))
+    date_to = sb.date_input("Published on or before", value=None, key="f_to", persist_state="session",
+                            format="YYYY-MM-DD", min_value=dt.date(1990, 1, 1))
+    no_partisan = sb.toggle("Exclude partisan sources", key="f_nopartisan", persist_state="session",
+                            help="Use only sources not rated partisan (answers and comparisons).")
+    return Filters(
+        outlets=tuple(chosen_outlets), doc_types=tuple(chosen_types),
+        date_from=date_from.isoformat() if date_from else None, date_to=date_to.isoformat() if date_to else None,
+        partisan=False if no_partisan else None,
+    )
 
 
 @st.cache_data(show_spinner=False, ttl=30)

@@ -78,14 +78,20 @@ def rating_class(source) -> str:
 def badge_html(source, with_label: bool = True) -> str:
     """The rating badge: Partisan / Not partisan / Unrated (unverified), its label, and where the
     rating comes from when it is the outlet registry's (what matched, on hover and in words)."""
-    kind = rating_class(source)
-    icon = "⚠ " if source.rating is Rating.PARTISAN else ""
-    title = "Unrated · unverified" if source.rating is Rating.UNRATED else source.rating.title
+    return rating_badge_html(source.rating, source.label, source.rating_origin, source.registry_match, with_label)
+
+
+def rating_badge_html(rating: Rating, label: str | None, origin: RatingOrigin, registry_match: str | None = None,
+                      with_label: bool = True) -> str:
+    """``badge_html`` from its parts (a ``rag.Badge`` of an outlet has them under other names)."""
+    kind = _RATING_CLASS[rating]
+    icon = "⚠ " if rating is Rating.PARTISAN else ""
+    title = "Unrated · unverified" if rating is Rating.UNRATED else rating.title
     out = f'<span class="rag-badge rag-badge-{kind}">{icon}{esc(title)}</span>'
-    if with_label and source.rating is not Rating.UNRATED and source.label:
-        out += f' <span class="rag-label">{esc(source.label)}</span>'
-    if with_label and source.rating_origin is RatingOrigin.REGISTRY:
-        out += (f' <span class="rag-origin" title="{esc(source.registry_match or "")}">registry match</span>')
+    if with_label and rating is not Rating.UNRATED and label:
+        out += f' <span class="rag-label">{esc(label)}</span>'
+    if with_label and origin is RatingOrigin.REGISTRY:
+        out += (f' <span class="rag-origin" title="{esc(registry_match or "")}">registry match</span>')
     return out
 
 

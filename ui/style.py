@@ -135,6 +135,19 @@ details.rag-more > summary, details.rag-why > summary { cursor: pointer; color: 
 details.rag-why > summary { color: var(--rag-amber-ink); text-decoration: underline dotted; }
 details.rag-more[open] > summary { margin-bottom: .3rem; }
 details.rag-more .rag-passage { font-size: .88rem; }
+/* Compare sources: one card per outlet. */
+.rag-cmp-summary { color: var(--rag-muted); font-size: .88rem; margin-bottom: .4rem; }
+.rag-cmp-head { border-left: 4px solid var(--rag-line); padding-left: .55rem; margin-bottom: .2rem; }
+.rag-cmp-head.rag-cite-partisan { border-left-color: #f0c07f; }
+.rag-cmp-head.rag-cite-rated { border-left-color: #b5dbc1; }
+.rag-cmp-head .rag-meta { margin-bottom: 0; }
+.rag-cmp-badge { margin-top: .15rem; font-size: .86rem; }
+.rag-cmp-quote { font-size: .92rem; line-height: 1.5; overflow-wrap: anywhere; margin-top: .35rem; }
+.rag-cmp-quote .rag-meta { margin: .1rem 0 0 0; font-size: .8rem; }
+.rag-cmp-title { font-style: italic; }
+.rag-cmp-section { margin-top: .6rem; font-size: .9rem; }
+.rag-cmp-list { margin: .2rem 0 .3rem 0; padding-left: 1.1rem; }
+.rag-cmp-list li { margin: .25rem 0; line-height: 1.45; overflow-wrap: anywhere; }
 .rag-timings td { padding: .1rem .8rem .1rem 0; font-size: .88rem; border: none; }
 .rag-timings td:last-child { text-align: right; font-variant-numeric: tabular-nums; }
 .rag-timings { border-collapse: collapse; border: none; }

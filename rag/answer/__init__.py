@@ -4,7 +4,7 @@ with citations and framing warnings (``framing``). ``Assistant`` ties it togethe
 sets what each outlet says on a topic side by side (its types: ``comparison``)."""
 
 from .assistant import MAX_QUESTION_CHARS, Assistant, Endpoint, check_question
-from .compare import check_topic
+from .compare import check_topic, comparison_topic, is_comparison
 from .comparison import Badge, Comparison, OnlyIn, OutletRef, OutletView, Quote
 from .framing import find_cues
 from .injection import Instruction
@@ -17,4 +17,5 @@ from .support import check as check_support
 __all__ = ["Assistant", "Endpoint", "MAX_QUESTION_CHARS", "check_question", "find_cues", "loaded_words", "is_loaded",
            "find_instructions", "Instruction", "LLM", "MARKER",
            "cited_numbers", "split_answer", "check_support",
-           "Comparison", "OutletView", "OutletRef", "Quote", "Badge", "OnlyIn", "check_topic"]
+           "Comparison", "OutletView", "OutletRef", "Quote", "Badge", "OnlyIn", "check_topic",
+           "is_comparison", "comparison_topic"]

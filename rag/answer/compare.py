@@ -43,7 +43,7 @@ from ..text import content_words, fold, sentences, stemmer, stems
 from .comparison import Badge, Comparison, OnlyIn, OutletRef, OutletView, Quote
 from .framing import cite
 from .injection import Instruction, instructions, overlaps
-from .question import Needs, analyse, word_pairs, word_weight
+from .question import COMPARE, Needs, analyse, word_pairs, word_weight
 
 DEFAULT_K = 30
 MAX_K = 100
@@ -113,6 +113,50 @@ def check_topic(topic: str | None) -> str:
         raise QuestionError(f"The topic is {len(topic)} characters; keep it under {MAX_TOPIC_CHARS} "
                             "(a few words, like \"Japan's sanctions on Russia\").")
     return topic
+
+
+# Words that ask for a comparison; dropped anywhere from a question to leave its topic.
+_ASKS_COMPARISON = re.compile(
+    r"(?i)^(?:sources?|documents?|outlets?|media|coverage|compared?|comparing|comparison|differ(?:s|ed)?|"
+    r"different(?:ly)?|frames?|framed|framing|portray(?:s|ed|al)?|depict(?:s|ed)?|describes?|described|"
+    r"characteri[sz]e[sd]?|versus|vs|perspectives?)$")
+# Question words dropped only at either end ("How do ... say about", "... in each source").
+_ENDS = frozenset("""how what which why where who do does did is are was were has have had can could would will the
+a an all my our these those this that each both other side sides about on of in between among by across to from with
+and or tell me show say says said cover covers covered report reports reported treat treats treated see view views
+it its they their them""".split())
+
+
+def is_comparison(question: str) -> bool:
+    """Does the question compare sources or ask how they frame something? (The answerer reads it the same way.)
+
+    >>> is_comparison("How do the outlets frame Japan's sanctions on Russia?"), is_comparison("Who is Lavrov?")
+    (True, False)
+    """
+    return bool(COMPARE.search(question or ""))
+
+
+def comparison_topic(question: str) -> str:
+    """The topic of a question that compares sources: the question without the words asking for a
+    comparison ("outlets", "frame", "differ" ...) and the question words at either end; "" when
+    nothing is left ("How do the outlets frame it?").
+
+    >>> comparison_topic("How do different outlets portray Japan's sanctions on Russia?")
+    "Japan's sanctions on Russia"
+    >>> comparison_topic("How is the Kuril Islands dispute framed in each source?")
+    'Kuril Islands dispute'
+    >>> comparison_topic("What do the sources say about the peace treaty?"), comparison_topic("Do they differ on it?")
+    ('peace treaty', '')
+    """
+    words = [w for w in " ".join((question or "").split()).strip(" ?!.").split(" ")
+             if not _ASKS_COMPARISON.match(w.strip(",;:?!.\"'“”‘’()"))]
+    bare = [w.strip(",;:?!.\"'“”‘’()").casefold() for w in words]
+    a, b = 0, len(words)
+    while a < b and bare[a] in _ENDS:
+        a += 1
+    while b > a and bare[b - 1] in _ENDS:
+        b -= 1
+    return " ".join(words[a:b]).strip(" ,;:")
 
 
 def compare(assistant, topic: str, k: int | None = None, filters: Filters | None = None,
