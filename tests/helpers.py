@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -135,3 +136,17 @@ def write_planted(folder: Path, fmt: str) -> Path:
     (folder / "trade.txt").write_text("Trade figures\nJapan's exports of cars to Europe rose by four percent in "
                                       "March, the trade ministry said on Friday.\n", encoding="utf-8")
     return path
+
+
+@contextlib.contextmanager
+def rag_data_env(data: Path):
+    """Only RAG_DATA_DIR=data among the product's variables while inside; the rest put back after."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith(OWN_PREFIXES)}
+    for key in saved:
+        del os.environ[key]
+    os.environ["RAG_DATA_DIR"] = str(data)
+    try:
+        yield data
+    finally:
+        os.environ.pop("RAG_DATA_DIR", None)
+        os.environ.update(saved)

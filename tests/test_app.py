@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import MODELS_DIR, OWN_PREFIXES
+from helpers import MODELS_DIR, OWN_PREFIXES, rag_data_env
 from rag.settings import PROJECT_DIR
 
 APP = str(PROJECT_DIR / "app.py")
@@ -30,13 +30,8 @@ def app_data(corpus_settings, tmp_path_factory):
     """A private copy of the session's index, with RAG_DATA_DIR pointing at it for this module."""
     data = tmp_path_factory.mktemp("app") / "data"
     shutil.copytree(corpus_settings.data_dir, data, ignore=shutil.ignore_patterns(".ingest.lock"))
-    saved = {k: v for k, v in os.environ.items() if k.startswith(OWN_PREFIXES)}
-    for key in saved:
-        del os.environ[key]
-    os.environ["RAG_DATA_DIR"] = str(data)
-    yield data
-    os.environ.pop("RAG_DATA_DIR", None)
-    os.environ.update(saved)
+    with rag_data_env(data):
+        yield data
 
 
 def start():

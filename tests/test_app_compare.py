@@ -8,13 +8,12 @@ note the outlet registry rates; and an unrelated local paper, silent on every to
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
 
 import pytest
 
-from helpers import OWN_PREFIXES, settings_for
+from helpers import rag_data_env, settings_for
 from test_app import answer_blocks, bodies, cited_docs, parsed_tags, start, visible_text
 
 TOPIC = "Japan's sanctions on Russia"
@@ -47,13 +46,8 @@ def compare_data(corpus_settings, tmp_path_factory):
         (extra / name).write_text(text, encoding="utf-8")
     report = rag.ingest(settings_for(data), [extra])
     assert report.failed == [] and report.added == 3, report.to_json()
-    saved = {k: v for k, v in os.environ.items() if k.startswith(OWN_PREFIXES)}
-    for key in saved:
-        del os.environ[key]
-    os.environ["RAG_DATA_DIR"] = str(data)
-    yield data
-    os.environ.pop("RAG_DATA_DIR", None)
-    os.environ.update(saved)
+    with rag_data_env(data):
+        yield data
 
 
 @pytest.fixture(scope="module")
