@@ -272,9 +272,9 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3) -> Dr
         return Draft([], [], Outcome.TOUCHES_ON if related else Outcome.NOT_FOUND, closest=closest)
 
     chosen = [lead]
-    words = _own_words(needs, lead, usable, passages)
-    if words is not None:
-        chosen.append(words)
+    quote = _own_words(needs, lead, usable, passages)
+    if quote is not None:
+        chosen.append(quote)
     covered = set(lead.terms) | _names_given(needs, lead)
     limit = 4 if needs.compare else max_sentences
     docs_used = {passages[lead.passage_index].doc_id}
