@@ -198,9 +198,11 @@ def main() -> None:
             for row in rows:
                 print("| " + " | ".join(f"{row[c]:.1f}" if isinstance(row[c], float) else str(row[c])
                                         for c in columns) + " |")
-            if len(rows) > 1:
-                print(f"speed-up of {rows[0]['encoder']} over {rows[1]['encoder']}: "
-                      f"{rows[0]['chunks_per_s'] / rows[1]['chunks_per_s']:.2f}x chunks/s")
+            reference = next((r for r in rows if r["encoder"] == "torch"), rows[-1])
+            for row in rows:
+                if row is not reference:
+                    print(f"{row['encoder']}: {row['chunks_per_s'] / reference['chunks_per_s']:.2f}x the chunks/s "
+                          f"of {reference['encoder']}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
