@@ -118,3 +118,30 @@ def chroma_server(tmp_path_factory):
             proc.kill()
             proc.wait()
         log.close()
+
+
+# -- the browser tests' app server and Chromium (one of each per test module) -----------------------
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from test_e2e_browser import Server
+
+    root = tmp_path_factory.mktemp("e2e")
+    srv = Server(root / "data", root / "streamlit.log")
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    from test_e2e_browser import CHROMIUM_ARGS, _chromium
+
+    executable = _chromium()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_e2e_browser import ARTIFACTS, CHROMIUM_ARGS, Server, _ask, _chromium, _settle, _shot
+from test_e2e_browser import ARTIFACTS, _ask, _settle, _shot
 
 TOPIC = "Japan's sanctions on Russia"
 WARM_TOPICS = ["Kuril Islands", "peace treaty", TOPIC, "Kuril Islands", TOPIC]  # five outlets each
@@ -23,28 +23,6 @@ OUTLETS = 5  # every outlet of the bundled corpus
 CARD = '[class*="st-key-cmp-card-page-"]'
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e-compare")
-    srv = Server(root / "data", root / "streamlit.log")
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _open_page(browser, server, width: int, requests: list):
