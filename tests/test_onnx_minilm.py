@@ -174,3 +174,57 @@ def test_unusable_export_falls_back_to_torch_with_a_warning(tmp_path, capfd, ref
     assert encoder.backend == "torch"
     assert "the ONNX encoder is unavailable (Cannot write the model cache" in capfd.readouterr().err
     assert np.abs(encoder.encode(ALL[:3]) - reference[:3]).max() < 1e-5
+
+
+class _Counting:
+    """An encoder that counts the texts it was given (wrapping the real int8 model)."""
+
+    def __init__(self, model, fail_after: int | None = None):
+        self.model, self.fail_after, self.texts = model, fail_after, []
+
+    def encode(self, texts, progress=None):
+        if self.fail_after is not None and len(self.texts) >= self.fail_after:
+            raise RuntimeError("out of memory")
+        self.texts += texts
+        return self.model.encode(texts, progress=progress)
+
+
+def test_encode_ahead_gives_the_same_vectors_and_encodes_each_text_once(cache):
+    """An ingest queues chunks while it reads on; ``encode`` takes what the background made."""
+    import time
+
+    from rag.index.embeddings import EncodeAhead
+
+    inner = _Counting(OnnxMiniLM(MODEL_DIR, cache))
+    ahead = EncodeAhead(inner)
+    ahead.submit(ALL[:10])
+    deadline = time.monotonic() + 60
+    while len(inner.texts) < 10 and time.monotonic() < deadline:  # the background did them all
+        time.sleep(0.05)
+    told = []
+    vectors = ahead.encode(ALL[:14], progress=told.append)
+    assert np.array_equal(vectors, inner.model.encode(ALL[:14]))
+    assert sorted(inner.texts) == sorted(ALL[:14])  # the first 10 in the background, 4 in the call
+    assert told[-1] == 14
+    ahead.submit(ALL[14:])  # after ``encode`` nothing more is done ahead
+    time.sleep(0.2)
+    assert len(inner.texts) == 14
+
+
+def test_encode_ahead_fault_is_met_in_the_callers_thread_and_no_thread_lingers(cache):
+    from rag.index.embeddings import EncodeAhead
+
+    inner = _Counting(OnnxMiniLM(MODEL_DIR, cache), fail_after=0)
+    ahead = EncodeAhead(inner)
+    ahead.submit(ALL[:3])
+    with pytest.raises(RuntimeError, match="out of memory"):
+        ahead.encode(ALL[:3])
+    assert ahead._thread is None
+
+    idle = EncodeAhead(_Counting(OnnxMiniLM(MODEL_DIR, cache)))
+    idle.IDLE_SECONDS = 0.1
+    idle.submit(ALL[:2])
+    thread = idle._thread
+    thread.join(timeout=30)
+    assert not thread.is_alive()  # nothing more came: it ended by itself
+    assert np.array_equal(idle.encode(ALL[:2]), idle.inner.model.encode(ALL[:2]))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections import deque
 from pathlib import Path
 from typing import Callable
 
@@ -182,6 +183,94 @@ class EncodeCache(Embeddings):
             vectors = self.inner.encode(new) if progress is None else self.inner.encode(new, progress=progress)
             self._vectors.update(zip(new, vectors))
         return np.stack([self._vectors[t] for t in texts]) if texts else np.empty((0, 0), dtype=np.float32)
+
+    def preload(self) -> None:
+        self.inner.preload()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
+class EncodeAhead:
+    """Encodes texts in a background thread while the caller does other work, so an ingest's
+    reading and cleaning (one core, held by Python) overlaps with encoding (all cores, in
+    onnxruntime or torch, which let go of Python meanwhile). ``encode`` stops the thread, takes
+    the vectors it made, and encodes the rest itself. The int8 encoder runs each text alone, so
+    a vector is the same whichever thread made it; torch's can differ in float rounding, as they
+    already do with a text's batch mates.
+
+        >>> ahead = EncodeAhead(get_embeddings(Settings()))          # doctest: +SKIP
+        >>> ahead.submit(["Kuril Islands", "Hokkaido"])              # doctest: +SKIP
+        >>> ahead.encode(["Kuril Islands", "Hokkaido"]).shape        # doctest: +SKIP
+        (2, 384)
+    """
+
+    BATCH = 32  # texts per background call: small, so ``encode`` waits little for the last one
+    IDLE_SECONDS = 5.0  # a thread with nothing to do ends (an ingest that failed half-way leaves none behind)
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.name = getattr(inner, "name", type(inner).__name__)
+        self._todo: deque[str] = deque()
+        self._done: dict[str, np.ndarray] = {}
+        self._wake = threading.Condition()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+
+    def submit(self, texts: list[str]) -> None:
+        """Queue texts to encode in the background (ignored once ``encode`` or ``stop`` ran)."""
+        with self._wake:
+            if self._stopped:
+                return
+            self._todo.extend(texts)
+            self._wake.notify()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True, name="encode-ahead")
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                if not self._todo and not self._stopped:
+                    self._wake.wait(timeout=self.IDLE_SECONDS)
+                if self._stopped or not self._todo:  # stopped, or nothing came: the thread ends
+                    self._thread = None               # (a later ``submit`` starts another)
+                    return
+                batch = [self._todo.popleft() for _ in range(min(self.BATCH, len(self._todo)))]
+            try:
+                vectors = self.inner.encode(batch)
+            except Exception:  # noqa: BLE001 -- ``encode`` meets the same fault in the caller's thread and reports it
+                with self._wake:
+                    self._stopped, self._thread = True, None
+                    self._todo.clear()
+                return
+            with self._wake:
+                self._done.update(zip(batch, vectors))
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop the background work (waiting for the batch in hand); what was made is kept."""
+        with self._wake:
+            self._stopped = True
+            self._todo.clear()
+            self._wake.notify()
+        thread = self._thread
+        if wait and thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def encode(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        self.stop()
+        made = {t: self._done.pop(t) for t in dict.fromkeys(texts) if t in self._done}
+        rest = [t for t in dict.fromkeys(texts) if t not in made]
+        if rest:
+            tell = None if progress is None else (lambda n: progress(len(made) + n))
+            vectors = self.inner.encode(rest) if tell is None else self.inner.encode(rest, progress=tell)
+            made.update(zip(rest, vectors))
+        elif progress is not None:
+            progress(len(made))
+        return np.stack([made[t] for t in texts]) if texts else np.empty((0, 0), dtype=np.float32)
 
     def preload(self) -> None:
         self.inner.preload()

@@ -35,7 +35,7 @@ from ..model import Chunk, Document, Filters, Passage, Source
 from ..settings import Settings
 from . import documents as stored
 from .chroma import Catalog, ChromaStore, IndexedDoc, forget, indexed_docs, surely_missing
-from .embeddings import get_embeddings
+from .embeddings import EncodeAhead, get_embeddings
 from .lexical import LexicalIndex
 from .records import allows, chroma_where, chunk_metadata, passage_from, search_text
 
@@ -68,6 +68,7 @@ class Index:
         self._killed_run: bool | None = None  # did an earlier ingest die before its commit?
         self._filled_empty: bool | None = None  # was the collection empty when this writer began?
         self._write_base: LexicalIndex | None = None
+        self._ahead: EncodeAhead | None = None  # chunks an ingest asked to encode while it reads on
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -226,6 +227,14 @@ class Index:
         _write_state(self.settings, {"state": "running", "pending": pending, "pid": os.getpid(),
                                      "started": time.strftime("%Y-%m-%dT%H:%M:%S")})
 
+    def encode_ahead(self, doc: Document, chunks: list[Chunk]) -> None:
+        """Start encoding a document's chunks in the background, while the caller reads the next
+        files; ``add`` takes what was made (the same vectors) and encodes the rest."""
+        if self._ahead is None:
+            self._ahead = EncodeAhead(self.encoder)
+        self._ahead.submit([search_text(c.text, chunk_metadata(c, doc.source, doc.doc_hash, doc.path))
+                            for c in chunks])
+
     def add(self, items: list[tuple[Document, list[Chunk]]], replacing: dict[str, IndexedDoc],
             progress: Callable[[int], None] | None = None, pending: int | None = None) -> None:
         """Embed and store the documents' chunks; a replaced document's stale chunks go only after
@@ -234,7 +243,8 @@ class Index:
         chunks = [(doc, chunk) for doc, doc_chunks in items for chunk in doc_chunks]
         metas = [chunk_metadata(chunk, doc.source, doc.doc_hash, doc.path) for doc, chunk in chunks]
         texts = [chunk.text for _, chunk in chunks]
-        vectors = self.encoder.encode([search_text(t, m) for t, m in zip(texts, metas)], progress=progress)
+        encoder = self._ahead or self.encoder
+        vectors = encoder.encode([search_text(t, m) for t, m in zip(texts, metas)], progress=progress)
         self._store.upsert([chunk.id for _, chunk in chunks], vectors, texts, metas)
         for (_, chunk), text, meta in zip(chunks, texts, metas):
             self._added[chunk.id] = (text, meta)
@@ -296,6 +306,9 @@ class Index:
             if progress:
                 progress(len(self._added), len(self._added))
         self._added, self._removed, self._killed_run, self._filled_empty = {}, set(), False, None
+        if self._ahead is not None:
+            self._ahead.stop()
+            self._ahead = None
         if self._replaces is not None:
             kept = {self._store.name} | ({self._replaces} if self._replaces else set())
             self._catalog.prune(keep=kept)  # abandoned rebuilds and the generation before the previous

@@ -320,6 +320,9 @@ def _ingest_locked(settings: Settings, paths, progress: Progress, rebuild: bool)
             report.failed.append(Failure(str(found.path), str(error)))
             continue
         prepared[item.doc_id] = item
+        have = indexed.get(item.doc_id)
+        if have is None or have.doc_hash != item.document.doc_hash:  # (if it turns out unchanged: a wasted guess)
+            index.encode_ahead(item.document, item.chunks)  # encoding starts while the next files are read
         if now is not None and max(now.stat[1], (now.stat[2] or (0, 0))[1]) < racy_after:
             # (a file written just now may change again within the clock's tick: not recorded)
             stamps[item.doc_id] = Stamp(now.path, now.stat, item.document.doc_hash)
