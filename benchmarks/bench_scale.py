@@ -5,6 +5,7 @@
     python benchmarks/bench_scale.py                              # BBC + Reuters bodies: ~40k chunks
     python benchmarks/bench_scale.py --ag-news --chunk-tokens 64  # + AG News rows, smaller chunks: ~100k chunks
     python benchmarks/bench_scale.py --limit 500 --server         # the same against a `chroma run` server
+    python benchmarks/bench_scale.py --server-only --keep /tmp/b  # only the server; keep corpus and indexes
 
 The documents come from ``../shared/data/news_distractors`` (research-use terms: written to a
 temporary folder, never into the repository): the five seeds, the BBC articles, the bodies of
@@ -172,17 +173,23 @@ def main() -> None:
     parser.add_argument("--chunk-tokens", type=int, default=180, help="RAG_CHUNK_TOKENS (64 gives ~100k chunks)")
     parser.add_argument("--encoders", default="onnx-int8,torch", help="comma-separated RAG_ENCODER values")
     parser.add_argument("--server", action="store_true", help="also run against a `chroma run` server")
+    parser.add_argument("--server-only", action="store_true", help="only against a `chroma run` server")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="work in this (new) folder and keep it: the corpus and each index, for more checks")
     parser.add_argument("--questions", type=int, default=60, help="eval questions for the warm p50/p95")
     args = parser.parse_args()
     if not SHARED.is_dir():
         raise SystemExit(f"{SHARED} is missing: the benchmark needs ../shared beside the clone")
 
-    root = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    if args.keep is not None and args.keep.exists():
+        raise SystemExit(f"{args.keep} already exists: --keep wants a new folder")
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     try:
         corpus = root / "corpus"
         n = build_corpus(corpus, args.limit, args.ag_news)
         print(f"{n} documents in {corpus}", file=sys.stderr)
-        stores = [("embedded", None)] + ([("server", "server")] if args.server else [])
+        stores = ([] if args.server_only else [("embedded", None)]) + \
+            ([("server", "server")] if args.server or args.server_only else [])
         for store, kind in stores:
             proc, server = chroma_server(root / "chroma-server") if kind else (None, None)
             try:
@@ -204,7 +211,8 @@ def main() -> None:
                     print(f"{row['encoder']}: {row['chunks_per_s'] / reference['chunks_per_s']:.2f}x the chunks/s "
                           f"of {reference['encoder']}")
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
