@@ -225,3 +225,31 @@ def test_encode_cache_encodes_each_text_once():
     assert cache.encode(["ab", "c", "ab"]).tolist() == [[2, 1], [1, 1], [2, 1]]
     assert cache.encode(["c", "dddd"]).tolist() == [[1, 1], [4, 1]]
     assert inner.calls == [["ab", "c"], ["dddd"]]
+
+
+def test_listing_documents_rereads_only_changed_files(tmp_path):
+    """After one upload into a big archive the list is not read again from every file."""
+    import os
+
+    from rag.index import documents as stored
+    from rag.model import Document
+    from rag.settings import Settings
+
+    settings = Settings(data_dir=tmp_path)
+    for n in range(3):
+        stored.save(settings, Document(f"d{n}", "h", f"/c/d{n}.txt", Source(f"d{n}", title=f"Title {n}"), "Text.", []))
+    assert [d.source.title for d in rag.list_documents(settings)] == ["Title 0", "Title 1", "Title 2"]
+
+    # d1's file changes behind the list's back, same inode, size and time: it is not read again
+    path = settings.documents_dir / "d1.json"
+    st = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("Title 1", "Title X"), encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert [d.source.title for d in rag.list_documents(settings)][1] == "Title 1"
+
+    # saved anew (a new file), added and deleted documents are seen
+    stored.save(settings, Document("d1", "h2", "/c/d1.txt", Source("d1", title="Title 1b"), "Text.", []))
+    stored.save(settings, Document("d3", "h", "/c/d3.txt", Source("d3", title="Title 3"), "Text.", []))
+    stored.delete(settings, "d0")
+    assert [d.source.title for d in rag.list_documents(settings)] == ["Title 1b", "Title 2", "Title 3"]
+    assert stored.ids(settings) == ["d1", "d2", "d3"]

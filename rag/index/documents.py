@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 from ..model import Document
@@ -47,11 +48,40 @@ def delete(settings: Settings, doc_id: str) -> None:
     _path(settings, doc_id).unlink(missing_ok=True)
 
 
+# folder -> {file name: ((inode, size, mtime), the document read from it)}
+_READ: dict[str, dict[str, tuple[tuple[int, int, int], Document]]] = {}
+_READ_LOCK = threading.Lock()
+
+
 def all_documents(settings: Settings) -> list[Document]:
-    if not settings.documents_dir.exists():
+    """Every stored document. A file read before and not changed since (same inode, size and
+    modification time; ``save`` always writes a new file) is not read again: after one upload
+    into an archive of 20,000 documents, the list costs one file read, not 20,000."""
+    folder = settings.documents_dir
+    if not folder.exists():
         return []
-    docs = [load(settings, p.stem) for p in sorted(settings.documents_dir.glob("*.json"))]
-    return [d for d in docs if d is not None]
+    with _READ_LOCK:
+        known = _READ.get(str(folder), {})
+    now: dict[str, tuple[tuple[int, int, int], Document]] = {}
+    for entry in sorted((e for e in os.scandir(folder) if e.name.endswith(".json")), key=lambda e: e.name):
+        try:
+            st = entry.stat()
+        except OSError:  # deleted meanwhile
+            continue
+        stamp = (entry.inode(), st.st_size, st.st_mtime_ns)
+        seen = known.get(entry.name)
+        doc = seen[1] if seen is not None and seen[0] == stamp else load(settings, entry.name[:-len(".json")])
+        if doc is not None:
+            now[entry.name] = (stamp, doc)
+    with _READ_LOCK:
+        _READ[str(folder)] = now  # (documents deleted since are forgotten)
+    return [doc for _, doc in now.values()]
+
+
+def ids(settings: Settings) -> list[str]:
+    """The ids of the stored documents, without reading them."""
+    folder = settings.documents_dir
+    return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
 
 
 def version(settings: Settings) -> tuple:

@@ -313,9 +313,9 @@ class Index:
             kept = {self._store.name} | ({self._replaces} if self._replaces else set())
             self._catalog.prune(keep=kept)  # abandoned rebuilds and the generation before the previous
             indexed = {lexical.metas[i]["doc_id"] for i in lexical.position.values()}
-            for doc in stored.all_documents(self.settings):
-                if doc.doc_id not in indexed:
-                    stored.delete(self.settings, doc.doc_id)
+            for doc_id in stored.ids(self.settings):
+                if doc_id not in indexed:
+                    stored.delete(self.settings, doc_id)
             self._replaces = None
         _write_state(self.settings, {"state": "complete", "finished": time.strftime("%Y-%m-%dT%H:%M:%S")})
         with self._lock:
