@@ -397,3 +397,24 @@ def test_each_cited_passage_is_encoded_once_per_answer():
                             "Japan sanctioned Russian-related servicemen [1]."], {1: passage}, embedder=embedder)
     assert [r.supported for r in results] == [True, True, True]
     assert embedder.texts.count(passage) == 1
+
+
+def test_a_question_naming_its_source_is_answered_from_that_source_only():
+    """"According to Kuroi": Kuroi's passage answers; another outlet saying the same is not added
+    (and its rating does not bring a framing warning the question did not ask for)."""
+    kuroi = Passage("k:0", "k", "Lavrov announced on January 14 that he would visit Japan within three months.", 0, 77,
+                    Source("k", outlet="Unnamed Japanese outlet", author="Fumitaro Kuroi", partisan=True,
+                           label="advocacy opinion"), dense_similarity=0.5)
+    other = _passage(2, "On January 14 Foreign Minister Lavrov announced that he would visit Japan, TASS reported.",
+                     outlet="Pro-Kremlin republisher", similarity=0.9)
+    assert analyse("When did Lavrov announce his visit to Japan, according to Kuroi?", []).source == {"kuroi"}
+    assert analyse("What did Lavrov say, according to the sources?", []).source == frozenset()
+
+    named = compose(analyse("When did Lavrov announce that he would visit Japan, according to Kuroi?", []),
+                    [other, kuroi])
+    assert [i for i, _ in named.used] == [1], named.lines
+    unnamed = compose(analyse("When did Lavrov announce that he would visit Japan?", []), [other, kuroi])
+    assert unnamed.used[0][0] == 0, unnamed.lines  # unnamed, the closer passage leads: the rule made the difference
+    nowhere = compose(analyse("When did Lavrov announce that he would visit Japan, according to the wire story?", []),
+                      [other, kuroi])
+    assert nowhere.used[0][0] == 0, nowhere.lines  # a source no passage names (written another way?) restricts nothing

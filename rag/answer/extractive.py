@@ -25,7 +25,9 @@ the whole index, so documents about other things cannot change an answer:
   that "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is about);
 * the question's own wording in order ("all territorial disputes ... resolved") counts a little;
 * a lead that only reports what X said ("Lee refused to blame Dent") is followed by X's quoted
-  words from the same document.
+  words from the same document;
+* "according to Kuroi" / "according to the forum post": only that source's passages answer, when
+  any passage's title, outlet, author or speaker names it.
 
 Three outcomes: an answer (``ANSWERED``, with ``direct`` False when the evidence is close but
 not a plain statement), ``TOUCHES_ON`` when the passages are about the subject but no sentence
@@ -265,6 +267,9 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3) -> Dr
     # an unrelated article that happens to name one of them must not raise it.
     found_share = max([c.distinct_anchored for c in ranked if c.distinct_anchored >= 0.5], default=1.0)
     usable = [c for c in ranked if c.typed and c.informative and c.anchored >= 0.5]
+    named = _from_named_source(needs, passages)
+    if named:  # "according to Kuroi": Kuroi's passages answer, not others that say something alike
+        usable = [c for c in usable if c.passage_index in named]
     leads = usable if needs.compare else [c for c in usable if c.distinct_anchored >= found_share]
     lead = leads[0] if leads else None
     if lead is None or not _answers(lead, needs):
@@ -322,6 +327,15 @@ def _own_words(needs: Needs, lead: Candidate, usable: list[Candidate], passages:
                 and not _overlaps(cand, lead) and cand.score >= 0.5 * lead.score):
             return cand
     return None
+
+
+def _from_named_source(needs: Needs, passages: list[Passage]) -> set[int]:
+    """The passages of the source the question names ("according to the ISN analysis": those whose
+    title, outlet, author or speaker has every naming word). Empty when no passage is from it (it
+    may be written another way): then every passage may answer, as for any question."""
+    if not needs.source:
+        return set()
+    return {i for i, p in enumerate(passages) if needs.source <= set(stems(_header(p)))}
 
 
 def _names_given(needs: Needs, cand: Candidate) -> set:

@@ -116,6 +116,7 @@ class Needs:
     frame: frozenset = frozenset()  # "what did X say / how did X respond": the asking verb, met by any speech
     speakers: tuple = ()  # the anchors naming X there: an answer quotes X, not someone X is asked about
     pairs: frozenset = frozenset()  # the question's adjacent word pairs ("territorial disputes"), folded
+    source: frozenset = frozenset()  # "according to Kuroi's report": stems naming the source to answer from
 
     def present(self, term: str, stems_here: set) -> bool:
         """Is the question word ``term`` in a text with these stems? Another name of the same thing
@@ -164,6 +165,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         compare=bool(COMPARE.search(question)),
         phrases=tuple(quoted_phrases(question)),
         pairs=word_pairs(question),
+        source=named_source(question),
         focus=tuple(_focus(question)),
         yes_no=bool(_YES_NO.match(question)) and not re.search(r"\bor\b", question, re.I),  # "A or B?" is a choice
         anchor_terms=anchor_terms,
@@ -172,6 +174,30 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         frame=frozenset(stemmer().stemWords([asked.group(3).lower()])) if asked else frozenset(),
         speakers=tuple(a for a in anchors if asked and a.text in asked.group(0)[asked.end(2) - asked.start():asked.start(3) - asked.start()]),
     )
+
+
+# "according to the sources", "the author", "the article": which kind of text, not which one.
+_ANY_SOURCE = frozenset("""according the a an this that these those its their his her article articles report reports
+analysis analyses piece pieces post posts story stories thread threads document documents source sources author authors
+text texts page pages site sites outlet outlets paper papers writer writers column editorial commentary blog original
+account accounts version coverage reporting media press material""".split())
+_ACCORDING = re.compile(r"\baccording to\s+(?P<source>[^,;:?!.]+)", re.I)
+
+
+def named_source(question: str) -> frozenset:
+    """The words naming one source the question asks to answer from, stemmed ("according to
+    Fumitaro Kuroi's report": fumitaro, kuroi); none for "according to the sources".
+
+    >>> sorted(named_source("When, according to the forum post, did talks end?"))
+    ['forum']
+    >>> named_source("What has Putin said, according to the documents?")
+    frozenset()
+    """
+    match = _ACCORDING.search(question)
+    if match is None:
+        return frozenset()
+    named = [w.removesuffix("'s").removesuffix("’s") for w in words(match.group("source"))]
+    return frozenset(stemmer().stemWords([w for w in named if w not in _ANY_SOURCE and w not in STOPWORDS]))
 
 
 def word_pairs(text: str) -> frozenset:
