@@ -44,7 +44,9 @@ def upload(page, path: Path) -> float:
     form.get_by_text(path.name).first.wait_for()
     form.get_by_label("Outlet", exact=True).fill("Hakodate Shimbun")
     settle(page)
+    page.wait_for_timeout(2000)  # a person takes longer to fill the form: the page has finished drawing
     started = time.perf_counter()
+    print(f"  click at {time.strftime('%H:%M:%S')}.{int(time.time() * 1000) % 1000:03d}", flush=True)
     form.get_by_role("button", name="Upload and index").click()
     page.locator(".rag-upload-ok").filter(has_text=f"({path.stem})").wait_for(timeout=300_000)
     return time.perf_counter() - started

@@ -136,14 +136,15 @@ def assistant():
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _documents(data_dir: str, version: tuple, _settings: Settings) -> list:
+def _documents(data_dir: str, version: str, _settings: Settings) -> list:
     """Read-only list shared by all sessions; a new one whenever a stored document changes."""
     return rag.list_documents(_settings)
 
 
-def documents() -> list:
+def documents(version: str | None = None) -> list:
+    """Every stored document; ``version``: ``rag.documents_version`` when the caller has it already."""
     s = settings()
-    return _documents(str(s.data_dir), rag.documents_version(s), s)
+    return _documents(str(s.data_dir), version if version is not None else rag.documents_version(s), s)
 
 
 def sidebar_filters(docs: list) -> Filters:

@@ -518,6 +518,6 @@ def list_documents(settings: Settings) -> list[Document]:
     return stored.all_documents(settings)
 
 
-def documents_version(settings: Settings) -> tuple:
+def documents_version(settings: Settings) -> str:
     """Changes whenever a stored document is written or removed (a cache key for document lists)."""
     return stored.version(settings)

@@ -394,8 +394,8 @@ def _file_stat(path: Path | None) -> tuple | None:
 
 def _gone(path: str, folders: list[Path]) -> bool:
     """Was the file deleted from a folder being ingested? (Unreadable is not gone: it stays indexed.)"""
-    try:
-        return not Path(path).exists() and any(Path(path).is_relative_to(f) for f in folders)
+    try:  # (the folder test first: it needs no disk access, and an upload has no folder)
+        return any(Path(path).is_relative_to(f) for f in folders) and not Path(path).exists()
     except OSError:
         return False
 
