@@ -90,19 +90,37 @@ def environment(data_dir: Path, encoder: str, chunk_tokens: int, models: Path, s
 
 
 def timed_cli(args: list[str], env: dict) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MB, stdout) of ``python -m rag ARGS``."""
+    """(wall seconds, peak RSS in MB, stdout) of ``python -m rag ARGS``.
+
+    The peak is the child's own high-water mark (``VmHWM``), read every 50 ms until it exits. Not
+    ``wait4``'s ru_maxrss: Linux keeps that across fork and exec, so a child of this process (which
+    holds a model and a big index by then) would report this process's size, not its own."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "rag", *args], cwd=PROJECT_DIR, env=env, text=True,
                                 stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)  # reaped here, with its resource usage
+        peak_kb = 0
+        while True:
+            peak_kb = max(peak_kb, _high_water_kb(proc.pid))
+            pid, status = os.waitpid(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.05)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - start
         out.seek(0)
         err.seek(0)
         if proc.returncode != 0:
             raise SystemExit(f"python -m rag {' '.join(args)} failed:\n{err.read()[-2000:]}")
-        return wall, usage.ru_maxrss / 1024, out.read()
+        return wall, peak_kb / 1024, out.read()
+
+
+def _high_water_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
+    except OSError:  # gone meanwhile
+        return 0
 
 
 def questions() -> list[str]:
