@@ -46,7 +46,6 @@ def upload(page, path: Path) -> float:
     settle(page)
     page.wait_for_timeout(2000)  # a person takes longer to fill the form: the page has finished drawing
     started = time.perf_counter()
-    print(f"  click at {time.strftime('%H:%M:%S')}.{int(time.time() * 1000) % 1000:03d}", flush=True)
     form.get_by_role("button", name="Upload and index").click()
     page.locator(".rag-upload-ok").filter(has_text=f"({path.stem})").wait_for(timeout=300_000)
     return time.perf_counter() - started
@@ -99,6 +98,7 @@ def main() -> None:
                     page.screenshot(path=str(work / "failed.png"))
                     print(f"screenshot: {work / 'failed.png'}", flush=True)
                     raise
+                page_s = time.perf_counter() - opened  # the Corpus page opened, the form filled, the upload done
                 page.goto(f"http://127.0.0.1:{port}")
                 page.get_by_text("Ask the documents").wait_for(timeout=300_000)
                 answer_s = ask(page, f"How many crab shipments from Sakhalin did Hakodate customs inspect in log {run}?", 1)
@@ -106,7 +106,7 @@ def main() -> None:
                 done = [float(m) for m in re.findall(r"ingest \(upload\) done in ([\d.]+) s",
                                                      log_path.read_text(errors="replace"))]
                 figures.append({"click_to_searchable_s": round(seconds, 2), "ingest_s": done[-1] if done else None,
-                                "corpus_page_to_upload_done_s": round(time.perf_counter() - opened - answer_s, 2),
+                                "corpus_page_to_upload_done_s": round(page_s, 2),
                                 "answer_s": round(answer_s, 2), "cited": cited})
                 print(f"run {run + 1}: {json.dumps(figures[-1])}", flush=True)
                 if not cited:
