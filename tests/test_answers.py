@@ -413,6 +413,13 @@ def test_a_question_naming_its_source_is_answered_from_that_source_only():
     named = compose(analyse("When did Lavrov announce that he would visit Japan, according to Kuroi?", []),
                     [other, kuroi])
     assert [i for i, _ in named.used] == [1], named.lines
+    # A headline naming Kuroi is about Kuroi, not by Kuroi: it is not the source asked for.
+    about = Passage("t:0", "t", "Lavrov announced on January 14 that he would visit Japan, a wire report said.", 0, 78,
+                    Source("t", outlet="Wire", title="Kuroi's critics answer back", partisan=False, label="news agency"),
+                    dense_similarity=0.9)
+    named = compose(analyse("When did Lavrov announce that he would visit Japan, according to Kuroi?", []),
+                    [about, kuroi])
+    assert [i for i, _ in named.used] == [1], named.lines
     unnamed = compose(analyse("When did Lavrov announce that he would visit Japan?", []), [other, kuroi])
     assert unnamed.used[0][0] == 0, unnamed.lines  # unnamed, the closer passage leads: the rule made the difference
     nowhere = compose(analyse("When did Lavrov announce that he would visit Japan, according to the wire story?", []),

@@ -27,7 +27,7 @@ the whole index, so documents about other things cannot change an answer:
 * a lead that only reports what X said ("Lee refused to blame Dent") is followed by X's quoted
   words from the same document;
 * "according to Kuroi" / "according to the forum post": only that source's passages answer, when
-  any passage's title, outlet, author or speaker names it.
+  any passage's outlet, author or speaker names it.
 
 Three outcomes: an answer (``ANSWERED``, with ``direct`` False when the evidence is close but
 not a plain statement), ``TOUCHES_ON`` when the passages are about the subject but no sentence
@@ -331,11 +331,14 @@ def _own_words(needs: Needs, lead: Candidate, usable: list[Candidate], passages:
 
 def _from_named_source(needs: Needs, passages: list[Passage]) -> set[int]:
     """The passages of the source the question names ("according to the ISN analysis": those whose
-    title, outlet, author or speaker has every naming word). Empty when no passage is from it (it
-    may be written another way): then every passage may answer, as for any question."""
+    outlet, author or speaker has every naming word; not the title, which names what a text is
+    about: "according to Moscow" is not every article with Moscow in its headline). Empty when no
+    passage is from it (it may be written another way): then every passage may answer, as usual."""
     if not needs.source:
         return set()
-    return {i for i, p in enumerate(passages) if needs.source <= set(stems(_header(p)))}
+    def who(p: Passage) -> str:
+        return f"{p.source.outlet} {p.source.author or ''} {p.speaker or ''} {p.segment_label}"
+    return {i for i, p in enumerate(passages) if needs.source <= set(stems(who(p)))}
 
 
 def _names_given(needs: Needs, cand: Candidate) -> set:
