@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from rag import AnswerMode, Assistant, Filters, Outcome, Passage, QuestionError, Source, WarningKind
+from rag import AnswerMode, Assistant, Filters, Outcome, Passage, QuestionError, Source, WarningKind, is_comparison
 from rag.answer.extractive import candidates, compose
 from rag.answer.followup import rewrite_offline
 from rag.answer.question import analyse
@@ -97,9 +97,35 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("What salary will the new envoy earn?", {"money"}),
     ("What is the tycoon's personal fortune estimated at?", {"money"}),
     ("How old is the new chief executive?", {"number"}),
+    ("On what date did the minister visit the shrine?", {"date", "day"}),  # a day, not just a year
+    ("When did the minister visit the shrine?", {"date"}),
 ])
 def test_answer_type_read_from_the_question(question, wants):
     assert set(analyse(question, []).wants) == wants
+
+
+def test_a_question_asking_on_what_date_is_not_answered_by_a_year():
+    visit = _passage(1, "The administration unveiled its fiscal year 2026 budget last spring. Reports say the "
+                        "minister is likely to visit the shrine soon, officials said.")
+    dated = _passage(2, "The minister visited the shrine on December 26, officials said, in a private capacity.")
+    assert compose(analyse("On what date did the minister visit the shrine?", []), [visit]).refused
+    draft = compose(analyse("On what date did the minister visit the shrine?", []), [visit, dated])
+    assert not draft.refused and "December 26" in draft.lines[0]
+
+
+@pytest.mark.parametrize("question, compares", [
+    ("How do the outlets frame Japan's sanctions?", True),
+    ("Do the Chinese article and the world today news article agree on the sanctions?", True),
+    ("How do both articles describe Abe?", True),
+    ("What do the sources say about the islands?", True),
+    ("What did each side mainly export to the other?", False),  # the parties of the story, not its sources
+    ("What did the two sides commit to in 2001?", False),
+    ("Which player scored both goals?", False),
+    ("Did Japan agree to the sanctions?", False),
+])
+def test_a_comparison_of_sources_is_told_from_the_parties_of_a_story(question, compares):
+    assert analyse(question, []).compare is compares
+    assert is_comparison(question) is compares
 
 
 def _passage(n: int, text: str, outlet: str = "Wire", similarity: float = 0.5) -> Passage:

@@ -104,7 +104,7 @@ class Needs:
 
     weights: dict  # content-word stem -> weight: rare words (in general English) weigh more
     anchors: tuple[Anchor, ...]  # names and years an answer's passage must mention
-    wants: tuple[str, ...]  # "date" | "number" | "name": the kind of answer asked for
+    wants: tuple[str, ...]  # "date" | "day" | "number" | "name" | "money": the kind of answer asked for
     asks_words: bool  # "What did X say / how did X describe / respond to ...": X's own words
     compare: bool  # compares sources or asks how they frame something
     phrases: tuple[str, ...]  # exact wording quoted in the question
@@ -325,6 +325,10 @@ WANTS = {
              re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(yesterday|today|tomorrow|tonight|ago|century|"
                         r"centuries|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|(?:last|next|this|earlier|later) "
                         r"(?:week|month|year|spring|summer|autumn|fall|winter|weekend))\b", re.I)),
+    # "On what date": a day, not a year ("fiscal year 2026" does not say on what date).
+    "day": (re.compile(r"\b(what|which) (date|day)\b", re.I),
+            re.compile(rf"\b({_MONTHS})\b|\b(yesterday|today|tomorrow|tonight|(?:mon|tues|wednes|thurs|fri|satur|sun)"
+                       r"days?)\b|\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b", re.I)),
     "number": (re.compile(r"\bhow (many|much|large|big|far|long|old)\b|\bwhat age\b|\bwhat (amount|number|percentage|share|value|total|"
                           r"size|area|cost|price|population)\b|\b(population|cost|price|area|square)\b", re.I),
                re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
@@ -342,8 +346,14 @@ WANTS = {
 }
 _ASKS_WORDS = re.compile(r"\b(what|how) (did|does|do|has|have|had)\b.{1,80}?\b(say|said|describe|call|respond|react|"
                          r"reply|answer|comment|characteri[sz]e|portray|put it|argue|claim|warn|tell)\b", re.I)
+_TEXTS = (r"(?:sources?|outlets?|articles?|documents?|reports?|analys[ie]s|papers?|newspapers?|sites?|websites?|"
+          r"forums?|posts?|threads?|accounts?|stories|pieces?|texts?|writers?|authors?|media|coverage)")
+# A question comparing sources, not the parties of a story: "how do the outlets frame", "do the
+# two articles agree", "compare"; not "what did each side export" or "both goals".
 COMPARE = re.compile(
-    r"\b(sources?|documents|outlets|compare|comparison|differ|different|frame|framing|portray|each|both|"
-    r"versus|vs|sides?|perspectives?)\b",
+    r"\b(sources|documents|outlets|compare[ds]?|comparison|contrast|differ|differs|different(?:ly)?|frames?|framing|"
+    r"framed|portray(?:s|ed|al)?|versus|vs|perspectives?)\b"
+    rf"|\b(?:each|both|all|two|three|several|other|every)\s+(?:of\s+)?(?:the\s+)?(?:[\w'’-]+\s+){{0,2}}?{_TEXTS}\b"
+    rf"|\b{_TEXTS}\b.{{1,80}}\band\b.{{1,80}}\b{_TEXTS}\b.{{0,40}}\b(?:agree|disagree|align|same|alike|similar)\b",
     re.I,
 )
