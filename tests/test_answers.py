@@ -451,3 +451,18 @@ def test_a_question_naming_its_source_is_answered_from_that_source_only():
     nowhere = compose(analyse("When did Lavrov announce that he would visit Japan, according to the wire story?", []),
                       [other, kuroi])
     assert nowhere.used[0][0] == 0, nowhere.lines  # a source no passage names (written another way?) restricts nothing
+
+
+def test_a_sentence_in_two_overlapping_chunks_is_quoted_once():
+    """Chunks overlap: the same sentence, reached once alone and once paired with the sentence
+    before it, is one claim, not two."""
+    source = Source("d1", outlet="Wire", partisan=False, label="news agency")
+    before = "The government in Tokyo had hesitated for 6 weeks before it acted against Moscow."
+    key = "In the first stage, Japan imposed very light sanctions, and Putin even praised Japan's restraint."
+    after = "In April, Japan widened the sanctions to 40 banks after a visit by the US president."
+    first, second = f"{key} {after}", f"{before} {key}"  # two chunks: key with what follows, with what precedes
+    passages = [Passage("d1:1", "d1", first, 100, 100 + len(first), source, chunk_index=1, dense_similarity=0.7),
+                Passage("d1:0", "d1", second, 0, len(second), source, dense_similarity=0.7)]
+    draft = compose(analyse("How did Putin react to Japan's first sanctions?", TRADE_ALIASES), passages)
+    assert not draft.refused
+    assert sum(line.count("Putin even praised") for line in draft.lines) == 1, draft.lines

@@ -377,9 +377,11 @@ def _closest(ranked: list[Candidate], n: int = 3) -> list[int]:
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:
+    """The same sentence twice: overlapping offsets, or (overlapping chunks of one document, or a
+    pair and one of its halves) a sentence of one found in the other."""
     if a.passage_index == b.passage_index and a.start < b.end and b.start < a.end:
         return True
-    return a.text in b.text or b.text in a.text
+    return any(s in b.text for _, _, s in sentences(a.text)) or any(s in a.text for _, _, s in sentences(b.text))
 
 
 def _with_speaker(cand: Candidate, passage_text: str) -> tuple[int, str]:
