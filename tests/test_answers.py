@@ -96,7 +96,7 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("What was the total value of Japan–Russia trade in 2021?", {"money"}),  # any currency, not the word "value"
     ("What salary will the new envoy earn?", {"money"}),
     ("What is the tycoon's personal fortune estimated at?", {"money"}),
-    ("How old is the new chief executive?", {"number"}),
+    ("How old is the new chief executive?", {"number", "age"}),
     ("On what date did the minister visit the shrine?", {"date", "day"}),  # a day, not just a year
     ("When did the minister visit the shrine?", {"date"}),
 ])
@@ -111,6 +111,15 @@ def test_a_question_asking_on_what_date_is_not_answered_by_a_year():
     assert compose(analyse("On what date did the minister visit the shrine?", []), [visit]).refused
     draft = compose(analyse("On what date did the minister visit the shrine?", []), [visit, dated])
     assert not draft.refused and "December 26" in draft.lines[0]
+
+
+def test_a_question_asking_how_old_is_answered_by_an_age_not_any_number():
+    shares = _passage(1, "Under the restructuring, co-chairman Patrick Cescau will become chief executive. Shares fell 1% "
+                         "to 510.75 pence in London.")
+    aged = _passage(2, "Patrick Cescau, 56, will become chief executive, the company said on Thursday.")
+    assert compose(analyse("How old is the new chief executive Patrick Cescau?", []), [shares]).refused
+    draft = compose(analyse("How old is the new chief executive Patrick Cescau?", []), [shares, aged])
+    assert not draft.refused and "56" in draft.lines[0]
 
 
 @pytest.mark.parametrize("question, compares", [

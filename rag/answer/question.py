@@ -104,7 +104,7 @@ class Needs:
 
     weights: dict  # content-word stem -> weight: rare words (in general English) weigh more
     anchors: tuple[Anchor, ...]  # names and years an answer's passage must mention
-    wants: tuple[str, ...]  # "date" | "day" | "number" | "name" | "money": the kind of answer asked for
+    wants: tuple[str, ...]  # "date" | "day" | "number" | "name" | "age" | "money": the kind of answer asked for
     asks_words: bool  # "What did X say / how did X describe / respond to ...": X's own words
     compare: bool  # compares sources or asks how they frame something
     phrases: tuple[str, ...]  # exact wording quoted in the question
@@ -337,6 +337,11 @@ WANTS = {
                         r"ambassador|country|countries|company|firm|team|club|player|band|singer|actor|film)\b|"
                         r"\bnames? of\b|\bwho (said|wrote|posted|called)\b", re.I),
              re.compile(r"(?<!^)\b[A-Z][a-z]+|[\u4e00-\u9fff]")),
+    # "How old is X?": an age ("Mr Boateng, 53,", "the 31-year-old"), not a share price or a percentage.
+    "age": (re.compile(r"\bhow old\b|\b(?:what|which) age\b", re.I),
+            re.compile(r"\b\d{1,3}-year-olds?\b|\b\d{1,3} years? old\b|\baged? \d{1,3}\b|, \d{1,3},|\(\d{1,3}\)|"
+                       r"\bborn (?:in|on)\b|\b(?:teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|"
+                       r"nineties)\b", re.I)),
     # "How much did it cost?": an amount of money, not any number ("four units").
     "money": (re.compile(r"\bhow much\b.{0,80}\b(cost|costs|pay|paid|spend|spent|worth|charge|charged|sell|sold|"
                          r"buy|bought|raise|raised|fine|fined)\b|\bwhat (?:did|does|do|will|would) .{1,60}\bcost\b|"
