@@ -475,3 +475,17 @@ def test_a_sentence_in_two_overlapping_chunks_is_quoted_once():
     draft = compose(analyse("How did Putin react to Japan's first sanctions?", TRADE_ALIASES), passages)
     assert not draft.refused
     assert sum(line.count("Putin even praised") for line in draft.lines) == 1, draft.lines
+
+
+def test_how_many_takes_a_count_of_the_same_thing_in_other_words(assistant):
+    """'How many troops': '8,500 military personnel' answers, in MiniLM's judgement the same
+    thing, and the answer says it is not in so many words; a number of something else does not."""
+    question = "How many troops did the ministry put on standby in January?"
+    personnel = _passage(1, "In January the ministry said about 8,500 U.S. military personnel had been placed on standby.")
+    tanks = _passage(2, "In January the ministry said about 300 tanks had been placed on standby near the border.")
+    encode = assistant.encoder.encode
+    draft = compose(analyse(question, []), [personnel], encode=encode)
+    assert not draft.refused and "8,500" in draft.lines[0] and not draft.direct
+    assert compose(analyse(question, []), [personnel]).refused  # without the encoder: no count of troops
+    assert compose(analyse(question, []), [tanks], encode=encode).refused
+

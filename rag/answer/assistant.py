@@ -176,7 +176,7 @@ class Assistant:
         context = standalone[len(question):] if standalone.startswith(question) else ""
         context = context.replace("(following up on:", " ").rstrip(") ")  # the earlier question's own words
         # A name's other names (aliases.yaml) are alternatives for it (``Needs.present``), not more words to cover.
-        draft = compose(analyse(question, self.aliases, context=context), passages)
+        draft = compose(analyse(question, self.aliases, context=context), passages, encode=self.encoder.encode)
         if draft.refused:
             text = TOUCHES_ON if draft.outcome is Outcome.TOUCHES_ON else NOT_FOUND
             yield Event(EventKind.TOKEN, text)

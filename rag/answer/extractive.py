@@ -19,8 +19,11 @@ the whole index, so documents about other things cannot change an answer:
   name of a question name ("Russia" for "Moscow", aliases.yaml) is that name, not one more word;
 * its passage must mention what the question is about (names, years: ``Anchor``), and a sentence
   about the question's year beats one that only shares its passage with that year;
-* a "when" question wants a date, "how many" a number, "who" a name, "what was the value" an
-  amount of money; "what did X say" / "how did X respond" X's words: X named in the sentence, in
+* a "when" question wants a date ("on what date" a day, not a year), "how old" an age, "who" a
+  name, "what was the value" an amount of money, "how many troops" a number counting troops (near
+  it: "8,500 troops", "troops rose to 8,500"), or, by the encoder, troops in other words ("8,500
+  military personnel": then the answer says it is not in so many words);
+* "what did X say" / "how did X respond" wants X's words: X named in the sentence, in
   the one it refers back to, or as the passage's speaker, author or outlet (not the Zakharova
   that "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is about);
 * the question's own wording in order ("all territorial disputes ... resolved") counts a little;
@@ -40,7 +43,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import Outcome, Passage, Rating, SegmentKind
-from ..text import content_words, fold, sentences, stems, words
+from ..text import STOPWORDS, content_words, fold, sentences, stems, words
 from .injection import instructions, overlaps
 from .question import WANTS, Needs, word_pairs
 
@@ -60,6 +63,7 @@ class Candidate:
     terms: frozenset  # question stems the window covers
     predicate: float  # weighted share of the question's other words (not its names) in the window
     similarity: float  # of the question and the candidate's passage (MiniLM cosine)
+    counted_by_meaning: bool = False  # its number counts what was asked only in other words ("personnel")
 
 
 @dataclass
@@ -88,8 +92,9 @@ CLOSE_MEANING = 0.55  # cosine similarity of question and passage (MiniLM)
 RELATED_COVERAGE = 0.25  # below this, and not close in meaning, the passage is not about the question
 
 
-def candidates(needs: Needs, passages: list[Passage]) -> list[Candidate]:
-    """Every sentence of the passages (and, where its neighbour completes it, the pair) with its evidence."""
+def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozenset()) -> list[Candidate]:
+    """Every sentence of the passages (and, where its neighbour completes it, the pair) with its evidence.
+    ``meant``: words after a number that name, in other words, what the question counts (``counted_phrases``)."""
     found = []
     for i, passage in enumerate(passages):
         header = _header(passage)
@@ -112,7 +117,7 @@ def candidates(needs: Needs, passages: list[Passage]) -> list[Candidate]:
             window = sent_stems[j] | context | topic
             voice = fold(" ".join([spans[back][2] if back is not None else "", passage.speaker or "",
                                    passage.source.author or "", passage.source.outlet]))
-            found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct, voice))
+            found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct, voice, meant))
             # The fact or the quote is often in the next sentence ("Japan announced sanctions on
             # Friday. They target 35 officers ..."): offer the pair, quoted as one.
             if (j + 1 < len(spans) and len(spans[j + 1][2].split()) >= 4 and _plain(sentence, spans[j + 1][2])
@@ -120,7 +125,7 @@ def candidates(needs: Needs, passages: list[Passage]) -> list[Candidate]:
                 nxt = spans[j + 1]
                 pair = passage.text[start:nxt[1]]
                 window2 = window | sent_stems[j + 1]
-                cand = _candidate(needs, passage, i, start, nxt[1], pair, window2, anchored, distinct, voice)
+                cand = _candidate(needs, passage, i, start, nxt[1], pair, window2, anchored, distinct, voice, meant)
                 if _facts(nxt[2], needs) == 0:
                     cand.score -= 0.03  # a single sentence that answers is better than two
                 found.append(cand)
@@ -146,7 +151,7 @@ def _antecedent(spans: list, j: int, reach: int = 3) -> int | None:
 
 
 def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, text: str, window: set,
-               anchored: float, distinct: float, voice: str = "") -> Candidate:
+               anchored: float, distinct: float, voice: str = "", meant: frozenset = frozenset()) -> Candidate:
     """``voice``: who may be speaking in ``text`` besides the names in it (the sentence it refers
     back to, the passage's speaker and author), folded."""
     own = set(stems(text))
@@ -160,8 +165,9 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
                           for kind in needs.wants)
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
         typed = all(_names(a, fold(f"{_speaking(text)} {voice}")) for a in needs.speakers)  # someone else's
-    if typed and needs.focus and not quoted:  # "how many troops": a number, and troops
-        typed = any(needs.present(f, own) for f in needs.focus)
+    by_meaning = False
+    if typed and needs.focus and not quoted:  # "how many troops": a number of troops
+        typed, by_meaning = _count_of(text, needs, meant)
     # "... in 2013": a sentence about that year, not another sentence of a passage that names it.
     years = [a for a in needs.anchors if a.kind == "year"]
     dated = sum(a.variants[0] in window for a in years) / len(years) if years else 1.0
@@ -188,7 +194,94 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
         if typed and _QUOTATION.search(text):
             score += 0.08  # in X's own words, quoted
     return Candidate(i, start, end, text, score, coverage, bool(typed), anchored, distinct, informative, covered,
-                     _predicate(needs, covered), similarity)
+                     _predicate(needs, covered), similarity, by_meaning)
+
+
+_COUNT = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
+                    r"hundreds?|thousands?|millions?|billions?|trillions?)\b", re.I)
+_SCALE = frozenset({"hundred", "thousand", "million", "billion", "trillion", "m", "bn"})
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
+
+
+def _count_of(text: str, needs: Needs, meant: frozenset = frozenset()) -> tuple[bool, bool]:
+    """Does the text hold a count of what "how many X" asks about? (counted, in other words).
+    X itself in the text, with a number (the answer type asks for one); or a number of ``meant``
+    words, X in other words ("8,500 military personnel" for troops).
+
+    Tried and dropped: asking that the number stand next to X ("27 million subscribers", not "one
+    network ... for new subscribers"). News puts counts far from their nouns ("the number of troops
+    ... has risen to 100,000") and says "how much tourism income" of "30bn baht in earnings from
+    tourism", so it refused more answerable questions than it saved unanswerable ones."""
+    own = set(stems(text))
+    if any(needs.present(f, own) for f in needs.focus):
+        return True, False
+    if meant and any(meant & set(phrases) for phrases in _counts(text)):
+        return True, True
+    return False, False
+
+
+def _counts(text: str) -> list[list[str]]:
+    """For each number in a text (not a year), what it counts: the word after it, and that word
+    with the next, past capitalised words saying whose and words of scale ("8,500 U.S. military
+    personnel on alert": "military", "military personnel"), lower-cased; none when no word follows.
+
+    >>> _counts("About 8,500 U.S. military personnel are on standby, and 36 planes.")
+    [['military', 'military personnel'], ['planes']]
+    >>> _counts("a 100,000-strong military force; 1.2 million affected; in 2005 it rose to 40.")
+    [['strong', 'military', 'military force'], ['affected'], []]
+    """
+    tokens = text.split()
+    found = []
+    for i, token in enumerate(tokens):
+        number, _, joined = token.strip("(£$€¥),.;:").partition("-")  # "a 100,000-strong force"
+        if not _COUNT.fullmatch(number) or _YEAR.fullmatch(number):
+            continue
+        if number.lower() in _SCALE and i and _COUNT.fullmatch(tokens[i - 1].strip("(£$€¥")):
+            continue  # the "million" of "1.2 million": one number
+        phrases = [joined.lower()] if joined.isalpha() else []  # "a 36-member panel": members
+        if token[-1] not in ",.;:!?)":
+            rest = tokens[i + 1:i + 6]
+            while len(rest) > 1 and (rest[0][:1].isupper() or rest[0].lower() in _SCALE):
+                rest = rest[1:]  # "8,500 U.S. military personnel", "1.2 million affected": whose, how many
+            phrase: list[str] = []
+            for nxt in rest[:2]:
+                word = nxt.strip("()“”\"',.;:!?").lower()
+                if not word.isalpha() or word in STOPWORDS:
+                    break
+                phrase.append(word)
+                phrases.append(" ".join(phrase))
+                if nxt[-1] in ",.;:!?)":
+                    break
+        found.append(phrases)
+    return found
+
+
+# Two words this close in MiniLM's space are names of one thing ("troops" ~ "soldiers" 0.88,
+# "aircraft" ~ "planes" 0.85, "employees" ~ "staff" 0.71, "troops" ~ "military personnel" 0.66),
+# farther ones are related things ("troops" ~ "tanks" 0.54, "subscribers" ~ "customers" 0.51,
+# "aircraft" ~ "jets" 0.49). Chosen on these general pairs, not on any eval case.
+SAME_THING = 0.6
+
+
+def counted_phrases(needs: Needs, passages: list[Passage], encode) -> frozenset:
+    """The words after numbers in the passages that name what a "how many X" question counts in
+    other words (``SAME_THING``), by ``encode`` (texts -> unit vectors, the index's encoder).
+    Only the sentences that share a rare word with the question are read: the rest answer nothing."""
+    if not needs.focus_words or encode is None:
+        return frozenset()
+    rare = {t for t, w in needs.weights.items() if w >= 2.5 and t not in needs.focus}
+    phrases = set()
+    for passage in passages:
+        for _, _, sentence in sentences(passage.text):
+            here = set(stems(sentence))
+            if rare & here and not _count_of(sentence, needs)[0]:
+                phrases.update(p for counted in _counts(sentence) for p in counted)
+    if not phrases:
+        return frozenset()
+    ordered = sorted(phrases)
+    vectors = encode([" ".join(needs.focus_words), *ordered])
+    similarity = vectors[1:] @ vectors[0]
+    return frozenset(p for p, sim in zip(ordered, similarity) if sim >= SAME_THING)
 
 
 def _speaking(text: str) -> str:
@@ -246,7 +339,9 @@ def _predicate(needs: Needs, covered: frozenset) -> float:
     return 1.0 if total < 2.5 else sum(w for t, w in rest.items() if t in covered) / total
 
 
-def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3) -> Draft:
+def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encode=None) -> Draft:
+    """``encode`` (texts -> unit vectors, optional): lets a "how many troops" question take
+    "8,500 military personnel" as its answer, marked not direct (``counted_phrases``)."""
     if not passages:
         return Draft([], [], Outcome.NOT_FOUND)
     everything = fold(" ".join(f"{p.text} {_header(p)} {p.source.published_iso or ''}" for p in passages))
@@ -256,7 +351,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3) -> Dr
         # What the question is about (half its names and years, or more) is in no passage. One
         # name of several may be written another way ("the Pentagon", "the Defense Department").
         return Draft([], [], Outcome.NOT_FOUND)
-    ranked = candidates(needs, passages)
+    ranked = candidates(needs, passages, counted_phrases(needs, passages, encode))
     if not ranked:
         return Draft([], [], Outcome.NOT_FOUND)
     best = ranked[0]
@@ -312,7 +407,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3) -> Dr
         spans[cand.passage_index].append((start, cand.end))
         n = order.index(cand.passage_index) + 1
         lines.append(attribute(text, passages[cand.passage_index], n))
-    direct = lead.coverage >= ANSWER_COVERAGE
+    direct = lead.coverage >= ANSWER_COVERAGE and not lead.counted_by_meaning
     return Draft(lines, [(i, spans[i]) for i in order], Outcome.ANSWERED, direct=direct)
 
 

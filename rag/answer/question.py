@@ -109,6 +109,7 @@ class Needs:
     compare: bool  # compares sources or asks how they frame something
     phrases: tuple[str, ...]  # exact wording quoted in the question
     focus: tuple[str, ...] = ()  # stems of what a number or date is asked about ("how many troops": troop)
+    focus_words: tuple[str, ...] = ()  # the same words as the question writes them ("troops")
     yes_no: bool = False  # "Did Putin receive Suzuki?": the answer hinges on whether that happened
     anchor_terms: frozenset = frozenset()  # stems of the anchors' words
     own_terms: frozenset = frozenset()  # stems of the question's own words (not aliases, not the history's)
@@ -166,7 +167,8 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         phrases=tuple(quoted_phrases(question)),
         pairs=word_pairs(question),
         source=named_source(question),
-        focus=tuple(_focus(question)),
+        focus=tuple(stemmer().stemWords(_focus(question))),
+        focus_words=tuple(_focus(question)),
         yes_no=bool(_YES_NO.match(question)) and not re.search(r"\bor\b", question, re.I),  # "A or B?" is a choice
         anchor_terms=anchor_terms,
         own_terms=frozenset(stemmer().stemWords(content_words(question))),
@@ -257,7 +259,7 @@ def _focus(question: str) -> list[str]:
     "employees" or "customers".
 
     >>> _focus("How many US troops did the Pentagon send?"), _focus("How many people lost their data?")
-    (['troop'], [])
+    (['troops'], [])
     """
     words_after = []
     match = _HOW_MANY.search(question)
@@ -273,7 +275,7 @@ def _focus(question: str) -> list[str]:
     match = _WHAT_AMOUNT.search(question)
     if match:
         words_after.append(match.group(1).lower())
-    return [stem for word in words_after for stem in stemmer().stemWords([word])]
+    return words_after
 
 
 @functools.lru_cache(maxsize=50_000)
