@@ -99,6 +99,9 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("How old is the new chief executive?", {"number", "age"}),
     ("On what date did the minister visit the shrine?", {"date", "day"}),  # a day, not just a year
     ("When did the minister visit the shrine?", {"date"}),
+    ("How much is the carmaker investing in its new plant?", {"number", "money"}),  # not 150,000 cars a year
+    ("How much is the bank offering for the stake?", {"number", "money"}),
+    ("How much does the bank think its profits will climb?", {"number"}),  # a change: "20-25%" answers
 ])
 def test_answer_type_read_from_the_question(question, wants):
     assert set(analyse(question, []).wants) == wants

@@ -161,7 +161,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
     return Needs(
         weights=weights,
         anchors=anchors,
-        wants=tuple(kind for kind, (asks, _) in WANTS.items() if asks.search(question)),
+        wants=_wants(question),
         asks_words=bool(asked),
         compare=bool(COMPARE.search(question)),
         phrases=tuple(quoted_phrases(question)),
@@ -247,6 +247,24 @@ _WHAT_AMOUNT = re.compile(r"\b(?:what|which) (?:is|was|are|were) the (?:[a-z]+ )
 # "What was the value of ...": an amount of money answers it, whatever word the text uses.
 _WHAT_PRICE = re.compile(r"\b(?:what|which|how much)\b.{0,60}?\b(cost|price|value|budget|salary|salaries|wages?|fees?|"
                          r"fortune|damages|compensation|bonus|payout|turnover|revenue|profit)\b", re.I)
+
+
+# "How much will profits climb?": a change, in money or in per cent ("20-25%"), not only money.
+_CHANGE = re.compile(r"\b(climb|climbs|rise|rises|rose|risen|fall|falls|fell|fallen|grow|grows|grew|grown|increase[sd]?|"
+                     r"drop|drops|dropped|jump|jumps|jumped|decline[sd]?|shrink|shrinks|shrank|slump|slumped|surge[sd]?|"
+                     r"change[sd]?|by how much)\b", re.I)
+
+
+def _wants(question: str) -> tuple[str, ...]:
+    """The kinds of answer the question asks for (``WANTS``).
+
+    >>> _wants("How much is Peugeot paying for the cars?"), _wants("How much will Absa's profits climb?")
+    (('number', 'money'), ('number',))
+    """
+    kinds = [kind for kind, (asks, _) in WANTS.items() if asks.search(question)]
+    if "money" in kinds and _CHANGE.search(question):
+        kinds.remove("money")
+    return tuple(kinds)
 
 
 _YES_NO = re.compile(r"\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
@@ -345,8 +363,11 @@ WANTS = {
                        r"\bborn (?:in|on)\b|\b(?:teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|"
                        r"nineties)\b", re.I)),
     # "How much did it cost?": an amount of money, not any number ("four units").
-    "money": (re.compile(r"\bhow much\b.{0,80}\b(cost|costs|pay|paid|spend|spent|worth|charge|charged|sell|sold|"
-                         r"buy|bought|raise|raised|fine|fined)\b|\bwhat (?:did|does|do|will|would) .{1,60}\bcost\b|"
+    "money": (re.compile(r"\bhow much\b.{0,80}\b(costs?|costing|pay|pays|paying|paid|spend|spends|spending|spent|worth|"
+                         r"charges?|charged|charging|sell|sells|selling|sold|buy|buys|buying|bought|raise|raises|raised|"
+                         r"raising|fine|fined|invest|invests|invested|investing|earn|earns|earned|earning|offer|offers|"
+                         r"offered|offering|bid|bids|bidding|owe|owes|owed|lend|lends|lent|lending|borrow|borrows|"
+                         r"borrowed|borrowing|donate|donates|donated|donating)\b|\bwhat (?:did|does|do|will|would) .{1,60}\bcost\b|"
                          + _WHAT_PRICE.pattern, re.I),
               re.compile(r"[$€£¥₽₩]|\b(dollars?|euros?|pounds?|sterling|yen|yuan|renminbi|rubles?|roubles?|"
                          r"rupees?|francs?|USD|EUR|GBP|JPY|CNY|RUB)\b", re.I)),
