@@ -492,3 +492,17 @@ def test_how_many_takes_a_count_of_the_same_thing_in_other_words(assistant):
     assert compose(analyse(question, []), [personnel]).refused  # without the encoder: no count of troops
     assert compose(analyse(question, []), [tanks], encode=encode).refused
 
+
+
+def test_words_said_after_the_quotation_are_the_speakers_own():
+    """'"...," chairman Chung Mong-koo said': who speaks follows the quotation, and the person, not
+    the company named before his title, is who must be named."""
+    statement = _passage(1, "Hyundai will build a second plant in India. Car ownership there is low and demand is "
+                            "growing. \"We desperately need to expand our "
+                            "production in order to meet growing demand in the Indian market,\" chairman Chung Mong-koo "
+                            "said in the statement.")
+    other = _passage(2, "\"We need more plants in India,\" a rival carmaker's chief executive said on Monday.")
+    question = "What did Hyundai chairman Chung Mong-koo say about why the carmaker needs more capacity in India?"
+    draft = compose(analyse(question, []), [other, statement])
+    assert not draft.refused and "desperately need" in draft.lines[0]
+    assert compose(analyse(question, []), [other]).refused  # someone else's words

@@ -164,7 +164,9 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     typed = quoted or all(WANTS[kind][1].search(text) or (kind == "name" and passage.speaker)
                           for kind in needs.wants)
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
-        typed = all(_names(a, fold(f"{_speaking(text)} {voice}")) for a in needs.speakers)  # someone else's
+        # someone else's. "Hyundai chairman Chung Mong-koo": the last name is who speaks, the rest
+        # says who he is ('..., chairman Chung Mong-koo said' is his word without "Hyundai").
+        typed = _names(needs.speakers[-1], fold(f"{_speaking(text)} {voice}"))
     by_meaning = False
     if typed and needs.focus and not quoted:  # "how many troops": a number of troops
         typed, by_meaning = _count_of(text, needs, meant)
@@ -290,7 +292,10 @@ def _speaking(text: str) -> str:
     cue = _SPEECH.search(text)
     if cue is None:
         return text
-    return " ".join([text[:cue.end()], *text[cue.end():].split()[:3]])
+    # '"We need to expand," chairman Chung Mong-koo said' / '..." said Mr Chung': who speaks
+    # follows the quotation.
+    after = re.search(r'[”"]\s*,?\s*((?:\S+\s+){0,6}?(?:said|says|added|told|explained|insisted|stressed|warned)\b(?:\s+\S+){0,3})', text)
+    return " ".join([text[:cue.end()], *text[cue.end():].split()[:3], after.group(1) if after else ""])
 
 
 def _names(anchor, folded: str) -> bool:

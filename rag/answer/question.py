@@ -174,7 +174,8 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         own_terms=frozenset(stemmer().stemWords(content_words(question))),
         same_as=_same_as(question, aliases),
         frame=frozenset(stemmer().stemWords([asked.group(3).lower()])) if asked else frozenset(),
-        speakers=tuple(a for a in anchors if asked and a.text in asked.group(0)[asked.end(2) - asked.start():asked.start(3) - asked.start()]),
+        speakers=tuple(sorted((a for a in anchors if asked and a.text in asked.group(0)[asked.end(2) - asked.start():asked.start(3) - asked.start()]),
+                              key=lambda a: question.find(a.text))),  # in the question's order
     )
 
 
