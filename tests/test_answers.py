@@ -99,6 +99,8 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("How old is the new chief executive?", {"number", "age"}),
     ("On what date did the minister visit the shrine?", {"date", "day"}),  # a day, not just a year
     ("When did the minister visit the shrine?", {"date"}),
+    ("How did she describe his image when he was home secretary?", set()),  # "when" here asks nothing
+    ("The plant opens soon, but when?", {"date"}),
     ("How much is the carmaker investing in its new plant?", {"number", "money"}),  # not 150,000 cars a year
     ("How much is the bank offering for the stake?", {"number", "money"}),
     ("How much does the bank think its profits will climb?", {"number"}),  # a change: "20-25%" answers
@@ -506,3 +508,9 @@ def test_words_said_after_the_quotation_are_the_speakers_own():
     draft = compose(analyse(question, []), [other, statement])
     assert not draft.refused and "desperately need" in draft.lines[0]
     assert compose(analyse(question, []), [other]).refused  # someone else's words
+
+
+def test_a_name_is_found_in_its_other_form():
+    tories = [a for a in analyse("How does Ken Clarke rate the Tories' chances?", []).anchors if a.text == "Tories"][0]
+    assert tories.found_in("mr clarke says the tory party is improving")
+    assert not tories.found_in("the story is improving")

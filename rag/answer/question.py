@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from ..text import STOPWORDS, content_words, fold, stemmer, words
+from ..text import STOPWORDS, content_words, fold, stemmer, stems, words
 
 # A quote opens after a space or bracket and closes before space/punctuation, so "Don't" is not a quote.
 _QUOTED = re.compile(r"(?:^|(?<=[\s(\[]))[‘'“\"](.{12,}?)(?<=\S)[’'”\"](?=[\s?.!,;:)]|$)")
@@ -93,6 +93,8 @@ class Anchor:
                 key = max(variant.split(), key=word_weight)
                 if len(key) >= 4 and any(w[:4] == key[:4] for w in found if len(w) >= 4):
                     return True
+                if len(key) >= 4 and key[:3] in padded and stemmer().stemWord(key) in stems(padded):
+                    return True  # "Tories" ~ "Tory": one word, two forms
                 if any(c.isdigit() for c in key) and key.replace(" ", "") in padded.replace(" ", ""):
                     return True
         return False
@@ -342,7 +344,10 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
 # What kind of answer the question wants, and how to recognise a sentence that has one.
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 WANTS = {
-    "date": (re.compile(r"\bwhen\b|\bwhat (year|date|month|day)\b|\bwhich (year|date|month|day)\b|\bhow long ago\b", re.I),
+    # "When did ...", "... and when?": not "how did she describe him when he was home secretary".
+    "date": (re.compile(r"(?:^|[,;:(]\s*|\b(?:and|or|but|so|since|until)\s+)when\b|\bwhen\s+(?:did|does|do|is|are|was|"
+                        r"were|will|would|has|have|had|can|could|should|exactly)\b|\bwhen\s*\?|"
+                        r"\b(?:know|tell me|say|says|said|find out|ask|asked|ask them)\s+when\b|\bwhat (year|date|month|day)\b|\bwhich (year|date|month|day)\b|\bhow long ago\b", re.I),
              re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(yesterday|today|tomorrow|tonight|ago|century|"
                         r"centuries|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|(?:last|next|this|earlier|later) "
                         r"(?:week|month|year|spring|summer|autumn|fall|winter|weekend))\b", re.I)),
