@@ -514,3 +514,25 @@ def test_a_name_is_found_in_its_other_form():
     tories = [a for a in analyse("How does Ken Clarke rate the Tories' chances?", []).anchors if a.variants == ("tories",)][0]
     assert tories.found_in("mr clarke says the tory party is improving")
     assert not tories.found_in("the story is improving")
+
+
+def test_a_question_in_other_words_is_answered_by_the_sentence_that_means_it(assistant):
+    """Few shared words ("prospects of taking power at the next poll" / "could win the next
+    election"): the sentence close in meaning answers, marked not direct; one merely about the
+    same man does not."""
+    question = "How does Ken Clarke rate the Tories' prospects of taking power at the next poll?"
+    encode = assistant.encoder.encode
+
+    def closeness(texts):
+        vectors = encode([question, *texts])
+        return vectors[1:] @ vectors[0]
+
+    clarke = _passage(1, "Former Tory chancellor Ken Clarke says Mr Howard has a bigger problem changing perceptions "
+                         "of the party than his image. Mr Clarke says the party is improving and it is \"conceivable\" "
+                         "it could win the next election.")
+    jazz = _passage(2, "Former Tory chancellor Ken Clarke is a keen jazz fan and has written a column about cricket "
+                       "for the Sunday papers.")
+    assert compose(analyse(question, []), [clarke]).refused  # the words alone do not answer
+    draft = compose(analyse(question, []), [clarke], closeness=closeness)
+    assert not draft.refused and not draft.direct and "conceivable" in " ".join(draft.lines)
+    assert compose(analyse(question, []), [jazz], closeness=closeness).refused

@@ -176,7 +176,13 @@ class Assistant:
         context = standalone[len(question):] if standalone.startswith(question) else ""
         context = context.replace("(following up on:", " ").rstrip(") ")  # the earlier question's own words
         # A name's other names (aliases.yaml) are alternatives for it (``Needs.present``), not more words to cover.
-        draft = compose(analyse(question, self.aliases, context=context), passages, encode=self.encoder.encode)
+        encode = self.encoder.encode
+
+        def closeness(texts: list[str]):  # cosine of each text with the question (unit vectors)
+            vectors = encode([standalone, *texts])
+            return vectors[1:] @ vectors[0]
+
+        draft = compose(analyse(question, self.aliases, context=context), passages, encode=encode, closeness=closeness)
         if draft.refused:
             text = TOUCHES_ON if draft.outcome is Outcome.TOUCHES_ON else NOT_FOUND
             yield Event(EventKind.TOKEN, text)

@@ -29,6 +29,9 @@ the whole index, so documents about other things cannot change an answer:
 * the question's own wording in order ("all territorial disputes ... resolved") counts a little;
 * a lead that only reports what X said ("Lee refused to blame Dent") is followed by X's quoted
   words from the same document;
+* when no sentence covers most of the question's words, one whose meaning is close to the
+  question's (the index's encoder, question against sentence) answers, marked not direct: a
+  journalist's words are often not the text's ("prospects of taking power" / "could win");
 * "according to Kuroi" / "according to the forum post": only that source's passages answer, when
   any passage's outlet, author or speaker names it.
 
@@ -344,9 +347,12 @@ def _predicate(needs: Needs, covered: frozenset) -> float:
     return 1.0 if total < 2.5 else sum(w for t, w in rest.items() if t in covered) / total
 
 
-def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encode=None) -> Draft:
-    """``encode`` (texts -> unit vectors, optional): lets a "how many troops" question take
-    "8,500 military personnel" as its answer, marked not direct (``counted_phrases``)."""
+def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encode=None, closeness=None) -> Draft:
+    """Optional, from the index's encoder: ``encode`` (texts -> unit vectors) lets a "how many
+    troops" question take "8,500 military personnel" as its answer (``counted_phrases``);
+    ``closeness`` (texts -> their cosine with the question) lets a question in other words than
+    the text's be answered by the sentence that means what it asks (``_closest_in_meaning``).
+    Either way the answer is marked not direct."""
     if not passages:
         return Draft([], [], Outcome.NOT_FOUND)
     everything = fold(" ".join(f"{p.text} {_header(p)} {p.source.published_iso or ''}" for p in passages))
@@ -372,7 +378,10 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         usable = [c for c in usable if c.passage_index in named]
     leads = usable if needs.compare else [c for c in usable if c.distinct_anchored >= found_share]
     lead = leads[0] if leads else None
-    if lead is None or not _answers(lead, needs):
+    close = False
+    if (lead is None or not _answers(lead, needs)) and closeness is not None:
+        lead, close = _closest_in_meaning(needs, leads, closeness), True
+    if lead is None or not (close or _answers(lead, needs)):
         related = best.coverage >= RELATED_COVERAGE or top_similarity >= CLOSE_MEANING
         return Draft([], [], Outcome.TOUCHES_ON if related else Outcome.NOT_FOUND, closest=closest)
 
@@ -412,8 +421,25 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         spans[cand.passage_index].append((start, cand.end))
         n = order.index(cand.passage_index) + 1
         lines.append(attribute(text, passages[cand.passage_index], n))
-    direct = lead.coverage >= ANSWER_COVERAGE and not lead.counted_by_meaning
+    direct = lead.coverage >= ANSWER_COVERAGE and not lead.counted_by_meaning and not close
     return Draft(lines, [(i, spans[i]) for i in order], Outcome.ANSWERED, direct=direct)
+
+
+def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: int = 8) -> Candidate | None:
+    """When no sentence covers most of the question's words: the one, of the few best that cover
+    some of them, whose meaning is close to the question's (MiniLM cosine of question and
+    sentence >= ``CLOSE_MEANING``). "How does Ken Clarke rate the Tories' prospects of taking power
+    at the next poll?" is answered by "Mr Clarke says ... it is "conceivable" it could win the next
+    election". Not for yes/no questions (whether it happened is in the words, not the topic) nor
+    comparisons (their own rule)."""
+    if needs.yes_no or needs.compare:
+        return None
+    pool_ = [c for c in leads if c.coverage >= RELATED_COVERAGE][:pool]
+    if not pool_:
+        return None
+    similarity = closeness([c.text for c in pool_])
+    best = max(range(len(pool_)), key=lambda k: (similarity[k], -k))
+    return pool_[best] if similarity[best] >= CLOSE_MEANING else None
 
 
 def _own_words(needs: Needs, lead: Candidate, usable: list[Candidate], passages: list[Passage]) -> Candidate | None:
