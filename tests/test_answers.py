@@ -101,6 +101,7 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("When did the minister visit the shrine?", {"date"}),
     ("How did she describe his image when he was home secretary?", set()),  # "when" here asks nothing
     ("The plant opens soon, but when?", {"date"}),
+    ("How often did he sing the theme tune?", {"often"}),  # "at least once a day"
     ("How much is the carmaker investing in its new plant?", {"number", "money"}),  # not 150,000 cars a year
     ("How much is the bank offering for the stake?", {"number", "money"}),
     ("How much does the bank think its profits will climb?", {"number"}),  # a change: "20-25%" answers
@@ -517,22 +518,32 @@ def test_a_name_is_found_in_its_other_form():
 
 
 def test_a_question_in_other_words_is_answered_by_the_sentence_that_means_it(assistant):
-    """Few shared words ("prospects of taking power at the next poll" / "could win the next
+    """Few shared words ("chances of victory at the coming poll" / "could win the next
     election"): the sentence close in meaning answers, marked not direct; one merely about the
     same man does not."""
-    question = "How does Ken Clarke rate the Tories' prospects of taking power at the next poll?"
+    question = "What does Ken Clarke think of the party's chances of victory at the coming poll?"
     encode = assistant.encoder.encode
 
     def closeness(texts):
         vectors = encode([question, *texts])
         return vectors[1:] @ vectors[0]
 
-    clarke = _passage(1, "Former Tory chancellor Ken Clarke says Mr Howard has a bigger problem changing perceptions "
-                         "of the party than his image. Mr Clarke says the party is improving and it is \"conceivable\" "
-                         "it could win the next election.")
-    jazz = _passage(2, "Former Tory chancellor Ken Clarke is a keen jazz fan and has written a column about cricket "
-                       "for the Sunday papers.")
+    clarke = _passage(1, "Former chancellor Ken Clarke says Mr Howard has a bigger problem changing perceptions of the "
+                         "party than his image. Mr Clarke says the party is improving and it is \"conceivable\" it "
+                         "could win the next election.")
+    jazz = _passage(2, "Former chancellor Ken Clarke is a keen jazz fan and has written a column about cricket for "
+                       "the Sunday papers.")
     assert compose(analyse(question, []), [clarke]).refused  # the words alone do not answer
     draft = compose(analyse(question, []), [clarke], closeness=closeness)
     assert not draft.refused and not draft.direct and "conceivable" in " ".join(draft.lines)
     assert compose(analyse(question, []), [jazz], closeness=closeness).refused
+
+
+@pytest.mark.parametrize("question, asks_words", [
+    ("How did DiCaprio praise Scorsese at the Golden Globes?", True),
+    ("What did the minister deny about the deal?", True),
+    ("How did he explain the delay?", False),  # reasons, whoever gives them
+    ("What did the police find in the warehouse?", False),
+])
+def test_questions_asking_for_someones_words(question, asks_words):
+    assert analyse(question, []).asks_words is asks_words

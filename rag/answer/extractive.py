@@ -85,7 +85,8 @@ class Draft:
 _PRONOUN_START = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|i|it|this|that)\b", re.I)
 _SPEECH = re.compile(r"\b(said|says|told|declared|stated|warned|wrote|noted|added|explained|called|emphasized|"
                      r"emphasised|announced|claimed|stressed|responded|replied|described|argued|insisted|urged|"
-                     r"accused|denounced|condemned|vowed|promised)\b|:\s*[“\"]|[“\"]", re.I)
+                     r"accused|denounced|condemned|vowed|promised|praised|hailed|criticised|criticized|dismissed|"
+                     r"welcomed|blamed|denied|rejected)\b|:\s*[“\"]|[“\"]", re.I)
 
 # An answer needs its window to cover most of what the question weighs (a majority of it), or,
 # for a question that shares few words with the text, to be close in meaning. These are plain

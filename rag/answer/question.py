@@ -106,7 +106,7 @@ class Needs:
 
     weights: dict  # content-word stem -> weight: rare words (in general English) weigh more
     anchors: tuple[Anchor, ...]  # names and years an answer's passage must mention
-    wants: tuple[str, ...]  # "date" | "day" | "number" | "name" | "age" | "money": the kind of answer asked for
+    wants: tuple[str, ...]  # "date" | "day" | "number" | "name" | "often" | "age" | "money": the kind of answer asked for
     asks_words: bool  # "What did X say / how did X describe / respond to ...": X's own words
     compare: bool  # compares sources or asks how they frame something
     phrases: tuple[str, ...]  # exact wording quoted in the question
@@ -363,6 +363,10 @@ WANTS = {
                         r"ambassador|country|countries|company|firm|team|club|player|band|singer|actor|film)\b|"
                         r"\bnames? of\b|\bwho (said|wrote|posted|called)\b", re.I),
              re.compile(r"(?<!^)\b[A-Z][a-z]+|[\u4e00-\u9fff]")),
+    # "How often did he sing it?": a frequency ("at least once a day", "every week", "twice").
+    "often": (re.compile(r"\bhow (?:often|frequently)\b|\bhow many times\b", re.I),
+              re.compile(r"\b(?:once|twice|thrice|times|every|each|daily|nightly|weekly|monthly|yearly|annually|"
+                         r"hourly|always|never|often|rarely|seldom|regularly|occasionally|sometimes|usually)\b", re.I)),
     # "How old is X?": an age ("Mr Boateng, 53,", "the 31-year-old"), not a share price or a percentage.
     "age": (re.compile(r"\bhow old\b|\b(?:what|which) age\b", re.I),
             re.compile(r"\b\d{1,3}-year-olds?\b|\b\d{1,3} years? old\b|\baged? \d{1,3}\b|, \d{1,3},|\(\d{1,3}\)|"
@@ -378,8 +382,12 @@ WANTS = {
               re.compile(r"[$€£¥₽₩]|\b(dollars?|euros?|pounds?|sterling|yen|yuan|renminbi|rubles?|roubles?|"
                          r"rupees?|francs?|USD|EUR|GBP|JPY|CNY|RUB)\b", re.I)),
 }
+# "What did X say / praise / deny": X's words. Not "how did X explain it", which asks for reasons,
+# whoever gives them.
 _ASKS_WORDS = re.compile(r"\b(what|how) (did|does|do|has|have|had)\b.{1,80}?\b(say|said|describe|call|respond|react|"
-                         r"reply|answer|comment|characteri[sz]e|portray|put it|argue|claim|warn|tell)\b", re.I)
+                         r"reply|answer|comment|characteri[sz]e|portray|put it|argue|claim|warn|tell|praise|"
+                         r"critici[sz]e|attack|defend|justify|dismiss|welcome|blame|accuse|condemn|deny|"
+                         r"rate|assess|sum up)\b", re.I)
 _TEXTS = (r"(?:sources?|outlets?|articles?|documents?|reports?|analys[ie]s|papers?|newspapers?|sites?|websites?|"
           r"forums?|posts?|threads?|accounts?|stories|pieces?|texts?|writers?|authors?|media|coverage)")
 # A question comparing sources, not the parties of a story: "how do the outlets frame", "do the
