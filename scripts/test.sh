@@ -6,7 +6,9 @@
 #   3. the held-out BBC cases (evals/cases_bbc.jsonl, never tuned on) on the BBC articles
 #      (evals/baseline_bbc.json);
 #   4. the BBC development cases (evals/cases_bbc_dev.jsonl, other articles, tuned on) on the same index
-#      (evals/baseline_bbc_dev.json).
+#      (evals/baseline_bbc_dev.json);
+#   5. the second BBC development set (evals/cases_bbc_dev2.jsonl, fresh articles, first run untuned)
+#      (evals/baseline_bbc_dev2.json).
 # Extra arguments go to pytest; EVAL_GATES=bundled runs only the first gate (a quick local check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,3 +31,5 @@ fi
   --data-dir .evals-index/bbc --keep-index --out evals/out/bbc --fail-under evals/baseline_bbc.json
 .venv/bin/python -m evals run --no-tutorial --no-progress --cases evals/cases_bbc_dev.jsonl --corpus "$BBC" \
   --data-dir .evals-index/bbc --keep-index --out evals/out/bbc_dev --fail-under evals/baseline_bbc_dev.json
+.venv/bin/python -m evals run --no-tutorial --no-progress --cases evals/cases_bbc_dev2.jsonl --corpus "$BBC" \
+  --data-dir .evals-index/bbc --keep-index --out evals/out/bbc_dev2 --fail-under evals/baseline_bbc_dev2.json
