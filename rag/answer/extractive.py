@@ -20,9 +20,9 @@ the whole index, so documents about other things cannot change an answer:
 * its passage must mention what the question is about (names, years: ``Anchor``), and a sentence
   about the question's year beats one that only shares its passage with that year;
 * a "when" question wants a date ("on what date" a day, not a year), "how old" an age, "who" a
-  name, "what was the value" an amount of money, "how many troops" a number counting troops (near
-  it: "8,500 troops", "troops rose to 8,500"), or, by the encoder, troops in other words ("8,500
-  military personnel": then the answer says it is not in so many words);
+  name, "what was the value" an amount of money, "how many troops" a number and troops, or, by
+  the encoder, a number of troops in other words ("8,500 military personnel": then the answer
+  says it is not in so many words);
 * "what did X say" / "how did X respond" wants X's words: X named in the sentence, in
   the one it refers back to, or as the passage's speaker, author or outlet (not the Zakharova
   that "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is about);
@@ -435,12 +435,12 @@ def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: i
     comparisons (their own rule)."""
     if needs.yes_no or needs.compare:
         return None
-    pool_ = [c for c in leads if c.coverage >= RELATED_COVERAGE][:pool]
-    if not pool_:
+    few = [c for c in leads if c.coverage >= RELATED_COVERAGE][:pool]
+    if not few:
         return None
-    similarity = closeness([c.text for c in pool_])
-    best = max(range(len(pool_)), key=lambda k: (similarity[k], -k))
-    return pool_[best] if similarity[best] >= CLOSE_MEANING else None
+    similarity = closeness([c.text for c in few])
+    best = max(range(len(few)), key=lambda k: (similarity[k], -k))  # ties: the better-scored one
+    return few[best] if similarity[best] >= CLOSE_MEANING else None
 
 
 def _own_words(needs: Needs, lead: Candidate, usable: list[Candidate], passages: list[Passage]) -> Candidate | None:
