@@ -547,3 +547,15 @@ def test_a_question_in_other_words_is_answered_by_the_sentence_that_means_it(ass
 ])
 def test_questions_asking_for_someones_words(question, asks_words):
     assert analyse(question, []).asks_words is asks_words
+
+
+def test_a_counted_noun_is_not_found_in_a_name():
+    """"How many units": "the United States" holds no units, and "units" only counts: the text's
+    own noun ("four ALIS installations") answers."""
+    embassy = _passage(1, "On January 23, the United States decided to evacuate some staff members of its embassy in "
+                          "Ukraine, and Japan followed.")
+    detectors = _passage(2, "At the end of April, Japan handed over to Ukraine four ALIS installations, which enable "
+                            "the detection of mines with a high degree of accuracy.")
+    draft = compose(analyse("What did the mine-detection equipment Japan sent to Ukraine do, and how many units were "
+                            "there?", TRADE_ALIASES), [embassy, detectors])
+    assert not draft.refused and "four ALIS" in draft.lines[0]

@@ -203,6 +203,8 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
                      _predicate(needs, covered), similarity, by_meaning)
 
 
+# A capitalised word inside a sentence is a name (or part of one), not the counted noun.
+_NAME_WORDS = re.compile(r"(?<![.!?:]\s)(?<!^)(?<![“\"\n])\b[A-Z][\w'’-]*")
 _COUNT = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|"
                     r"hundreds?|thousands?|millions?|billions?|trillions?)\b", re.I)
 _SCALE = frozenset({"hundred", "thousand", "million", "billion", "trillion", "m", "bn"})
@@ -218,8 +220,8 @@ def _count_of(text: str, needs: Needs, meant: frozenset = frozenset()) -> tuple[
     network ... for new subscribers"). News puts counts far from their nouns ("the number of troops
     ... has risen to 100,000") and says "how much tourism income" of "30bn baht in earnings from
     tourism", so it refused more answerable questions than it saved unanswerable ones."""
-    own = set(stems(text))
-    if any(needs.present(f, own) for f in needs.focus):
+    common = set(stems(_NAME_WORDS.sub(" ", text)))  # "units" is not "United States"
+    if any(needs.present(f, common) for f in needs.focus):
         return True, False
     if meant and any(meant & set(phrases) for phrases in _counts(text)):
         return True, True

@@ -273,6 +273,11 @@ def _wants(question: str) -> tuple[str, ...]:
 _YES_NO = re.compile(r"\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
 
 
+# Nouns that only count ("how many units", "how many items"): what is counted is in the text's own
+# words ("four ALIS installations"), so they name no focus.
+_COUNTERS = frozenset("units unit items item pieces piece things kinds types sorts ones examples".split())
+
+
 def _focus(question: str) -> list[str]:
     """What a number is asked about: "how many US troops" wants a number of troops, not any number.
     Either of the first two words counted will do ("how many industry visitors": industry or
@@ -281,6 +286,8 @@ def _focus(question: str) -> list[str]:
 
     >>> _focus("How many US troops did the Pentagon send?"), _focus("How many people lost their data?")
     (['troops'], [])
+    >>> _focus("How many units did Japan send?")
+    []
     """
     words_after = []
     match = _HOW_MANY.search(question)
@@ -291,7 +298,7 @@ def _focus(question: str) -> list[str]:
             if word.lower() in STOPWORDS or len(words_after) == 2:
                 break  # "how much did ...": no noun is counted
             words_after.append(word.lower())
-        if any(word_weight(w) < 2.0 for w in words_after):
+        if any(word_weight(w) < 2.0 or w in _COUNTERS for w in words_after):
             words_after = []
     match = _WHAT_AMOUNT.search(question)
     if match:
