@@ -559,3 +559,23 @@ def test_a_counted_noun_is_not_found_in_a_name():
     draft = compose(analyse("What did the mine-detection equipment Japan sent to Ukraine do, and how many units were "
                             "there?", TRADE_ALIASES), [embassy, detectors])
     assert not draft.refused and "four ALIS" in draft.lines[0]
+
+
+@pytest.mark.parametrize("question, text, words", [
+    # the speaker after the quotation, past a title of several words
+    ("How did HVB analyst Peter-Thilo Halser describe Borussia Dortmund's losses?",
+     "Dortmund posted a record loss of 68m euros. \"This is the bill for their mismanagement over the past years,\" "
+     "said HVB analyst Peter-Thilo Halser.", "bill for their mismanagement"),
+    # named in full once, then by surname
+    ("What did Athletics Kenya chief Isaiah Kiplagat say about banning Susan Chepkemei?",
+     "Kenya's athletics body has banned Susan Chepkemei from all races for a year. \"We are taking this action in "
+     "order to salvage our pride,\" said Kiplagat.", "salvage our pride"),
+    # "he added": the one named in the sentence before, after his quotation
+    ("How did counterterrorism chief John Miller describe the Oscars ceremony as a security risk?",
+     "\"We are pulling out all the stops,\" said John Miller, the counterterrorism chief. The show is \"a symbol of "
+     "American culture and has the potential to be a high-visibility target\" at the Oscars, he added.",
+     "high-visibility target"),
+])
+def test_the_speaker_is_found_where_news_names_him(question, text, words):
+    draft = compose(analyse(question, []), [_passage(1, text)])
+    assert not draft.refused and words in " ".join(draft.lines), draft
