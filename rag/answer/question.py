@@ -97,7 +97,30 @@ class Anchor:
                     return True  # "Tories" ~ "Tory": one word, two forms
                 if any(c.isdigit() for c in key) and key.replace(" ", "") in padded.replace(" ", ""):
                     return True
+            if self.text.strip(" '’s").isupper() and _spelled_out(self.text.strip(" '’s").lower(), padded.split()):
+                return True  # "LAPD": "Los Angeles Police Department"
         return False
+
+
+def _spelled_out(acronym: str, tokens: list[str]) -> bool:
+    """Do consecutive words spell the acronym by their initials ("of", "the", "and" skipped)? Four
+    letters or more: three-letter chances are too common in plain words ("when transfers occur").
+
+    >>> _spelled_out("lapd", "the los angeles police department said".split())
+    True
+    >>> _spelled_out("nato", "the north atlantic treaty organisation".split()), _spelled_out("wto", "world trade org".split())
+    (True, False)
+    """
+    if not 4 <= len(acronym) <= 6 or not acronym.isalpha():
+        return False
+    content = [w for w in tokens if w not in ("of", "the", "and", "for")]
+    initials = "".join(w[0] for w in content)
+    for start in (i for i, c in enumerate(initials) if c == acronym[0]):
+        if initials[start:start + len(acronym)] == acronym:
+            words_used = content[start:start + len(acronym)]
+            if all(len(w) > 2 for w in words_used):  # "we took over" is no W.T.O.
+                return True
+    return False
 
 
 @dataclass(frozen=True)
