@@ -7,8 +7,8 @@
 #      (evals/baseline_bbc.json);
 #   4. the BBC development cases (evals/cases_bbc_dev.jsonl, other articles, tuned on) on the same index
 #      (evals/baseline_bbc_dev.json);
-#   5. the second BBC development set (evals/cases_bbc_dev2.jsonl, fresh articles, first run untuned)
-#      (evals/baseline_bbc_dev2.json).
+#   5. the second and third BBC development sets (evals/cases_bbc_dev2.jsonl, cases_bbc_dev3.jsonl: fresh
+#      articles, first runs untuned) (evals/baseline_bbc_dev2.json, baseline_bbc_dev3.json).
 # Extra arguments go to pytest; EVAL_GATES=bundled runs only the first gate (a quick local check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,3 +33,5 @@ fi
   --data-dir .evals-index/bbc --keep-index --out evals/out/bbc_dev --fail-under evals/baseline_bbc_dev.json
 .venv/bin/python -m evals run --no-tutorial --no-progress --cases evals/cases_bbc_dev2.jsonl --corpus "$BBC" \
   --data-dir .evals-index/bbc --keep-index --out evals/out/bbc_dev2 --fail-under evals/baseline_bbc_dev2.json
+.venv/bin/python -m evals run --no-tutorial --no-progress --cases evals/cases_bbc_dev3.jsonl --corpus "$BBC" \
+  --data-dir .evals-index/bbc --keep-index --out evals/out/bbc_dev3 --fail-under evals/baseline_bbc_dev3.json
