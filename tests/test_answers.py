@@ -110,22 +110,20 @@ def test_answer_type_read_from_the_question(question, wants):
     assert set(analyse(question, []).wants) == wants
 
 
-def test_a_question_asking_on_what_date_is_not_answered_by_a_year():
-    visit = _passage(1, "The administration unveiled its fiscal year 2026 budget last spring. Reports say the "
-                        "minister is likely to visit the shrine soon, officials said.")
-    dated = _passage(2, "The minister visited the shrine on December 26, officials said, in a private capacity.")
-    assert compose(analyse("On what date did the minister visit the shrine?", []), [visit]).refused
-    draft = compose(analyse("On what date did the minister visit the shrine?", []), [visit, dated])
-    assert not draft.refused and "December 26" in draft.lines[0]
-
-
-def test_a_question_asking_how_old_is_answered_by_an_age_not_any_number():
-    shares = _passage(1, "Under the restructuring, co-chairman Patrick Cescau will become chief executive. Shares fell 1% "
-                         "to 510.75 pence in London.")
-    aged = _passage(2, "Patrick Cescau, 56, will become chief executive, the company said on Thursday.")
-    assert compose(analyse("How old is the new chief executive Patrick Cescau?", []), [shares]).refused
-    draft = compose(analyse("How old is the new chief executive Patrick Cescau?", []), [shares, aged])
-    assert not draft.refused and "56" in draft.lines[0]
+@pytest.mark.parametrize("question, wrong, right, value", [
+    ("On what date did the minister visit the shrine?",  # a day, not a year
+     "The administration unveiled its fiscal year 2026 budget last spring. Reports say the minister is likely to "
+     "visit the shrine soon, officials said.",
+     "The minister visited the shrine on December 26, officials said, in a private capacity.", "December 26"),
+    ("How old is the new chief executive Patrick Cescau?",  # an age, not a share price
+     "Under the restructuring, co-chairman Patrick Cescau will become chief executive. Shares fell 1% to 510.75 "
+     "pence in London.",
+     "Patrick Cescau, 56, will become chief executive, the company said on Thursday.", "56"),
+])
+def test_a_question_is_answered_by_the_kind_of_value_it_asks_for(question, wrong, right, value):
+    assert compose(analyse(question, []), [_passage(1, wrong)]).refused
+    draft = compose(analyse(question, []), [_passage(1, wrong), _passage(2, right)])
+    assert not draft.refused and value in draft.lines[0]
 
 
 @pytest.mark.parametrize("question, compares", [
