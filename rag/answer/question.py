@@ -183,6 +183,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
     anchors = tuple(_anchors(question, aliases))
     asked = _ASKS_WORDS.search(question)
     anchor_terms = frozenset(t for a in anchors for t in stemmer().stemWords(content_words(a.text)))
+    counted = _focus(question)
     return Needs(
         weights=weights,
         anchors=anchors,
@@ -192,8 +193,8 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         phrases=tuple(quoted_phrases(question)),
         pairs=word_pairs(question),
         source=named_source(question),
-        focus=tuple(stemmer().stemWords(_focus(question))),
-        focus_words=tuple(_focus(question)),
+        focus=tuple(stemmer().stemWords(counted)),
+        focus_words=tuple(counted),
         yes_no=bool(_YES_NO.match(question)) and not re.search(r"\bor\b", question, re.I),  # "A or B?" is a choice
         anchor_terms=anchor_terms,
         own_terms=frozenset(stemmer().stemWords(content_words(question))),
@@ -377,7 +378,8 @@ WANTS = {
     # "When did ...", "... and when?": not "how did she describe him when he was home secretary".
     "date": (re.compile(r"(?:^|[,;:(]\s*|\b(?:and|or|but|so|since|until)\s+)when\b|\bwhen\s+(?:did|does|do|is|are|was|"
                         r"were|will|would|has|have|had|can|could|should|exactly)\b|\bwhen\s*\?|"
-                        r"\b(?:know|tell me|say|says|said|find out|ask|asked|ask them)\s+when\b|\bwhat (year|date|month|day)\b|\bwhich (year|date|month|day)\b|\bhow long ago\b", re.I),
+                        r"\b(?:know|tell me|say|says|said|find out|ask|asked|ask them)\s+when\b|"
+                        r"\b(?:what|which) (?:year|date|month|day)\b|\bhow long ago\b", re.I),
              re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(yesterday|today|tomorrow|tonight|ago|century|"
                         r"centuries|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|(?:last|next|this|earlier|later) "
                         r"(?:week|month|year|spring|summer|autumn|fall|winter|weekend))\b", re.I)),
@@ -403,11 +405,8 @@ WANTS = {
                        r"\bborn (?:in|on)\b|\b(?:teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|"
                        r"nineties)\b", re.I)),
     # "How much did it cost?": an amount of money, not any number ("four units").
-    "money": (re.compile(r"\bhow much\b.{0,80}\b(costs?|costing|pay|pays|paying|paid|spend|spends|spending|spent|worth|"
-                         r"charges?|charged|charging|sell|sells|selling|sold|buy|buys|buying|bought|raise|raises|raised|"
-                         r"raising|fine|fined|invest|invests|invested|investing|earn|earns|earned|earning|offer|offers|"
-                         r"offered|offering|bid|bids|bidding|owe|owes|owed|lend|lends|lent|lending|borrow|borrows|"
-                         r"borrowed|borrowing|donate|donates|donated|donating)\b|\bwhat (?:did|does|do|will|would) .{1,60}\bcost\b|"
+    "money": (re.compile(r"\bhow much\b.{0,80}\b(?:(?:cost|pay|spend|charg|sell|buy|rais|invest|earn|offer|bid|owe|lend|"
+                         r"borrow|donat)\w*|paid|spent|sold|bought|lent|worth|fine|fined)\b|\bwhat (?:did|does|do|will|would) .{1,60}\bcost\b|"
                          + _WHAT_PRICE.pattern, re.I),
               re.compile(r"[$€£¥₽₩]|\b(dollars?|euros?|pounds?|sterling|yen|yuan|renminbi|rubles?|roubles?|"
                          r"rupees?|francs?|USD|EUR|GBP|JPY|CNY|RUB)\b", re.I)),
