@@ -255,6 +255,8 @@ def test_follow_up_offline_retrieves_lavrov_and_trutnev(assistant):
     texts = " ".join(p.text for p in passages)
     assert "Lavrov" in texts and "Trutnev" in texts
     assert any(c.doc_id == "003_b5aeacde14fc594e" for c in answer.citations)
+    # Moscow's voices in the answer itself: each of Russia's people who spoke, not only the first.
+    assert "Lavrov bluntly said" in answer.answer and "Yuri Trutnev, also said" in answer.answer
 
 
 def test_standalone_question_is_not_rewritten(assistant):
@@ -329,6 +331,7 @@ def test_cli_asks_follow_ups_after_earlier_questions(corpus_settings):
     assert result.returncode == 0, result.stderr
     after = json.loads(result.stdout)
     assert first in after["standalone_query"] and not after["refused"]
+    assert "Lavrov" in after["answer"] and "Trutnev" in after["answer"]
     result = run_cli(["ask", "-", "--conversation", "--json"], corpus_settings.data_dir, input=f"{first}\n{follow}\n")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert rows[0]["standalone_query"] == first and rows[1]["standalone_query"] == after["standalone_query"]
@@ -577,3 +580,18 @@ def test_a_counted_noun_is_not_found_in_a_name():
 def test_the_speaker_is_found_where_news_names_him(question, text, words):
     draft = compose(analyse(question, []), [_passage(1, text)])
     assert not draft.refused and words in " ".join(draft.lines), draft
+
+
+def test_each_voice_of_a_collective_speaker_is_heard():
+    """"How did Moscow respond?": Putin, Lavrov and Trutnev each speak for Russia, so a fourth
+    sentence is given to the voice not yet heard, after the report that leads."""
+    report = _passage(1, "Russia responded to the sanctions imposed by Japan on December 18, with Moscow vowing to "
+                         "retaliate against the sanctions.", similarity=0.9)
+    voices = _passage(2, "After the sanctions, Russian President Putin said: \"Japan is still using Russian "
+                         "electricity.\" Russian Foreign Minister Sergei Lavrov bluntly said: \"The territorial "
+                         "disputes with Japan are resolved, sanctions or not.\" The Russian envoy for the Far East, "
+                         "Yuri Trutnev, also said: \"Russia will develop the islands with China despite the "
+                         "sanctions.\"", similarity=0.6)
+    draft = compose(analyse("How did Moscow respond to the sanctions?", TRADE_ALIASES), [report, voices])
+    said = " ".join(draft.lines)
+    assert not draft.refused and all(name in said for name in ("Putin", "Lavrov", "Trutnev")), draft.lines

@@ -28,7 +28,8 @@ the whole index, so documents about other things cannot change an answer:
   that "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is about);
 * the question's own wording in order ("all territorial disputes ... resolved") counts a little;
 * a lead that only reports what X said ("Lee refused to blame Dent") is followed by X's quoted
-  words from the same document;
+  words from the same document; "how did Moscow respond" hears each of Moscow's voices (Putin,
+  Lavrov, Trutnev), one more sentence than usual if need be;
 * when no sentence covers most of the question's words, one whose meaning is close to the
   question's (the index's encoder, question against sentence) answers, marked not direct: a
   journalist's words are often not the text's ("prospects of taking power" / "could win");
@@ -299,6 +300,46 @@ _ATTRIBUTION = re.compile(r'[”"]\s*,?\s*((?:\S+\s+){0,6}?(?:said|says|added|to
                           r'warned)\b(?:\s+\S+){0,5})')
 
 
+# A person speaking: a name just before a verb of saying ("Lavrov bluntly said", "Yuri Trutnev,
+# also said") or just after a quotation ('…," said HVB analyst Peter-Thilo Halser'). "The WTO said"
+# and "the ministry said" are institutions, not a person's voice.
+_SAYING = r"(?:said|says|told|declared|stated|warned|wrote|noted|added|explained|stressed|responded|replied|insisted|argued|claimed)"
+_SPEAKER_BEFORE = re.compile(r"(?<![\w'’-])((?:[A-Z][\w'’-]+\s+){0,3}[A-Z][a-z][\w'’-]*),?(?:\s+[a-z]+ly)?"
+                             r"(?:\s+also)?,?\s+" + _SAYING + r"\b")
+_SPEAKER_AFTER = re.compile(r"[”\"]\s*,?\s*" + _SAYING + r"\s+(?:[\w'’-]+\s+){0,4}?([A-Z][a-z][\w'’-]*(?:\s+[A-Z][\w'’-]+){0,3})")
+
+
+def _voices(text: str) -> set[str]:
+    """The surnames of the people a sentence quotes or reports speaking ("Lavrov bluntly said: …":
+    {"lavrov"}). "How did Moscow respond?" is answered by each voice of Moscow (Lavrov, then
+    Trutnev), and such a voice may take one sentence more than the usual three."""
+    # The whole run of capitalised words must not be an institution's: "the Ministry of Foreign
+    # Affairs said" is no person; "Russian Foreign Minister Sergei Lavrov bluntly said" is Lavrov.
+    found = [m.group(1).split() for m in _SPEAKER_BEFORE.finditer(text)
+             if not re.search(r"(?:\bof|\bthe|\bThe)\s+(?:[A-Z][\w'’-]*\s+)*$", text[:m.start(1)])]
+    found += [m.group(1).split() for m in _SPEAKER_AFTER.finditer(text)]
+    names = [[w for w in name if w not in _DISCOURSE] for name in found]  # "Then Mr Blair said": Blair
+    return {name[-1].lower() for name in names if name and name[0] != "The"}
+
+
+def _surnames(anchor) -> set[str]:
+    """A person's surname as the question names them ("Ken Clarke": {"clarke"}); none for a one-word
+    name ("Moscow", "Lavrov"), which may be a place or an institution as well as a person."""
+    return {words(variant)[-1] for variant in anchor.variants if len(words(variant)) > 1}
+
+
+def _another_voice_of(needs: Needs, cand: Candidate, heard: set[str]) -> bool:
+    """"How did Moscow respond?": a sentence where someone not yet heard speaks for X, named as X's
+    ("Russian Foreign Minister Sergei Lavrov", "the Russian Far Eastern Federal District, Cousin Yuri
+    Trutnev"). Not for a person X, already heard in the answer ("Andrew Marr said"): others speaking
+    near X ("In an interview with Andrew Marr, Mr Blair said") are not X."""
+    if not needs.asks_words or not needs.speakers:
+        return False
+    x = needs.speakers[-1]
+    new = _voices(cand.text) - heard
+    return bool(new) and not (heard | new) & _surnames(x) and _names(x, fold(_speaking(cand.text)))
+
+
 def _speaking(text: str) -> str:
     """Where a sentence names who speaks: up to its first verb of saying (or quotation mark) and
     the few words after it ("Japan announced sanctions against Russia": Japan, not Russia)."""
@@ -407,21 +448,25 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         chosen.append(quote)
     covered = set(lead.terms) | _names_given(needs, lead)
     limit = 4 if needs.compare else max_sentences
+    voices = _voices(lead.text) | (_voices(quote.text) if quote is not None else set())
     docs_used = {passages[lead.passage_index].doc_id}
     for cand in usable[1:]:
-        if len(chosen) >= limit or cand.score < 0.7 * lead.score:
+        if cand.score < 0.7 * lead.score:
             break
+        if len(chosen) >= limit and not (len(chosen) == limit and _another_voice_of(needs, cand, voices)):
+            continue  # full; one more sentence only for another voice of X ("how did Moscow respond")
         doc_id = passages[cand.passage_index].doc_id
         if needs.compare and doc_id in docs_used:
             continue  # one sentence per source when the question compares sources
         if any(_overlaps(cand, c) for c in chosen):
             continue  # the same sentence, alone or in a pair, or via an overlapping chunk
-        more_voices = needs.asks_words and cand.passage_index != lead.passage_index
+        more_voices = needs.asks_words and (cand.passage_index != lead.passage_index or bool(_voices(cand.text) - voices))
         if not needs.compare and not more_voices and not (set(cand.terms) - needs.covered(covered)) & needs.own_terms:
             continue  # adds no part of the question (or, for "how did X respond", no other voice): another
             # name for something already covered ("Moscow" for "Russia") or a word of the history is no new part
         chosen.append(cand)
         covered |= cand.terms | _names_given(needs, cand)
+        voices |= _voices(cand.text)
         docs_used.add(doc_id)
 
     # Citation numbers in order of first use; several sentences from one passage share its number.
