@@ -105,6 +105,10 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("How much is the carmaker investing in its new plant?", {"number", "money"}),  # not 150,000 cars a year
     ("How much is the bank offering for the stake?", {"number", "money"}),
     ("How much does the bank think its profits will climb?", {"number"}),  # a change: "20-25%" answers
+    ("Which Middlesbrough player scored both goals?", {"name"}),  # the noun a word or two after "which"
+    ("Which of the tycoon's companies was at the centre of the case?", {"name"}),
+    ("Which way did the committee vote?", set()),
+    ("What level did the index of factory activity reach?", {"number"}),
 ])
 def test_answer_type_read_from_the_question(question, wants):
     assert set(analyse(question, []).wants) == wants

@@ -388,11 +388,13 @@ WANTS = {
             re.compile(rf"\b({_MONTHS})\b|\b(yesterday|today|tomorrow|tonight|(?:mon|tues|wednes|thurs|fri|satur|sun)"
                        r"days?)\b|\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b", re.I)),
     "number": (re.compile(r"\bhow (many|much|large|big|far|long|old)\b|\bwhat age\b|\bwhat (amount|number|percentage|share|value|total|"
-                          r"size|area|cost|price|population)\b|\b(population|cost|price|area|square)\b", re.I),
+                          r"size|area|cost|price|population|level|rate|figure|fee|sum|score|margin)\b|\b(population|cost|price|area|square)\b", re.I),
                re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
                           r"billion|trillion|half|percent)\b", re.I)),
-    "name": (re.compile(r"^\s*who\b|\bwhich (official|minister|person|politician|leader|commenter|poster|diplomat|"
-                        r"ambassador|country|countries|company|firm|team|club|player|band|singer|actor|film)\b|"
+    # "Which Middlesbrough player", "which of Tsutsumi's companies": the noun may come a word or two on.
+    "name": (re.compile(r"^\s*who\b|\bwhich (?:of |[\w'’-]+ ){0,3}?(official|minister|person|politician|leader|commenter|"
+                        r"poster|diplomat|ambassador|country|countries|company|companies|firm|firms|team|club|player|"
+                        r"band|singer|actor|film|book|novel|group|party|bank|network|charity)\b|"
                         r"\bnames? of\b|\bwho (said|wrote|posted|called)\b", re.I),
              re.compile(r"(?<!^)\b[A-Z][a-z]+|[\u4e00-\u9fff]")),
     # "How often did he sing it?": a frequency ("at least once a day", "every week", "twice").
