@@ -109,6 +109,7 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("Which of the tycoon's companies was at the centre of the case?", {"name"}),
     ("Which way did the committee vote?", set()),
     ("What level did the index of factory activity reach?", {"number"}),
+    ("How much money did the presenter leave in his will?", {"number", "money"}),  # not "1,000 people"
 ])
 def test_answer_type_read_from_the_question(question, wants):
     assert set(analyse(question, []).wants) == wants

@@ -407,7 +407,7 @@ WANTS = {
                        r"\bborn (?:in|on)\b|\b(?:teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|"
                        r"nineties)\b", re.I)),
     # "How much did it cost?": an amount of money, not any number ("four units").
-    "money": (re.compile(r"\bhow much\b.{0,80}\b(?:(?:cost|pay|spend|charg|sell|buy|rais|invest|earn|offer|bid|owe|lend|"
+    "money": (re.compile(r"\bhow much (?:money|cash)\b|\bhow much\b.{0,80}\b(?:(?:cost|pay|spend|charg|sell|buy|rais|invest|earn|offer|bid|owe|lend|"
                          r"borrow|donat)\w*|paid|spent|sold|bought|lent|worth|fine|fined)\b|\bwhat (?:did|does|do|will|would) .{1,60}\bcost\b|"
                          + _WHAT_PRICE.pattern, re.I),
               re.compile(r"[$€£¥₽₩]|\b(dollars?|euros?|pounds?|sterling|yen|yuan|renminbi|rubles?|roubles?|"
