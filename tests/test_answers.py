@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rag import AnswerMode, Assistant, Filters, Outcome, Passage, QuestionError, Source, WarningKind, is_comparison
-from rag.answer.extractive import candidates, compose
+from rag.answer.extractive import _voices, candidates, compose
 from rag.answer.followup import rewrite_offline
 from rag.answer.question import analyse
 from rag.answer.support import check, check_answer, split_answer
@@ -600,3 +600,16 @@ def test_each_voice_of_a_collective_speaker_is_heard():
     draft = compose(analyse("How did Moscow respond to the sanctions?", TRADE_ALIASES), [report, voices])
     said = " ".join(draft.lines)
     assert not draft.refused and all(name in said for name in ("Putin", "Lavrov", "Trutnev")), draft.lines
+
+
+@pytest.mark.parametrize("text, voices", [
+    ("When talking about Japan, Lavrov bluntly said: all disputes are resolved.", {"lavrov"}),
+    ("The envoy for the Far East, Yuri Trutnev, also said Russia would develop the islands.", {"trutnev"}),
+    ('"This is the bill," said HVB analyst Peter-Thilo Halser.', {"halser"}),
+    ("Then Mr Blair said he was a huge figure.", {"blair"}),
+    ("He explained, \"A Judo player must take a brave step forward.\"", set()),  # a pronoun names no one
+    ("The Russian Federation, the Ministry of Foreign Affairs said, continues to monitor it.", set()),  # an institution
+    ("The WTO said there was no consensus.", set()),
+])
+def test_who_speaks_in_a_sentence(text, voices):
+    assert _voices(text) == voices

@@ -319,7 +319,10 @@ def _voices(text: str) -> set[str]:
              if not re.search(r"(?:\bof|\bthe|\bThe)\s+(?:[A-Z][\w'’-]*\s+)*$", text[:m.start(1)])]
     found += [m.group(1).split() for m in _SPEAKER_AFTER.finditer(text)]
     names = [[w for w in name if w not in _DISCOURSE] for name in found]  # "Then Mr Blair said": Blair
-    return {name[-1].lower() for name in names if name and name[0] != "The"}
+    return {name[-1].lower() for name in names if name and name[0] != "The" and name[-1].lower() not in _PRONOUNS}
+
+
+_PRONOUNS = frozenset("he she they it we i you this that who his her their its our".split())  # "He said": no name
 
 
 def _surnames(anchor) -> set[str]:
