@@ -613,3 +613,18 @@ def test_each_voice_of_a_collective_speaker_is_heard():
 ])
 def test_who_speaks_in_a_sentence(text, voices):
     assert _voices(text) == voices
+
+
+def test_how_much_likelier_asks_a_ratio_and_a_shared_hyphen_is_no_counted_noun():
+    """"How much likelier": a comparative, not a noun the number must count ("400 times more
+    likely" answers it); "short- and mid-haul services": the noun is "services", not "short-"."""
+    liberty = _passage(1, "Liberty said statistics suggested Roma Czechs were 400 times more likely to be stopped by "
+                          "British immigration officials at Prague airport than non-Roma Czechs.")
+    draft = compose(analyse("According to Liberty, how much likelier were Roma travellers to be turned back at Prague "
+                            "airport than other Czechs?", []), [liberty])
+    assert not draft.refused and "400 times" in draft.lines[0], draft
+    flights = _passage(2, "Lufthansa said it had to cancel 77 short- and mid-haul services because of the Frankfurt "
+                          "airport closure during the visit.")
+    draft = compose(analyse("How many short- and mid-haul services did Lufthansa have to scrap during the visit?", []),
+                    [flights])
+    assert not draft.refused and "77" in draft.lines[0], draft

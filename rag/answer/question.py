@@ -302,6 +302,12 @@ _YES_NO = re.compile(r"\s*(did|does|do|is|are|was|were|has|have|had|can|could|wi
 _COUNTERS = frozenset("units unit items item pieces piece things kinds types sorts ones examples".split())
 
 
+# "How much likelier / more / longer": comparatives, a ratio or a difference asked, nothing counted.
+_COMPARATIVE = re.compile(r"more|less|fewer|further|farther|better|worse|(?:likel|eas|heav|earl|costl|riskl?|health|"
+                          r"wealth)ier|(?:bigg|larg|high|low|long|short|great|small|fast|slow|old|young|rich|poor|"
+                          r"cheap|strong|weak|wid|deep|light)er")
+
+
 def _focus(question: str) -> list[str]:
     """What a number is asked about: "how many US troops" wants a number of troops, not any number.
     Either of the first two words counted will do ("how many industry visitors": industry or
@@ -310,13 +316,18 @@ def _focus(question: str) -> list[str]:
 
     >>> _focus("How many US troops did the Pentagon send?"), _focus("How many people lost their data?")
     (['troops'], [])
-    >>> _focus("How many units did Japan send?")
-    []
+    >>> _focus("How many units did Japan send?"), _focus("How much likelier were they to be stopped?")
+    ([], [])
+    >>> _focus("How many short- and mid-haul flights were cancelled?")
+    ['mid-haul', 'flights']
     """
     words_after = []
-    match = _HOW_MANY.search(question)
+    # "how many short- and mid-haul services": the counted noun is after the shared hyphen.
+    match = _HOW_MANY.search(re.sub(r"\b[\w'’]+-\s+(?:and|or|to)\s+", "", question))
     if match:
         for word in match.group(1).split():
+            if not words_after and _COMPARATIVE.fullmatch(word.lower()):
+                break  # "how much likelier / more / longer": a ratio or a difference, nothing counted
             if word[:1].isupper():
                 continue  # "US", "Russian": whose troops, not what is counted
             if word.lower() in STOPWORDS or len(words_after) == 2:
