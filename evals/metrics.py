@@ -70,6 +70,27 @@ def needle_hits(passages: Sequence[str], needles: Sequence[str]) -> list[frozens
     return out
 
 
+def needle_quoted(answer: str, needles: Sequence[str]) -> bool:
+    """Does the answer quote evidence itself: some sentence of a needle (25 characters or more; a
+    short needle whole) in its text, citation markers and quotation marks aside? Stricter than a
+    cited passage holding the needle, which a long passage does whatever sentence is quoted.
+
+    >>> needle_quoted('According to X, “Sales rose 5% in May. Costs fell.” [1]', ["Sales rose 5% in May to a record."])
+    False
+    >>> needle_quoted('Sales rose 5% in May to a record. [1] Costs fell. [1]', ["Sales rose 5% in May to a record. Costs fell."])
+    True
+    """
+    def bare(text: str) -> str:
+        return norm_quotes(re.sub(r"\s*\[\d+\]", " ", text)).replace('"', "").replace("'", "")
+
+    said = bare(answer)
+    for needle in needles:
+        pieces = [p for p in re.split(r"(?<=[.!?])\s+", bare(needle)) if len(p) >= 25] or [bare(needle)]
+        if any(p and p in said for p in pieces):
+            return True
+    return False
+
+
 def recall_at_k(hits: Sequence[frozenset[int]], n_needles: int, k: int) -> float | None:
     """Share of the needles found in at least one of the top-k passages."""
     if n_needles == 0:

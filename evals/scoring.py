@@ -30,6 +30,7 @@ METRICS = {
     "who_said_what_accuracy": ("Who-said-what accuracy", 1),
     "who_said_what_named": ("Who-said-what: speaker named in answer", 1),
     "needle_cited": ("Evidence passage cited (answerable)", 1),
+    "needle_quoted": ("Evidence sentence quoted (answerable)", 1),
     "key_facts_single": ("Key-fact coverage, single-fact questions", 1),
     "paraphrase_answered": ("Paraphrased questions answered", 1),
 }
@@ -81,6 +82,7 @@ def score_case(case: Case, run: Run, all_passages_norm: Sequence[str], corpus: d
     # The evidence itself cited (an answerable case): some citation holds a needle
     if needles and not case.expect_refusal:
         scores["needle_cited"] = answered and any(m.needle_hits([c.text for c in run.citations], needles))
+        scores["needle_quoted"] = answered and m.needle_quoted(run.answer, needles)
 
     # Key facts
     coverage, missing = m.key_fact_coverage(run.answer if answered else "", case.key_facts)
@@ -188,6 +190,7 @@ def aggregate(cases: Sequence[Case], records: Sequence[dict]) -> tuple[dict, dic
         "who_said_what_accuracy": m.mean(float(x["who_ok"]) for x in who),
         "who_said_what_named": m.mean(float(x["who_named"]) for x in who),
         "needle_cited": m.mean(float(x["needle_cited"]) for x in s if "needle_cited" in x),
+        "needle_quoted": m.mean(float(x["needle_quoted"]) for x in s if "needle_quoted" in x),
         "key_facts_single": m.mean(x.get("key_fact_coverage") for c, x in zip(cases, s) if c.category == "single_fact"),
         "paraphrase_answered": m.mean(float(not x["refused"]) for c, x in zip(cases, s) if c.category == "paraphrase"),
     }

@@ -373,3 +373,11 @@ def test_judge_repeats_caches_and_summarises(tmp_path):
     summary = summarise([first, [0.5, 0.5, None]])
     assert summary == {"mean": round((2.75 / 3 + 0.5) / 2, 4), "spread": 0.125, "n": 2}
     assert parse_score("reasoning SCORE: 2 ... SCORE: 3") == 3 and parse_score("no score") is None
+
+
+def test_needle_quoted_needs_the_evidence_sentence_in_the_answer_itself():
+    needle = "Trade hit $32 billion in 2013. That was a 5.3 percent rise."
+    assert m.needle_quoted("According to X, “Trade hit $32 billion in 2013.” [1]", [needle])
+    assert m.needle_quoted("Trade hit $32 billion in 2013. [1] That was a 5.3 percent rise. [1]", [needle])
+    assert not m.needle_quoted("Trade grew strongly that year, the report says. [1]", [needle])  # cited, not quoted
+    assert not m.needle_quoted("Trade hit $32 billion in 2013.", ["Exports hit a record."])
