@@ -581,6 +581,16 @@ def test_a_counted_noun_is_not_found_in_a_name():
      "\"We are pulling out all the stops,\" said John Miller, the counterterrorism chief. The show is \"a symbol of "
      "American culture and has the potential to be a high-visibility target\" at the Oscars, he added.",
      "high-visibility target"),
+    # '"…," he said': the pronoun after the quotation is the one named before
+    ("What did Retail Decisions boss Carl Clump say happens to card fraud when security is tightened?",
+     "Retail Decisions chief executive Carl Clump told the BBC there was \"no doubt\" chip and pin would cut fraud. "
+     "\"Fraud doesn't just disappear, it mutates to the next weakest link in the chain,\" he said.",
+     "next weakest link"),
+    # a common surname after a title: "argued Mr Davis" is David Davis
+    ("How did Tory spokesman David Davis characterise the government's handling of the EU immigration changes?",
+     "Tory spokesman David Davis called the plans \"a muddle\" in the Commons on Monday. The home secretary was "
+     "answering questions from MPs. \"The government is employing the politics of confusion on immigration - I "
+     "think, deliberately,\" argued Mr Davis.", "politics of confusion"),
 ])
 def test_the_speaker_is_found_where_news_names_him(question, text, words):
     draft = compose(analyse(question, []), [_passage(1, text)])

@@ -142,10 +142,15 @@ _REFERS_BACK = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|
                           re.I)
 
 
+_SAID_BY_PRONOUN = re.compile(r'[”"]\s*,?\s*(?:he|she|they)\s+(?:\w+ly\s+)?(?:said|says|added|told|explained|insisted|'
+                              r'stressed|warned|argued|continued|admitted)\b', re.I)
+
+
 def _antecedent(spans: list, j: int, reach: int = 3) -> int | None:
     """For a sentence that refers back ("She said ...", "The ministry added ..."), the nearest of
     the few sentences before it that names someone: news names a person once, then says "she"."""
-    if not _REFERS_BACK.match(spans[j][2]) or _names_someone(spans[j][2]):
+    said_after = _SAID_BY_PRONOUN.search(spans[j][2])  # '"Fraud mutates," he said.': "he" refers back too
+    if not said_after and (not _REFERS_BACK.match(spans[j][2]) or _names_someone(spans[j][2])):
         return None
     for k in range(j - 1, max(-1, j - 1 - reach), -1):
         attributed = _ATTRIBUTION.search(spans[k][2])
@@ -370,6 +375,8 @@ def _names(anchor, folded: str) -> bool:
         if len(name) > 1 and word_weight(name[-1]) >= _RARE and name[-1] in tokens:
             return True  # "Isaiah Kiplagat", then "said Kiplagat": a person's surname (a rare word;
             # not the "ministry" of "Japan's Foreign Ministry")
+        if len(name) > 1 and any(f" {title} {name[-1]} " in padded for title in _TITLES):
+            return True  # "David Davis", then "argued Mr Davis": a common surname, but a person's by title
         if len(name) == 1 and any(t.startswith(name[0]) for t in tokens):
             return True
     return False
@@ -378,6 +385,7 @@ def _names(anchor, folded: str) -> bool:
 # A word this rare in English (wordfreq Zipf <= 4) is a name's own: Kiplagat 5.8, Mourinho 3.8; the last
 # words of institutions are common (ministry 2.9, department, council, parliament: all below).
 _RARE = 3.5
+_TITLES = ("mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "prof", "professor", "dame")
 _QUOTATION = re.compile(r"[“\"](?:\S+\s+){2,}[^”\"]*[”\"]")  # three words or more in quotation marks
 _NUMBER = re.compile(r"\d[\d,.]*")
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
