@@ -179,8 +179,7 @@ class Assistant:
         encode = self.encoder.encode
 
         def closeness(texts: list[str]):  # cosine of each text with the question (unit vectors)
-            vectors = encode([standalone, *texts])
-            return vectors[1:] @ vectors[0]
+            return encode(texts) @ self._retriever.query_vector(standalone)  # searched with: not encoded again
 
         draft = compose(analyse(question, self.aliases, context=context), passages, encode=encode, closeness=closeness)
         if draft.refused:

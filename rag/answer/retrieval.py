@@ -26,6 +26,7 @@ class Retriever:
         self.index = index
         self.aliases = aliases
         self.k = k
+        self._last_query: tuple[str, object] | None = None
         # Each name variant as folded words, with the stems of its whole group: worked out once.
         self._alias_stems = [([f" {' '.join(words(n))} " for n in group], {s for n in group for s in stems(n)})
                              for group in aliases]
@@ -34,7 +35,7 @@ class Retriever:
         k = k or self.k
         filters = filters or Filters()
         pool = max(30, 5 * k)
-        vector = self.index.encoder.encode([query])[0]
+        vector = self.query_vector(query)
 
         # Candidates: what the dense index and BM25 each rank highest, and chunks quoting the question.
         passages: dict[str, Passage] = {}
@@ -58,6 +59,14 @@ class Retriever:
         for passage in chosen:
             self._widen(passage)
         return chosen
+
+    def query_vector(self, query: str):
+        """The encoder's vector for ``query``; the last one is kept, since the answerer compares
+        the same question with sentences right after searching for it."""
+        last = self._last_query  # one read: another thread may search meanwhile
+        if last is None or last[0] != query:
+            last = self._last_query = (query, self.index.encoder.encode([query])[0])
+        return last[1]
 
     def _widen(self, passage: Passage) -> None:
         """Sentence-window retrieval: a chunk is matched, but the passage shown and answered from
