@@ -7,8 +7,9 @@
 #      (evals/baseline_bbc.json);
 #   4. the BBC development cases (evals/cases_bbc_dev.jsonl, other articles, tuned on) on the same index
 #      (evals/baseline_bbc_dev.json);
-#   5. the second and third BBC development sets (evals/cases_bbc_dev2.jsonl, cases_bbc_dev3.jsonl: fresh
-#      articles, first runs untuned) (evals/baseline_bbc_dev2.json, baseline_bbc_dev3.json).
+#   5. the second, third and fourth BBC development sets (evals/cases_bbc_dev2.jsonl, cases_bbc_dev3.jsonl,
+#      cases_bbc_dev4.jsonl: fresh articles, first runs untuned) (evals/baseline_bbc_dev2.json,
+#      baseline_bbc_dev3.json, baseline_bbc_dev4.json).
 # Extra arguments go to pytest; EVAL_GATES=bundled runs only the first gate (a quick local check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,3 +36,5 @@ fi
   --data-dir .evals-index/bbc --keep-index --out evals/out/bbc_dev2 --fail-under evals/baseline_bbc_dev2.json
 .venv/bin/python -m evals run --no-tutorial --no-progress --cases evals/cases_bbc_dev3.jsonl --corpus "$BBC" \
   --data-dir .evals-index/bbc --keep-index --out evals/out/bbc_dev3 --fail-under evals/baseline_bbc_dev3.json
+.venv/bin/python -m evals run --no-tutorial --no-progress --cases evals/cases_bbc_dev4.jsonl --corpus "$BBC" \
+  --data-dir .evals-index/bbc --keep-index --out evals/out/bbc_dev4 --fail-under evals/baseline_bbc_dev4.json

@@ -228,7 +228,9 @@ def _count_of(text: str, needs: Needs, meant: frozenset = frozenset()) -> tuple[
     Tried and dropped: asking that the number stand next to X ("27 million subscribers", not "one
     network ... for new subscribers"). News puts counts far from their nouns ("the number of troops
     ... has risen to 100,000") and says "how much tourism income" of "30bn baht in earnings from
-    tourism", so it refused more answerable questions than it saved unanswerable ones."""
+    tourism", so it refused more answerable questions than it saved unanswerable ones. Nor need
+    they share one sentence of a pair: "...a BT Together fixed-line customer... The offer will be
+    limited to the first 50,000 people" answers how many customers."""
     common = set(stems(_NAME_WORDS.sub(" ", text)))  # "units" is not "United States"
     if any(needs.present(f, common) for f in needs.focus):
         return True, False
