@@ -591,6 +591,21 @@ def test_a_counted_noun_is_not_found_in_a_name():
      "Tory spokesman David Davis called the plans \"a muddle\" in the Commons on Monday. The home secretary was "
      "answering questions from MPs. \"The government is employing the politics of confusion on immigration - I "
      "think, deliberately,\" argued Mr Davis.", "politics of confusion"),
+    # after the quotation, the name first and the title after it
+    ("What did Roy Asher of Hibernian Investment Managers say about Ireland's appeal to investors?",
+     "Irish shares hit a record on Friday, with the market up 2% in a week. \"Ireland ticks all the boxes as far as "
+     "international investors are concerned,\" Roy Asher, chief investment officer at Hibernian Investment "
+     "Managers, told Reuters.", "ticks all the boxes"),
+    # a passive: "welcomed by" the one who speaks
+    ("How did shadow pensions secretary David Willetts react to Age Concern's report on older voters?",
+     "Age Concern's report says older voters feel ignored by all parties. The report was welcomed by shadow "
+     "pensions secretary David Willetts. \"The pensioners' voice must be heard in the next election,\" he said.",
+     "pensioners' voice"),
+    # "what advice did X give": X's words, after the sentence reporting that he gave it
+    ("What advice did Sir Bobby Robson give Chelsea boss Jose Mourinho about coping with defeat?",
+     "Sir Bobby Robson has offered Chelsea boss Jose Mourinho some advice on coping with defeat. The pair worked "
+     "together at Barcelona. \"Jose has to learn how to lose a game and how to cope with defeat,\" said Robson.",
+     "learn how to lose"),
 ])
 def test_the_speaker_is_found_where_news_names_him(question, text, words):
     draft = compose(analyse(question, []), [_passage(1, text)])

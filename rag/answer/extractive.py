@@ -120,8 +120,8 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
             back = _antecedent(spans, j)  # "She said ...": the sentence that says who she is
             context = (sent_stems[back] if back is not None else set()) | header_stems
             window = sent_stems[j] | context | topic
-            voice = fold(" ".join([spans[back][2] if back is not None else "", passage.speaker or "",
-                                   passage.source.author or "", passage.source.outlet]))
+            voice = " ".join([spans[back][2] if back is not None else "", passage.speaker or "",
+                              passage.source.author or "", passage.source.outlet])
             found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct, voice, meant))
             # The fact or the quote is often in the next sentence ("Japan announced sanctions on
             # Friday. They target 35 officers ..."): offer the pair, quoted as one.
@@ -166,7 +166,7 @@ def _antecedent(spans: list, j: int, reach: int = 3) -> int | None:
 def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, text: str, window: set,
                anchored: float, distinct: float, voice: str = "", meant: frozenset = frozenset()) -> Candidate:
     """``voice``: who may be speaking in ``text`` besides the names in it (the sentence it refers
-    back to, the passage's speaker and author), folded."""
+    back to, the passage's speaker and author)."""
     own = set(stems(text))
     # "How did X respond?": the asking verb is met by any words X is reported to have said or done.
     spoken = needs.frame if needs.frame and (_SPEECH.search(text) or passage.speaker) else frozenset()
@@ -179,7 +179,8 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
         # someone else's. "Hyundai chairman Chung Mong-koo": the last name is who speaks, the rest
         # says who he is ('..., chairman Chung Mong-koo said' is his word without "Hyundai").
-        typed = _names(needs.speakers[-1], fold(f"{_speaking(text)} {voice}"))
+        typed = (_names(needs.speakers[-1], fold(f"{_speaking(text)} {voice}"))
+                 or _by_surname(needs.speakers[-1], f"{_speaking(text)} {voice}", passage.text))
     by_meaning = False
     if typed and needs.focus and not quoted:  # "how many troops": a number of troops
         typed, by_meaning = _count_of(text, needs, meant)
@@ -332,6 +333,15 @@ def _voices(text: str) -> set[str]:
 _PRONOUNS = frozenset("he she they it we i you this that who his her their its our".split())  # "He said": no name
 
 
+def _by_surname(anchor, head: str, passage_text: str) -> bool:
+    """"Julian White" named in the passage, then "White said": the surname alone, capitalised, is
+    the same person even when it is a common word (a rare one is matched anywhere: ``_names``)."""
+    full = anchor.text.split(" of ")[0]  # as the question writes it: "Julian White"
+    surname = full.split()[-1]
+    return (len(full.split()) > 1 and surname[:1].isupper() and full in passage_text
+            and re.search(rf"(?<![\w'’-]){re.escape(surname)}(?![\w-])", head) is not None)
+
+
 def _surnames(anchor) -> set[str]:
     """A person's surname as the question names them ("Ken Clarke": {"clarke"}); none for a one-word
     name ("Moscow", "Lavrov"), which may be a place or an institution as well as a person."""
@@ -359,7 +369,15 @@ def _speaking(text: str) -> str:
     # '"We need to expand," chairman Chung Mong-koo said' / '..." said HVB analyst Peter-Thilo
     # Halser': who speaks follows the quotation.
     after = _ATTRIBUTION.search(text)
-    return " ".join([text[:cue.end()], *text[cue.end():].split()[:3], after.group(1) if after else ""])
+    named = _NAMED_AFTER_QUOTE.search(text)  # '"…," Roy Asher, chief investment officer at …, told'
+    following = text[cue.end():].split()
+    reach = 8 if following[:1] == ["by"] else 3  # "The report was welcomed by Conservative shadow pensions
+    # secretary David Willetts": who speaks follows "by"
+    return " ".join([text[:cue.end()], *following[:reach], after.group(1) if after else "",
+                     named.group(1) if named else ""])
+
+
+_NAMED_AFTER_QUOTE = re.compile(r"[”\"]\s*,?\s+((?:[A-Z][\w'’-]+\s+){0,2}[A-Z][\w'’-]+)\s*,")
 
 
 def _names(anchor, folded: str) -> bool:
@@ -370,7 +388,9 @@ def _names(anchor, folded: str) -> bool:
 
     tokens = plain(folded)
     padded = f" {' '.join(tokens)} "
-    for variant in anchor.variants:
+    # "Roy Asher of Hibernian Investment Managers": the person is Roy Asher, as the text may say alone.
+    heads = [v.split(" of ")[0] for v in anchor.variants if " of " in v and len(v.split(" of ")[0].split()) > 1]
+    for variant in (*anchor.variants, *heads):
         name = plain(variant)
         if len(name) > 1 and f" {' '.join(name)} " in padded:
             return True

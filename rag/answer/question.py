@@ -181,7 +181,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         for stem in stemmer().stemWords([word]):
             weights.setdefault(stem, 0.5 * word_weight(word))
     anchors = tuple(_anchors(question, aliases))
-    asked = _ASKS_WORDS.search(question)
+    asked = _asked(question)
     anchor_terms = frozenset(t for a in anchors for t in stemmer().stemWords(content_words(a.text)))
     counted = _focus(question)
     return Needs(
@@ -199,8 +199,8 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         anchor_terms=anchor_terms,
         own_terms=frozenset(stemmer().stemWords(content_words(question))),
         same_as=_same_as(question, aliases),
-        frame=frozenset(stemmer().stemWords([asked.group(3).lower()])) if asked else frozenset(),
-        speakers=tuple(sorted((a for a in anchors if asked and a.text in asked.group(0)[asked.end(2) - asked.start():asked.start(3) - asked.start()]),
+        frame=frozenset(stemmer().stemWords([asked[0].lower()])) if asked else frozenset(),
+        speakers=tuple(sorted((a for a in anchors if asked and a.text in asked[1]),
                               key=lambda a: question.find(a.text))),  # in the question's order
     )
 
@@ -430,6 +430,28 @@ _ASKS_WORDS = re.compile(r"\b(what|how) (did|does|do|has|have|had)\b.{1,80}?\b(s
                          r"reply|answer|comment|characteri[sz]e|portray|put it|argue|claim|warn|tell|praise|"
                          r"critici[sz]e|attack|defend|justify|dismiss|welcome|blame|accuse|condemn|deny|"
                          r"rate|assess|sum up)\b", re.I)
+# "What advice did X give", "what warning did X issue", "what was X's view of": X's words too.
+_ASKS_VIEW = re.compile(r"\bwhat (?:advice|warnings?|messages?|verdict|assessment|views?|explanation|reasons?) "
+                        r"(?:did|does|do|has|have|had) (.{1,80}?) (give|offer|issue|send|deliver)\b|"
+                        r"\bwhat (?:is|was|were|are) (.{1,60}?)(?:'s|’s|s') (view|verdict|assessment|opinion|reaction|"
+                        r"response)\b", re.I)
+
+
+def _asked(question: str) -> tuple[str, str] | None:
+    """For a question asking someone's words: (the asking verb, the words naming who is asked).
+
+    >>> _asked("How did Japan's ministry respond to the sanctions?")
+    ('respond', "Japan's ministry")
+    >>> _asked("What advice did Sir Bobby Robson give Mourinho?"), _asked("What was Oliver Letwin's view of it?")
+    (('give', 'Sir Bobby Robson'), ('view', 'Oliver Letwin'))
+    """
+    match = _ASKS_WORDS.search(question)
+    if match:
+        return match.group(3), question[match.end(2):match.start(3)].strip()
+    match = _ASKS_VIEW.search(question)
+    if match:
+        return (match.group(2), match.group(1)) if match.group(2) else (match.group(4), match.group(3))
+    return None
 _TEXTS = (r"(?:sources?|outlets?|articles?|documents?|reports?|analys[ie]s|papers?|newspapers?|sites?|websites?|"
           r"forums?|posts?|threads?|accounts?|stories|pieces?|texts?|writers?|authors?|media|coverage)")
 # A question comparing sources, not the parties of a story: "how do the outlets frame", "do the
