@@ -653,3 +653,14 @@ def test_how_much_likelier_asks_a_ratio_and_a_shared_hyphen_is_no_counted_noun()
     draft = compose(analyse("How many short- and mid-haul services did Lufthansa have to scrap during the visit?", []),
                     [flights])
     assert not draft.refused and "77" in draft.lines[0], draft
+
+
+def test_a_common_name_that_no_passage_mentions_is_not_found():
+    """"Netflix" is a common word in English, so not a distinctive name; but as the question's only
+    name, in no passage, it is what the documents don't cover."""
+    broadband = _passage(1, "Broadband subscribers in Europe rose to 40 million at the end of 2004, the report said.")
+    draft = compose(analyse("How many subscribers did Netflix have at the end of 2004?", []), [broadband])
+    assert draft.outcome is Outcome.NOT_FOUND
+    wire = _passage(2, "Netflix had 2.6 million subscribers at the end of 2004, the company said.")
+    assert "2.6 million" in compose(analyse("How many subscribers did Netflix have at the end of 2004?", []),
+                                    [broadband, wire]).lines[0]

@@ -448,6 +448,11 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     everything = fold(" ".join(f"{p.text} {_header(p)} {p.source.published_iso or ''}" for p in passages))
     distinctive = [a for a in needs.anchors if a.distinctive]
     missing = [a for a in distinctive if not a.found_in(everything)]
+    # A name common in English ("Netflix", "Apple") is still what the question is about when it is
+    # the question's only name: no passage mentions it, so none is about it.
+    names = [a for a in needs.anchors if a.kind == "name"]
+    if len(names) == 1 and not names[0].distinctive and not names[0].found_in(everything):
+        missing, distinctive = [names[0]], [names[0]]
     if missing and 2 * len(missing) >= len(distinctive):
         # What the question is about (half its names and years, or more) is in no passage. One
         # name of several may be written another way ("the Pentagon", "the Defense Department").
