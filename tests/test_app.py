@@ -97,6 +97,7 @@ def test_follow_up_shows_rewritten_query_and_cites_the_content_site(app_data):
     text = visible_text(second)
     assert f"Searched for: {FOLLOW_UP} (following up on: {SANCTIONS})" in text
     assert CONTENT_SITE in cited_docs(second)
+    assert "Lavrov" in text and "Trutnev" in text  # Moscow's voices, each of them
 
 
 def test_exclude_partisan_sources_filter(app_data):
