@@ -596,6 +596,11 @@ def test_a_counted_noun_is_not_found_in_a_name():
      "Irish shares hit a record on Friday, with the market up 2% in a week. \"Ireland ticks all the boxes as far as "
      "international investors are concerned,\" Roy Asher, chief investment officer at Hibernian Investment "
      "Managers, told Reuters.", "ticks all the boxes"),
+    # named in full, then by a surname that is a common word: capitalised, it is still him
+    ("What did England prop Julian White say about the Welsh scrum?",
+     "England prop Julian White is expecting a rough ride from Wales on Saturday. Wales have a new coach. "
+     "\"The Welsh scrum is a force to be reckoned with,\" White told BBC Sport before England's trip.",
+     "force to be reckoned with"),
     # a passive: "welcomed by" the one who speaks
     ("How did shadow pensions secretary David Willetts react to Age Concern's report on older voters?",
      "Age Concern's report says older voters feel ignored by all parties. The report was welcomed by shadow "
