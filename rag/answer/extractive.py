@@ -311,10 +311,12 @@ _ATTRIBUTION = re.compile(r'[”"]\s*,?\s*((?:\S+\s+){0,6}?(?:said|says|added|to
 # A person speaking: a name just before a verb of saying ("Lavrov bluntly said", "Yuri Trutnev,
 # also said") or just after a quotation ('…," said HVB analyst Peter-Thilo Halser'). "The WTO said"
 # and "the ministry said" are institutions, not a person's voice.
-_SAYING = r"(?:said|says|told|declared|stated|warned|wrote|noted|added|explained|stressed|responded|replied|insisted|argued|claimed)"
+_SAYING = (r"(?:said|says|told|declared|stated|warned|wrote|noted|added|explained|stressed|responded|replied|"
+           r"insisted|argued|claimed)")
 _SPEAKER_BEFORE = re.compile(r"(?<![\w'’-])((?:[A-Z][\w'’-]+\s+){0,3}[A-Z][a-z][\w'’-]*),?(?:\s+[a-z]+ly)?"
                              r"(?:\s+also)?,?\s+" + _SAYING + r"\b")
-_SPEAKER_AFTER = re.compile(r"[”\"]\s*,?\s*" + _SAYING + r"\s+(?:[\w'’-]+\s+){0,4}?([A-Z][a-z][\w'’-]*(?:\s+[A-Z][\w'’-]+){0,3})")
+_SPEAKER_AFTER = re.compile(r"[”\"]\s*,?\s*" + _SAYING +
+                            r"\s+(?:[\w'’-]+\s+){0,4}?([A-Z][a-z][\w'’-]*(?:\s+[A-Z][\w'’-]+){0,3})")
 
 
 def _voices(text: str) -> set[str]:
@@ -327,7 +329,8 @@ def _voices(text: str) -> set[str]:
              if not re.search(r"(?:\bof|\bthe|\bThe)\s+(?:[A-Z][\w'’-]*\s+)*$", text[:m.start(1)])]
     found += [m.group(1).split() for m in _SPEAKER_AFTER.finditer(text)]
     names = [[w for w in name if w not in _DISCOURSE] for name in found]  # "Then Mr Blair said": Blair
-    return {name[-1].lower() for name in names if name and name[0] != "The" and name[-1].lower() not in _PRONOUNS}
+    return {name[-1].lower() for name in names
+            if name and name[0] != "The" and name[-1].lower() not in _PRONOUNS}
 
 
 _PRONOUNS = frozenset("he she they it we i you this that who his her their its our".split())  # "He said": no name
@@ -498,7 +501,8 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
             continue  # one sentence per source when the question compares sources
         if any(_overlaps(cand, c) for c in chosen):
             continue  # the same sentence, alone or in a pair, or via an overlapping chunk
-        more_voices = needs.asks_words and (cand.passage_index != lead.passage_index or bool(_voices(cand.text) - voices))
+        more_voices = needs.asks_words and (cand.passage_index != lead.passage_index  # another source, or
+                                            or bool(_voices(cand.text) - voices))  # another person speaking
         if not needs.compare and not more_voices and not (set(cand.terms) - needs.covered(covered)) & needs.own_terms:
             continue  # adds no part of the question (or, for "how did X respond", no other voice): another
             # name for something already covered ("Moscow" for "Russia") or a word of the history is no new part

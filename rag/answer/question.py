@@ -303,7 +303,7 @@ _COUNTERS = frozenset("units unit items item pieces piece things kinds types sor
 
 
 # "How much likelier / more / longer": comparatives, a ratio or a difference asked, nothing counted.
-_COMPARATIVE = re.compile(r"more|less|fewer|further|farther|better|worse|(?:likel|eas|heav|earl|costl|riskl?|health|"
+_COMPARATIVE = re.compile(r"more|less|fewer|further|farther|better|worse|(?:likel|eas|heav|earl|costl|risk|health|"
                           r"wealth)ier|(?:bigg|larg|high|low|long|short|great|small|fast|slow|old|young|rich|poor|"
                           r"cheap|strong|weak|wid|deep|light)er")
 
@@ -399,7 +399,8 @@ WANTS = {
             re.compile(rf"\b({_MONTHS})\b|\b(yesterday|today|tomorrow|tonight|(?:mon|tues|wednes|thurs|fri|satur|sun)"
                        r"days?)\b|\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b", re.I)),
     "number": (re.compile(r"\bhow (many|much|large|big|far|long|old)\b|\bwhat age\b|\bwhat (amount|number|percentage|share|value|total|"
-                          r"size|area|cost|price|population|level|rate|figure|fee|sum|score|margin)\b|\b(population|cost|price|area|square)\b", re.I),
+                          r"size|area|cost|price|population|level|rate|figure|fee|sum|score|margin)\b|"
+                          r"\b(population|cost|price|area|square)\b", re.I),
                re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
                           r"billion|trillion|half|percent)\b", re.I)),
     # "Which Middlesbrough player", "which of Tsutsumi's companies": the noun may come a word or two on.
