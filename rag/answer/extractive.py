@@ -142,8 +142,10 @@ _REFERS_BACK = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|
                           re.I)
 
 
-_SAID_BY_PRONOUN = re.compile(r'[”"]\s*,?\s*(?:he|she|they)\s+(?:\w+ly\s+)?(?:said|says|added|told|explained|insisted|'
-                              r'stressed|warned|argued|continued|admitted)\b', re.I)
+# Verbs that report someone speaking, for reading who speaks ("Lavrov bluntly said", '"…," he added').
+_SAYING = (r"(?:said|says|told|declared|stated|warned|wrote|noted|added|explained|stressed|responded|replied|"
+           r"insisted|argued|claimed|continued|admitted)")
+_SAID_BY_PRONOUN = re.compile(r'[”"]\s*,?\s*(?:he|she|they)\s+(?:\w+ly\s+)?' + _SAYING + r'\b', re.I)
 
 
 def _antecedent(spans: list, j: int, reach: int = 3) -> int | None:
@@ -179,8 +181,8 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
         # someone else's. "Hyundai chairman Chung Mong-koo": the last name is who speaks, the rest
         # says who he is ('..., chairman Chung Mong-koo said' is his word without "Hyundai").
-        typed = (_names(needs.speakers[-1], fold(f"{_speaking(text)} {voice}"))
-                 or _by_surname(needs.speakers[-1], f"{_speaking(text)} {voice}", passage.text))
+        said_by = f"{_speaking(text)} {voice}"
+        typed = _names(needs.speakers[-1], fold(said_by)) or _by_surname(needs.speakers[-1], said_by, passage.text)
     by_meaning = False
     if typed and needs.focus and not quoted:  # "how many troops": a number of troops
         typed, by_meaning = _count_of(text, needs, meant)
@@ -311,8 +313,6 @@ _ATTRIBUTION = re.compile(r'[”"]\s*,?\s*((?:\S+\s+){0,6}?(?:said|says|added|to
 # A person speaking: a name just before a verb of saying ("Lavrov bluntly said", "Yuri Trutnev,
 # also said") or just after a quotation ('…," said HVB analyst Peter-Thilo Halser'). "The WTO said"
 # and "the ministry said" are institutions, not a person's voice.
-_SAYING = (r"(?:said|says|told|declared|stated|warned|wrote|noted|added|explained|stressed|responded|replied|"
-           r"insisted|argued|claimed)")
 _SPEAKER_BEFORE = re.compile(r"(?<![\w'’-])((?:[A-Z][\w'’-]+\s+){0,3}[A-Z][a-z][\w'’-]*),?(?:\s+[a-z]+ly)?"
                              r"(?:\s+also)?,?\s+" + _SAYING + r"\b")
 _SPEAKER_AFTER = re.compile(r"[”\"]\s*,?\s*" + _SAYING +
