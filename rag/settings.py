@@ -90,6 +90,9 @@ class Settings:
     collection: str = "passages"
     # Retrieval and answering.
     k: int = 6
+    # Up to this many chunks, the closest in meaning are found exactly (every vector compared,
+    # held in memory: 1.5 KB a chunk); above it, by Chroma's approximate HNSW graph. 0: always HNSW.
+    exact_search_limit: int = 200_000
     llm_model: str | None = None
     openai_base_url: str | None = None
     openai_api_key: str | None = field(default=None, repr=False)
@@ -136,6 +139,7 @@ class Settings:
             chroma_port=_int(env, "CHROMA_PORT", base.chroma_port, minimum=1),
             collection=env.get("RAG_COLLECTION") or base.collection,
             k=_int(env, "RAG_K", base.k, minimum=1),
+            exact_search_limit=_int(env, "RAG_EXACT_SEARCH_LIMIT", base.exact_search_limit),
             llm_model=env.get("RAG_LLM_MODEL") or None,
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
             openai_api_key=env.get("OPENAI_API_KEY") or None,

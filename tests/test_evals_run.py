@@ -70,6 +70,8 @@ def test_results_are_deterministic(full_run, tmp_path):
     subset = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert subset["run"]["cases"] == 30
     assert {row["category"] for row in subset["cases"]} == set(CATEGORIES)  # --limit samples every category
+    # The same encoder and settings first: a difference there explains any below.
+    assert subset["run"]["settings"] == full["run"]["settings"], proc.stderr[-3000:]
     by_id = {row["id"]: row for row in full["cases"]}
     for row in subset["cases"]:
         assert row == by_id[row["id"]], row["id"]

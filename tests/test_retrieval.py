@@ -87,6 +87,66 @@ def test_search_widens_only_what_it_returns_and_every_passage_has_its_similarity
         assert p.dense_similarity == pytest.approx(stored[p.id], abs=1e-4)
 
 
+# -- search by meaning: exact up to RAG_EXACT_SEARCH_LIMIT -----------------------------------------
+MEANING_QUESTIONS = ["Who signed the Tokyo Declaration and when?", "How did Moscow respond to the sanctions?",
+                     "a loathsome symbol of militarism", "fishing quotas near Hokkaido"]
+
+
+def _brute_force(index: Index, vector, n: int, keep=lambda meta: True) -> list[tuple[str, float]]:
+    """The reference: every vector Chroma stores, compared one by one in plain Python."""
+    ids, matrix = index._store.all_embeddings()
+    metas = dict(zip(*index._store.all_chunks()[::2]))
+    scored = [(chunk_id, float(np.dot(row, vector))) for chunk_id, row in zip(ids, matrix) if keep(metas[chunk_id])]
+    return sorted(scored, key=lambda pair: -pair[1])[:n]
+
+
+def test_search_by_meaning_matches_brute_force_over_every_stored_vector(corpus_settings):
+    index = Index.open(corpus_settings)
+    outlet = index.search_dense(index.encoder.encode(["Kuril"])[0], 1, Filters())[0].source.outlet
+    for question in MEANING_QUESTIONS:
+        vector = index.encoder.encode([question])[0]
+        for filters, keep in ((Filters(), lambda meta: True),
+                              (Filters(outlets=(outlet,)), lambda meta: meta.get("outlet") == outlet)):
+            got = [(p.id, p.dense_similarity) for p in index.search_dense(vector, 12, filters)]
+            reference = _brute_force(index, vector, 12, keep)
+            assert [i for i, _ in got] == [i for i, _ in reference], (question, filters)
+            assert [s for _, s in got] == pytest.approx([s for _, s in reference], abs=1e-6)
+
+
+def test_above_the_exact_limit_chromas_approximate_search_answers(corpus_settings):
+    from helpers import settings_for
+
+    approximate = Index.open(settings_for(corpus_settings.data_dir, RAG_EXACT_SEARCH_LIMIT=0))
+    for question in MEANING_QUESTIONS:
+        vector = approximate.encoder.encode([question])[0]
+        got = approximate.search_dense(vector, 12, Filters())
+        # On 76 chunks HNSW finds the true neighbours too; its distances are its own float32 sums.
+        assert {p.id for p in got} == {i for i, _ in _brute_force(approximate, vector, 12)}
+        assert approximate._vectors is None  # nothing was read into memory
+
+
+def test_duplicate_passages_come_back_together_in_the_same_order_on_every_build(tmp_path):
+    """One article filed twice has two identical vectors: exact search returns both, in the order
+    they were indexed, whichever build of the index it reads."""
+    from helpers import settings_for
+    from rag import ingest
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    text = "Tokyo and Moscow agreed to resume talks on fishing quotas near the disputed islands.\n"
+    for name in ("a.txt", "b.txt"):
+        (folder / name).write_text(text, encoding="utf-8")
+    orders = []
+    for build in ("one", "two"):
+        settings = settings_for(tmp_path / build)
+        ingest(settings, [folder])
+        index = Index.open(settings)
+        got = index.search_dense(index.encoder.encode(["fishing quotas"])[0], 2, Filters())
+        assert len(got) == 2 and got[0].dense_similarity == got[1].dense_similarity
+        orders.append([p.source.title or p.doc_id for p in got])
+    assert orders[0] == orders[1]
+
+
 def test_a_candidate_is_scored_on_its_own_merits():
     """The order never depends on the other candidates: the same passage scores the same alone."""
     from rag.answer.retrieval import _score

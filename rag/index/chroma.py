@@ -307,6 +307,21 @@ class ChromaStore:
             return {}
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
+    def all_embeddings(self) -> tuple[list[str], np.ndarray] | None:
+        """(ids, vectors) of the whole collection, read page by page (about 0.3 s per 8,000
+        chunks; asking by id is ten times slower). None when this client cannot see them all
+        (see ``embeddings``)."""
+        from chromadb.errors import ChromaError
+
+        ids, vectors = [], []
+        try:
+            for page_ids, page_vectors in self._pages(include=["embeddings"]):
+                ids.extend(page_ids)
+                vectors.append(np.asarray(page_vectors, dtype=np.float32))
+        except ChromaError:
+            return None
+        return ids, (np.concatenate(vectors) if vectors else np.empty((0, 0), dtype=np.float32))
+
     # -- writing -----------------------------------------------------------------
     @_guarded
     def upsert(self, ids, embeddings, texts, metadatas) -> None:

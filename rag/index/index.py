@@ -50,6 +50,16 @@ class _Snapshot:
     checked: float  # time.monotonic() of the last version check
 
 
+@dataclass
+class _Vectors:
+    """Every live chunk's vector for exact search: ``matrix[j]`` is BM25 position ``positions[j]``,
+    ``row[i]`` the matrix row of BM25 position ``i`` (-1: none)."""
+    version: str
+    positions: np.ndarray
+    matrix: np.ndarray
+    row: np.ndarray
+
+
 class Index:
     def __init__(self, settings: Settings, encoder, catalog: Catalog, store: ChromaStore,
                  replaces: str | None = None):
@@ -60,6 +70,8 @@ class Index:
         self._replaces = replaces  # a new generation: the one it replaces when committed
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
+        self._vectors: _Vectors | None = None
+        self._vectors_lock = threading.Lock()
         self._docs: dict[str, Document] = {}
         self._incomplete: tuple[float, int | None] = (float("-inf"), None)
         # What this writer changed since its last commit, for BM25 to take in without a full read.
@@ -360,8 +372,55 @@ class Index:
         return value
 
     def search_dense(self, vector, n: int, filters: Filters) -> list[Passage]:
-        rows = self._with_store(lambda store: store.query(vector, n, chroma_where(filters)))
-        return [passage_from(chunk_id, text, meta, similarity=1 - distance) for chunk_id, text, meta, distance in rows]
+        """The ``n`` chunks closest in meaning to ``vector``, closest first, each with its
+        ``dense_similarity``: compared with every vector when the index is within
+        ``exact_search_limit`` (exact, and the same after any rebuild: Chroma's HNSW graph is
+        built in parallel, so two builds of one corpus can miss different neighbours), else by
+        Chroma's approximate search."""
+        lexical = self._lexical()
+        exact = self._exact(lexical)
+        if exact is None or not len(exact.positions):
+            rows = self._with_store(lambda store: store.query(vector, n, chroma_where(filters)))
+            return [passage_from(chunk_id, text, meta, similarity=1 - distance)
+                    for chunk_id, text, meta, distance in rows]
+        similarity = exact.matrix @ np.asarray(vector, dtype=np.float32)
+        mask = self._mask(lexical, filters)
+        if mask is not None:
+            similarity = np.where(mask[exact.positions], similarity, -np.inf)
+        k = min(n, len(similarity))
+        if k == 0:
+            return []
+        # The k best, and every chunk tied with the k-th, ordered by similarity then position:
+        # duplicates (one article filed twice) always come in the same order.
+        kth = np.partition(-similarity, k - 1)[k - 1]
+        best = np.flatnonzero(-similarity <= kth)
+        best = best[np.lexsort((exact.positions[best], -similarity[best]))][:k]
+        return [passage_from(lexical.ids[i], lexical.text(i), lexical.metas[i], similarity=float(similarity[j]))
+                for j, i in ((j, int(exact.positions[j])) for j in best) if np.isfinite(similarity[j])]
+
+    def _exact(self, lexical: LexicalIndex) -> _Vectors | None:
+        """The vectors of this BM25 snapshot's chunks, read from Chroma once per version; None
+        above ``exact_search_limit``, or when Chroma does not give every one of them (another
+        process is re-indexing): the approximate search answers then."""
+        if lexical.live_count > self.settings.exact_search_limit:
+            return None
+        with self._vectors_lock:
+            have = self._vectors
+            if have is not None and have.version == lexical.version:
+                return have if len(have.row) else None  # an empty ``row``: this version's read failed
+            got = self._with_store(lambda store: store.all_embeddings())
+            ids, matrix = got if got is not None else ([], None)
+            where = [(lexical.position.get(chunk_id, -1), j) for j, chunk_id in enumerate(ids)]
+            where = sorted((p, j) for p, j in where if p >= 0)
+            if got is None or len(where) != lexical.live_count:
+                none = np.empty(0, dtype=np.int64)  # remembered, so each search does not read it all again
+                self._vectors = _Vectors(lexical.version, none, np.empty((0, 0), dtype=np.float32), none)
+                return None
+            positions = np.asarray([p for p, _ in where], dtype=np.int64)
+            row = np.full(len(lexical.ids), -1, dtype=np.int64)
+            row[positions] = np.arange(len(positions))
+            self._vectors = _Vectors(lexical.version, positions, matrix[[j for _, j in where]], row)
+            return self._vectors
 
     def search_lexical(self, query: str, n: int, filters: Filters) -> list[Passage]:
         """BM25 hits in rank order; each passage's ``score`` is its BM25 score."""
@@ -382,6 +441,12 @@ class Index:
         """Cosine similarity of ``vector`` to the stored vectors of ``ids`` (ids not indexed are left out)."""
         if not ids:
             return {}
+        lexical = self._lexical()
+        exact = self._exact(lexical)
+        if exact is not None:
+            vector = np.asarray(vector, dtype=np.float32)
+            rows = {i: exact.row[lexical.position[i]] for i in ids if i in lexical.position}
+            return {i: float(exact.matrix[r] @ vector) for i, r in rows.items() if r >= 0}
         vectors = self._with_store(lambda store: store.embeddings(ids))
         return {i: float(np.dot(v, vector)) for i, v in vectors.items()}
 
