@@ -209,6 +209,31 @@ def test_picking_up_a_new_index_version_forgets_cached_documents(tmp_path, setti
     assert after.doc_hash != before.doc_hash and OTHER_TEXT in after.text
 
 
+def test_after_an_upload_exact_search_reads_only_the_new_chunks_vectors(tmp_path, settings, always_recheck,
+                                                                          monkeypatch):
+    from rag.index.chroma import ChromaStore
+
+    reads = {"all": 0, "by_id": []}
+    read_all, read_ids = ChromaStore.all_embeddings, ChromaStore.embeddings
+    monkeypatch.setattr(ChromaStore, "all_embeddings", lambda self: (reads.__setitem__("all", reads["all"] + 1),
+                                                                     read_all(self))[1])
+    monkeypatch.setattr(ChromaStore, "embeddings", lambda self, ids: (reads["by_id"].extend(ids), read_ids(self, ids))[1])
+    index = _index(tmp_path, settings)
+    vector = index.encoder.encode(["crab shipments inspected by customs"])[0]
+    before = index.search_dense(vector, 5, Filters())
+    assert reads == {"all": 1, "by_id": []}
+
+    (tmp_path / "inbox" / "crabs.txt").write_text(OTHER_TEXT, encoding="utf-8")
+    ingest(settings, [tmp_path / "inbox"])  # as an upload does; this reader is not told
+    after = index.search_dense(vector, 5, Filters())
+    new = {p.id for p in after} - {p.id for p in before}
+    assert reads["all"] == 1 and set(reads["by_id"]) == new and len(new) == 1
+    assert after[0].id in new and after[0].doc_id != "salmon"  # the new document answers, found exactly
+    stored = read_ids(index._store, [p.id for p in after])
+    for p in after:
+        assert p.dense_similarity == pytest.approx(float(np.dot(stored[p.id], vector)), abs=1e-6)
+
+
 # -- the encode cache ----------------------------------------------------------------------------
 def test_encode_cache_encodes_each_text_once():
     class Inner:

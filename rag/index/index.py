@@ -55,6 +55,7 @@ class _Vectors:
     """Every live chunk's vector for exact search: ``matrix[j]`` is BM25 position ``positions[j]``,
     ``row[i]`` the matrix row of BM25 position ``i`` (-1: none)."""
     version: str
+    keys: list[tuple[str, str]]  # (chunk id, its document's hash) of each matrix row
     positions: np.ndarray
     matrix: np.ndarray
     row: np.ndarray
@@ -399,28 +400,44 @@ class Index:
                 for j, i in ((j, int(exact.positions[j])) for j in best) if np.isfinite(similarity[j])]
 
     def _exact(self, lexical: LexicalIndex) -> _Vectors | None:
-        """The vectors of this BM25 snapshot's chunks, read from Chroma once per version; None
-        above ``exact_search_limit``, or when Chroma does not give every one of them (another
-        process is re-indexing): the approximate search answers then."""
+        """The vectors of this BM25 snapshot's chunks; None above ``exact_search_limit``, or when
+        Chroma does not give every one of them (another process is re-indexing): the approximate
+        search answers then. Read from Chroma once per version, in full the first time; after an
+        upload, only the new chunks' vectors are read (a chunk keeps its vector while its id and
+        its document's hash are the same)."""
         if lexical.live_count > self.settings.exact_search_limit:
             return None
         with self._vectors_lock:
             have = self._vectors
             if have is not None and have.version == lexical.version:
-                return have if len(have.row) else None  # an empty ``row``: this version's read failed
-            got = self._with_store(lambda store: store.all_embeddings())
-            ids, matrix = got if got is not None else ([], None)
-            where = [(lexical.position.get(chunk_id, -1), j) for j, chunk_id in enumerate(ids)]
-            where = sorted((p, j) for p, j in where if p >= 0)
-            if got is None or len(where) != lexical.live_count:
+                return have if have.keys else None  # no keys: this version's read failed
+            live = sorted(lexical.position.values())
+            keys = [(lexical.ids[i], lexical.metas[i].get("doc_hash", "")) for i in live]
+            found = self._reused_vectors(have, keys) if have is not None and have.keys else None
+            if found is None:
+                got = self._with_store(lambda store: store.all_embeddings())
+                found = {} if got is None else dict(zip(got[0], got[1]))
+            rows = [found.get(chunk_id) for chunk_id, _ in keys]
+            if not live or any(r is None for r in rows):
                 none = np.empty(0, dtype=np.int64)  # remembered, so each search does not read it all again
-                self._vectors = _Vectors(lexical.version, none, np.empty((0, 0), dtype=np.float32), none)
+                self._vectors = _Vectors(lexical.version, [], none, np.empty((0, 0), dtype=np.float32), none)
                 return None
-            positions = np.asarray([p for p, _ in where], dtype=np.int64)
+            positions = np.asarray(live, dtype=np.int64)
             row = np.full(len(lexical.ids), -1, dtype=np.int64)
             row[positions] = np.arange(len(positions))
-            self._vectors = _Vectors(lexical.version, positions, matrix[[j for _, j in where]], row)
+            self._vectors = _Vectors(lexical.version, keys, positions, np.stack(rows).astype(np.float32), row)
             return self._vectors
+
+    def _reused_vectors(self, have: _Vectors, keys: list[tuple[str, str]]) -> dict | None:
+        """chunk id -> vector for ``keys``: the ones ``have`` holds, and the rest read by id when
+        they are few (an upload); None when most are new (a full read is faster then)."""
+        known = {key: j for j, key in enumerate(have.keys)}
+        new = [chunk_id for chunk_id, doc_hash in keys if (chunk_id, doc_hash) not in known]
+        if len(new) > max(256, len(keys) // 10):
+            return None
+        found = {key[0]: have.matrix[j] for key, j in known.items()}
+        found.update(self._with_store(lambda store: store.embeddings(new)) if new else {})
+        return found
 
     def search_lexical(self, query: str, n: int, filters: Filters) -> list[Passage]:
         """BM25 hits in rank order; each passage's ``score`` is its BM25 score."""
