@@ -164,6 +164,16 @@ def test_another_name_of_a_question_name_is_that_name_not_one_more_word_to_find(
     assert not draft.refused and "5.3 percent" in draft.lines[0], draft.lines
 
 
+def test_a_sentence_dated_only_with_the_questions_own_date_does_not_say_when():
+    question = "On what date did Lavrov arrive in Japan for the visit he announced on January 14?"
+    announced = _passage(1, "Foreign Minister Lavrov announced on January 14 that he would visit Japan within months.")
+    draft = compose(analyse(question, TRADE_ALIASES), [announced])
+    assert draft.refused, draft.lines  # it restates the question's date
+    arrived = _passage(2, "Lavrov arrived in Japan on March 3 for talks with his Japanese counterpart.")
+    draft = compose(analyse(question, TRADE_ALIASES), [announced, arrived])
+    assert not draft.refused and "March 3" in draft.lines[0], draft.lines
+
+
 def test_the_asking_verb_is_met_by_the_words_of_the_one_asked_about():
     needs = analyse("How did Putin react to the sanctions?", TRADE_ALIASES)
     cands = candidates(needs, [_passage(1, "Japan imposed very light sanctions, and Putin even noted his admiration.")])

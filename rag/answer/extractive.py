@@ -176,8 +176,9 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     coverage = sum(needs.weights[t] for t in covered) / needs.total
     sentence_coverage = sum(w for t, w in needs.weights.items() if t in spoken or needs.present(t, own)) / needs.total
     quoted = any(p in fold(text) for p in needs.phrases)
-    typed = quoted or all(WANTS[kind][1].search(text) or (kind == "name" and passage.speaker)
-                          for kind in needs.wants)
+    undated = _without(text, needs.given_dates)  # the question's own dates say nothing about when
+    typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else text)
+                          or (kind == "name" and passage.speaker) for kind in needs.wants)
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
         # someone else's. "Hyundai chairman Chung Mong-koo": the last name is who speaks, the rest
         # says who he is ('..., chairman Chung Mong-koo said' is his word without "Hyundai").
@@ -317,6 +318,13 @@ _SPEAKER_BEFORE = re.compile(r"(?<![\w'’-])((?:[A-Z][\w'’-]+\s+){0,3}[A-Z][a
                              r"(?:\s+also)?,?\s+" + _SAYING + r"\b")
 _SPEAKER_AFTER = re.compile(r"[”\"]\s*,?\s*" + _SAYING +
                             r"\s+(?:[\w'’-]+\s+){0,4}?([A-Z][a-z][\w'’-]*(?:\s+[A-Z][\w'’-]+){0,3})")
+
+
+def _without(text: str, phrases: tuple[str, ...]) -> str:
+    """``text`` with each of ``phrases`` (lower case) cut out wherever it stands, in any case."""
+    for phrase in phrases:
+        text = re.sub(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", " ", text, flags=re.I)
+    return text
 
 
 def _voices(text: str) -> set[str]:

@@ -143,6 +143,7 @@ class Needs:
     speakers: tuple = ()  # the anchors naming X there: an answer quotes X, not someone X is asked about
     pairs: frozenset = frozenset()  # the question's adjacent word pairs ("territorial disputes"), folded
     source: frozenset = frozenset()  # "according to Kuroi's report": stems naming the source to answer from
+    given_dates: tuple[str, ...] = ()  # dates the question states itself ("january 14", "1956"), lower case
 
     def present(self, term: str, stems_here: set) -> bool:
         """Is the question word ``term`` in a text with these stems? Another name of the same thing
@@ -202,7 +203,19 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         frame=frozenset(stemmer().stemWords([asked[0].lower()])) if asked else frozenset(),
         speakers=tuple(sorted((a for a in anchors if asked and a.text in asked[1]),
                               key=lambda a: question.find(a.text))),  # in the question's order
+        given_dates=given_dates(question),
     )
+
+
+def given_dates(question: str) -> tuple[str, ...]:
+    """The dates a question states itself: a sentence that dates something only with them does
+    not say when ("When did Lavrov arrive for the visit he announced on January 14?": "Lavrov
+    announced on January 14 that he would visit" restates it).
+
+    >>> given_dates("On what day and month in 1956 was it signed, and was it on 19 October?")
+    ('1956', '19 october')
+    """
+    return tuple(m.group(0).lower() for m in _GIVEN_DATE.finditer(question))
 
 
 # "according to the sources", "the author", "the article": which kind of text, not which one.
@@ -385,6 +398,9 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
 
 # What kind of answer the question wants, and how to recognise a sentence that has one.
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+# "January 14", "14th January", "January 14, 2024"; a year alone.
+_GIVEN_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS}))\b"
+                         r"(?:,?\s+(?:1[89]\d\d|20\d\d)\b)?|\b(?:1[89]\d\d|20\d\d)\b", re.I)
 WANTS = {
     # "When did ...", "... and when?": not "how did she describe him when he was home secretary".
     "date": (re.compile(r"(?:^|[,;:(]\s*|\b(?:and|or|but|so|since|until)\s+)when\b|\bwhen\s+(?:did|does|do|is|are|was|"
