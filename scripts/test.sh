@@ -9,7 +9,9 @@
 #      (evals/baseline_bbc_dev.json);
 #   5. the second, third and fourth BBC development sets (evals/cases_bbc_dev2.jsonl, cases_bbc_dev3.jsonl,
 #      cases_bbc_dev4.jsonl: fresh articles, first runs untuned) (evals/baseline_bbc_dev2.json,
-#      baseline_bbc_dev3.json, baseline_bbc_dev4.json).
+#      baseline_bbc_dev3.json, baseline_bbc_dev4.json);
+#   6. the seed development set (evals/cases_seed_dev.jsonl: near-miss questions about the bundled corpus,
+#      written blind) on the bundled corpus (evals/baseline_seed_dev.json).
 # Extra arguments go to pytest; EVAL_GATES=bundled runs only the first gate (a quick local check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,8 @@ source scripts/setup.sh dev
 .venv/bin/python -m pytest "$@"
 echo "Running the answer-quality evals (offline) as regression gates …"
 .venv/bin/python -m evals run --fail-under evals/baseline.json
+.venv/bin/python -m evals run --no-tutorial --no-progress --cases evals/cases_seed_dev.jsonl \
+  --data-dir .evals-index/seed_dev --keep-index --out evals/out/seed_dev --fail-under evals/baseline_seed_dev.json
 if [ "${EVAL_GATES:-all}" = bundled ]; then
   exit 0
 fi
