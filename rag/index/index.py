@@ -4,6 +4,10 @@
     >>> [p.doc_id for p in index.search_lexical("Lavrov Kuril", 2, Filters())]     # doctest: +SKIP
     ['003_b5aeacde14fc594e', '001_68ffb54545db6918']
 
+Search by meaning compares the question with every chunk's vector, held in memory (read from
+Chroma once per contents' version), up to ``exact_search_limit`` chunks; above that Chroma's
+approximate HNSW graph answers.
+
 Writers (ingest) hold ``Index.write_lock``, ``add`` and ``remove`` documents, and end with
 ``commit``: it rebuilds BM25 from Chroma when the contents changed, saves it, and only then
 records the contents' version in Chroma's pointer, so a reader that sees a new version always
@@ -380,7 +384,7 @@ class Index:
         Chroma's approximate search."""
         lexical = self._lexical()
         exact = self._exact(lexical)
-        if exact is None or not len(exact.positions):
+        if exact is None:
             rows = self._with_store(lambda store: store.query(vector, n, chroma_where(filters)))
             return [passage_from(chunk_id, text, meta, similarity=1 - distance)
                     for chunk_id, text, meta, distance in rows]
