@@ -33,6 +33,11 @@ CATEGORIES = (
 )
 FIELDS = ("id", "category", "question", "history", "evidence", "key_facts", "expect_warning",
           "expect_refusal", "speaker", "notes")
+OPTIONAL_FIELDS = ("absent",)
+# What an unanswerable case's documents lack: "subject", what the question is about (a name, place,
+# event or year no document mentions: out of corpus); "fact", only the fact asked for (a near miss:
+# the documents cover the subject).
+ABSENT = ("subject", "fact")
 ARTICLE_VOICE = "article"  # the outlet's/author's own text (article body, or a forum's opening post)
 ANONYMOUS_REPLY = "anonymous reply"  # a reply whose poster the page does not show ("post #N (poster not shown)")
 
@@ -55,6 +60,7 @@ class Case:
     expect_refusal: bool = False
     speaker: str | None = None
     notes: str = ""
+    absent: str | None = None  # unanswerable cases: "subject" (out of corpus) or "fact" (a near miss)
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -80,7 +86,7 @@ class Case:
             evidence=tuple(Evidence(e["doc_id"], e["needle"]) for e in data.get("evidence") or ()),
             key_facts=tuple(data.get("key_facts") or ()),
             expect_warning=bool(data.get("expect_warning")), expect_refusal=bool(data.get("expect_refusal")),
-            speaker=data.get("speaker"), notes=data.get("notes") or "", raw=data,
+            speaker=data.get("speaker"), notes=data.get("notes") or "", absent=data.get("absent"), raw=data,
         )
 
 
@@ -190,7 +196,7 @@ def validate(rows: list[dict], corpus_dir: Path, min_cases: int = 150, min_per_c
 def _case_problems(row: dict, corpus: dict[str, CorpusDoc]) -> list[str]:
     out: list[str] = []
     missing = [f for f in FIELDS if f not in row]
-    extra = sorted(set(row) - set(FIELDS))
+    extra = sorted(set(row) - set(FIELDS) - set(OPTIONAL_FIELDS))
     if missing:
         return [f"missing field(s) {', '.join(missing)}"]
     if extra:
@@ -231,6 +237,8 @@ def _case_problems(row: dict, corpus: dict[str, CorpusDoc]) -> list[str]:
             out.append("an answerable case needs key facts")
     if (row["category"] == "unanswerable") != bool(row["expect_refusal"]):
         out.append("expect_refusal must be true exactly for the unanswerable category")
+    if "absent" in row and (row["absent"] not in ABSENT or not row["expect_refusal"]):
+        out.append(f"absent is for unanswerable cases only, one of {', '.join(ABSENT)}")
 
     # Evidence: verbatim in the raw file and in the cleaned text the index holds
     docs = []

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from evals.dataset import (
-    ANONYMOUS_REPLY, ARTICLE_VOICE, CASES_PATH, CATEGORIES, FIELDS, load_cases, load_corpus, read_raw, validate,
+    ABSENT, ANONYMOUS_REPLY, ARTICLE_VOICE, CASES_PATH, CATEGORIES, FIELDS, OPTIONAL_FIELDS, load_cases, load_corpus, read_raw, validate,
 )
 from rag.settings import PROJECT_DIR, Settings
 
@@ -35,7 +35,8 @@ def test_size_ids_and_category_coverage():
 
 def test_fields_and_types():
     for r in ROWS:
-        assert tuple(r) == FIELDS or set(r) == set(FIELDS), r["id"]
+        assert set(r) - set(OPTIONAL_FIELDS) == set(FIELDS), r["id"]
+        assert r.get("absent") in (ABSENT if r["expect_refusal"] else (None,)), r["id"]  # every unanswerable says which
         assert isinstance(r["question"], str) and r["question"].strip()
         assert isinstance(r["history"], list) and isinstance(r["evidence"], list) and isinstance(r["key_facts"], list)
         assert isinstance(r["expect_warning"], bool) and isinstance(r["expect_refusal"], bool)
@@ -121,6 +122,9 @@ def _row(**changes):
     ({"evidence": [{"doc_id": "nope", "needle": "Don't worry, Putin is very shrewd."}]}, "no corpus file"),
     ({"category": "unanswerable", "id": "unanswerable-999", "expect_refusal": True}, "no evidence and no key facts"),
     ({"category": "unanswerable", "id": "unanswerable-999"}, "exactly for the unanswerable category"),
+    ({"absent": "fact"}, "absent is for unanswerable cases only"),
+    ({"category": "unanswerable", "id": "unanswerable-999", "expect_refusal": True, "evidence": [], "key_facts": [],
+      "expect_warning": False, "speaker": None, "absent": "maybe"}, "one of subject, fact"),
 ])
 def test_validate_reports_broken_cases(changes, expected):
     problems = validate([_row(**changes)], CORPUS, min_cases=1, min_per_category=0)

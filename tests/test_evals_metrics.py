@@ -272,6 +272,22 @@ def test_score_refusal_and_aggregate():
     assert counts == {"cases": 3, "answered": 1, "refused": 2, "with_evidence": 2, "quotes": 1, "sentences": 1,
                       "partisan_citing_answers": 1, "who_said_what_cases": 2, "warnings_shown": 1}
     assert case_score(refused["scores"], unanswerable) == 1.0
+    assert metrics["out_of_corpus_refused"] is None and metrics["near_miss_refused"] is None  # none labelled
+
+
+def test_refusals_are_counted_apart_for_absent_subjects_and_near_misses():
+    def unanswerable(n, absent):
+        return Case(id=f"unanswerable-{n}", category="unanswerable", question="?", expect_refusal=True, absent=absent)
+    refusal = _run("The documents don't say.", [], refused=True, retrieved=[])
+    answer = _run(f"According to the site, “{NEEDLE}” [1]", [_cited()], warnings=[PARTISAN])
+    cases = [unanswerable(901, "subject"), unanswerable(902, "subject"), unanswerable(903, "fact"),
+             unanswerable(904, "fact"), unanswerable(905, "fact")]
+    runs = [refusal, refusal, refusal, answer, answer]
+    records = [score_case(c, r, [PASSAGE], _corpus(), []) for c, r in zip(cases, runs)]
+    metrics, _ = aggregate(cases, records)
+    assert metrics["out_of_corpus_refused"] == 1.0
+    assert metrics["near_miss_refused"] == pytest.approx(0.3333)
+    assert metrics["missed_refusal_rate"] == 0.4  # both kinds together
 
 
 # -- the regression gate -----------------------------------------------------------------------------------------
