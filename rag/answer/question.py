@@ -90,7 +90,9 @@ class Anchor:
             for variant in self.variants:
                 # A name's rarest word, spelled a little differently, still counts: "Irkutsk" ~
                 # "Irkutsuk", "Japan" ~ "Japanese", "G7" ~ "G-7".
-                key = max(variant.split(), key=word_weight)
+                key = max((_unowned(w) for w in variant.split()), key=word_weight)
+                if key in found:
+                    return True  # "ITV's Vote For Me" ~ "ITV", "Apple's Mac" ~ "the Mac mini"
                 if len(key) >= 4 and any(w[:4] == key[:4] for w in found if len(w) >= 4):
                     return True
                 if len(key) >= 4 and key[:3] in padded and stemmer().stemWord(key) in stems(padded):
@@ -100,6 +102,17 @@ class Anchor:
             if self.text.strip(" '’s").isupper() and _spelled_out(self.text.strip(" '’s").lower(), padded.split()):
                 return True  # "LAPD": "Los Angeles Police Department"
         return False
+
+
+def _unowned(word: str) -> str:
+    """A name's word without its possessive: how rare "UN's" is, is how rare "UN" is (wordfreq
+    knows no "un's", and an unknown word weighs most), so "the UN's European commission" is not
+    about a rare name.
+
+    >>> _unowned("un's"), _unowned("reddy's"), _unowned("kurils")
+    ('un', 'reddy', 'kurils')
+    """
+    return word.removesuffix("'s")
 
 
 def _spelled_out(acronym: str, tokens: list[str]) -> bool:
@@ -391,7 +404,7 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
             names = [" ".join(words(n)) for n in group]
             if any(n == folded or n in variants for n in names):
                 variants += [n for n in names if n not in variants]
-        distinctive = max(word_weight(w) for w in folded.split()) >= 3.5
+        distinctive = max(word_weight(_unowned(w)) for w in folded.split()) >= 3.5
         found.append(Anchor(name, "name", tuple(variants), distinctive))
     return found
 
