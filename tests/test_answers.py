@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from rag.answer.extractive import _voices, candidates, compose
 from rag.answer.followup import rewrite_offline
 from rag.answer.question import analyse
 from rag.answer.support import check, check_answer, split_answer
+from rag.text import sentences
 
 from helpers import PROJECT_DIR, clean_environ
 
@@ -172,6 +174,39 @@ def test_a_sentence_dated_only_with_the_questions_own_date_does_not_say_when():
     arrived = _passage(2, "Lavrov arrived in Japan on March 3 for talks with his Japanese counterpart.")
     draft = compose(analyse(question, TRADE_ALIASES), [announced, arrived])
     assert not draft.refused and "March 3" in draft.lines[0], draft.lines
+
+
+def test_a_year_standing_alone_does_not_say_how_many():
+    question = "How many aircraft is Air Deccan buying from ATR?"
+    begins = _passage(1, "ATR said deliveries of the aircraft to Air Deccan will begin in 2005.")
+    draft = compose(analyse(question, TRADE_ALIASES), [begins])
+    assert draft.refused, draft.lines  # a year counts nothing
+    bought = _passage(2, "Air Deccan has agreed to buy 30 aircraft from ATR, the company said.")
+    draft = compose(analyse(question, TRADE_ALIASES), [begins, bought])
+    assert not draft.refused and "30 aircraft" in draft.lines[0], draft.lines
+    lasted = _passage(3, "The Air Deccan talks with ATR over the aircraft ran from 2003 to 2005.")
+    draft = compose(analyse("How long did Air Deccan talk with ATR about the aircraft?", TRADE_ALIASES), [lasted])
+    assert not draft.refused, draft.lines  # "how long": years may answer
+
+
+def test_a_quotation_that_goes_on_is_still_the_speakers_words():
+    # News names the speaker once and quotes on for several sentences: 'he said: "..." "..."'.
+    text = ("Ms Okada was elected to the council in 2019. Speaking in Osaka on Monday, at the launch of her "
+            "campaign, she said: \"I have never stood for mayor before. \"But this city has been waiting for "
+            "a change. \"I will cut the port fees by half in my first year.\" Her rivals declined to comment.")
+    needs = analyse("What did Ms Okada say about the port?", TRADE_ALIASES)
+    found = {c.text: c for c in candidates(needs, [_passage(1, text)])}
+    assert found['"I will cut the port fees by half in my first year."'].typed
+
+
+def test_no_sentence_is_quoted_twice_when_one_line_says_who_speaks_in_the_next():
+    text = ("Mr Hale was asked whether the club would sell its striker to the league champions. \"We would look "
+            "at any offer for the striker, but the decision is his. \"I don't think he wants to leave the club "
+            "for the champions.\" The club's owner has said the same about the striker.")
+    draft = compose(analyse("What did Mr Hale say about selling the striker to the champions?", TRADE_ALIASES),
+                    [_passage(1, text)])
+    said = [s.strip('"“” ') for line in draft.lines for _, _, s in sentences(re.sub(r"\[\d+\]", "", line))]
+    assert not draft.refused and len(said) == len(set(said)), draft.lines
 
 
 def test_a_possessive_inside_a_name_is_not_a_rare_word_of_it():

@@ -20,12 +20,14 @@ the whole index, so documents about other things cannot change an answer:
 * its passage must mention what the question is about (names, years: ``Anchor``), and a sentence
   about the question's year beats one that only shares its passage with that year;
 * a "when" question wants a date ("on what date" a day, not a year), "how old" an age, "who" a
-  name, "what was the value" an amount of money, "how many troops" a number and troops, or, by
-  the encoder, a number of troops in other words ("8,500 military personnel": then the answer
-  says it is not in so many words);
-* "what did X say" / "how did X respond" wants X's words: X named in the sentence, in
-  the one it refers back to, or as the passage's speaker, author or outlet (not the Zakharova
-  that "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is about);
+  name, "what was the value" an amount of money, "how many" a number (a year alone counts
+  nothing), "how many troops" a number and troops, or, by the encoder, a number of troops in
+  other words ("8,500 military personnel": then the answer says it is not in so many words);
+* "what did X say" / "how did X respond" wants X's words: X named in the sentence, in the one it
+  refers back to (and the one that one refers back to), in the one whose quotation it goes on
+  with ('he said: "..." "I am prepared ..."'), or as the passage's speaker, author or outlet
+  (not the Zakharova that "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is
+  about);
 * the question's own wording in order ("all territorial disputes ... resolved") counts a little;
 * a lead that only reports what X said ("Lee refused to blame Dent") is followed by X's quoted
   words from the same document; "how did Moscow respond" hears each of Moscow's voices (Putin,
@@ -114,14 +116,14 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
         # answers: its words count once per passage, the same for each of its sentences.
         topic = {t for t in needs.weights if t not in needs.own_terms} & (set().union(*sent_stems) | header_stems)
         marked = instructions(passage.text)
+        heard = _heard(spans)
         for j, (start, end, sentence) in enumerate(spans):
             if len(sentence.split()) < 4 or overlaps(marked, start, end):
                 continue  # headings, fragments; text addressed to a model is never evidence
             back = _antecedent(spans, j)  # "She said ...": the sentence that says who she is
             context = (sent_stems[back] if back is not None else set()) | header_stems
             window = sent_stems[j] | context | topic
-            voice = " ".join([spans[back][2] if back is not None else "", passage.speaker or "",
-                              passage.source.author or "", passage.source.outlet])
+            voice = " ".join([heard[j], passage.speaker or "", passage.source.author or "", passage.source.outlet])
             found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct, voice, meant))
             # The fact or the quote is often in the next sentence ("Japan announced sanctions on
             # Friday. They target 35 officers ..."): offer the pair, quoted as one.
@@ -146,12 +148,40 @@ _REFERS_BACK = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|
 _SAYING = (r"(?:said|says|told|declared|stated|warned|wrote|noted|added|explained|stressed|responded|replied|"
            r"insisted|argued|claimed|continued|admitted)")
 _SAID_BY_PRONOUN = re.compile(r'[”"]\s*,?\s*(?:he|she|they)\s+(?:\w+ly\s+)?' + _SAYING + r'\b', re.I)
+# "Speaking in London on Saturday, he said: ...": who speaks is named before, whatever else is named here.
+_PRONOUN_SAYS = re.compile(r"(?:,|;|\band)\s+(?:he|she|they)\s+(?:\w+ly\s+)?" + _SAYING + r"\b", re.I)
+
+
+def _heard(spans: list, hops: int = 3) -> list[str]:
+    """For each sentence, the text of the sentences that say who may be speaking in it: the one it
+    refers back to ("He said ..."), and, when it goes on with a quotation the sentence before
+    opened ('he said: "I have ...  "But this woman ...  "I am prepared ...'), that one; each with
+    what says who speaks in it in turn, a few steps back at most ("Mr Galloway was expelled ...
+    He denied ... Speaking in London, he said: "..."")."""
+    heard: list[str] = []
+    depth: list[int] = []  # how many steps back the text of heard[j] reaches
+    for j in range(len(spans)):
+        steps = [k for k in (_antecedent(spans, j), j - 1 if j and _goes_on_quoting(spans[j][2], spans[j - 1][2])
+                             else None) if k is not None]
+        heard.append(" ".join(f"{spans[k][2]} {heard[k] if depth[k] < hops else ''}" for k in dict.fromkeys(steps)))
+        depth.append(1 + max((depth[k] for k in steps), default=-1))
+    return heard
+
+
+def _goes_on_quoting(sentence: str, before: str) -> bool:
+    """Does ``sentence`` carry on the quotation ``before`` holds? It opens with a quotation mark,
+    says nothing of who speaks, and the sentence before it quotes too: news quotes one speaker
+    over several sentences and names them once."""
+    return (sentence.lstrip()[:1] in "“\"" and bool(sentence.strip()) and re.search(r"[“”\"]", before) is not None
+            and not _SAID_BY_PRONOUN.search(sentence) and not _ATTRIBUTION.search(sentence)
+            and not _voices(sentence))
 
 
 def _antecedent(spans: list, j: int, reach: int = 3) -> int | None:
     """For a sentence that refers back ("She said ...", "The ministry added ..."), the nearest of
     the few sentences before it that names someone: news names a person once, then says "she"."""
-    said_after = _SAID_BY_PRONOUN.search(spans[j][2])  # '"Fraud mutates," he said.': "he" refers back too
+    said_after = _SAID_BY_PRONOUN.search(spans[j][2]) or _PRONOUN_SAYS.search(spans[j][2])  # '"Fraud
+    # mutates," he said.' and "Speaking in London, he said: ...": "he" refers back too
     if not said_after and (not _REFERS_BACK.match(spans[j][2]) or _names_someone(spans[j][2])):
         return None
     for k in range(j - 1, max(-1, j - 1 - reach), -1):
@@ -160,7 +190,7 @@ def _antecedent(spans: list, j: int, reach: int = 3) -> int | None:
             return k  # '"We are pulling out all the stops," said John Miller': Miller
         if _REFERS_BACK.match(spans[k][2]) and not _names_someone(spans[k][2]):
             continue  # "First, she warned ...": still the same "she"
-        if re.search(r"(?<!^)\b[A-Z][a-z]+", spans[k][2]):
+        if re.search(r"(?<!^)\b[A-Z][a-z]+", spans[k][2].lstrip("“\"‘' ")):  # '"But this woman': no name
             return k
     return None
 
@@ -177,7 +207,9 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     sentence_coverage = sum(w for t, w in needs.weights.items() if t in spoken or needs.present(t, own)) / needs.total
     quoted = any(p in fold(text) for p in needs.phrases)
     undated = _without(text, needs.given_dates)  # the question's own dates say nothing about when
-    typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else text)
+    uncounted = text if needs.years_answer else _BARE_YEAR.sub(" ", text)  # nor does a year say how many
+    typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
+                                                uncounted if kind == "number" else text)
                           or (kind == "name" and passage.speaker) for kind in needs.wants)
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
         # someone else's. "Hyundai chairman Chung Mong-koo": the last name is who speaks, the rest
@@ -222,6 +254,9 @@ _COUNT = re.compile(r"\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nin
                     r"hundreds?|thousands?|millions?|billions?|trillions?)\b", re.I)
 _SCALE = frozenset({"hundred", "thousand", "million", "billion", "trillion", "m", "bn"})
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
+# A year standing alone ("deliveries will begin in 2005") counts nothing: "how many aircraft" is
+# not answered by it ("2,005 aircraft" and "2005-06" are not years standing alone).
+_BARE_YEAR = re.compile(r"(?<![\d,.$£€¥-])(?:1[89]|20)\d\d(?![\d,.%-]\d|[\d%-])")
 
 
 def _count_of(text: str, needs: Needs, meant: frozenset = frozenset()) -> tuple[bool, bool]:
@@ -528,6 +563,12 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
             order.append(cand.passage_index)
             spans[cand.passage_index] = []
         start, text = _with_speaker(cand, passages[cand.passage_index].text)
+        quoted_above = [end for _, end in spans[cand.passage_index] if start < end <= cand.start]
+        if quoted_above:  # who speaks is in a sentence already quoted above: go on from there
+            body = passages[cand.passage_index].text
+            start = max(quoted_above)
+            start += len(body[start:cand.end]) - len(body[start:cand.end].lstrip())
+            text = body[start:cand.end]
         text = re.sub(r"\s*\n\s*", " ", text)  # one answer line per quote
         spans[cand.passage_index].append((start, cand.end))
         n = order.index(cand.passage_index) + 1
@@ -630,7 +671,7 @@ def _with_speaker(cand: Candidate, passage_text: str) -> tuple[int, str]:
     for back in before[::-1][:2]:
         if _REFERS_BACK.match(back[2]) and not _names_someone(back[2]):
             continue
-        if re.search(r"(?<!^)\b[A-Z][a-z]+", back[2]):
+        if re.search(r"(?<!^)\b[A-Z][a-z]+", back[2].lstrip("“\"‘' ")):  # '"These lessons': no name
             return back[0], passage_text[back[0]:cand.end]
     return (before[-1][0], passage_text[before[-1][0]:cand.end]) if before else (cand.start, cand.text)
 

@@ -157,6 +157,7 @@ class Needs:
     pairs: frozenset = frozenset()  # the question's adjacent word pairs ("territorial disputes"), folded
     source: frozenset = frozenset()  # "according to Kuroi's report": stems naming the source to answer from
     given_dates: tuple[str, ...] = ()  # dates the question states itself ("january 14", "1956"), lower case
+    years_answer: bool = False  # "how long", "how long ago": years may be the number asked for
 
     def present(self, term: str, stems_here: set) -> bool:
         """Is the question word ``term`` in a text with these stems? Another name of the same thing
@@ -217,6 +218,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         speakers=tuple(sorted((a for a in anchors if asked and a.text in asked[1]),
                               key=lambda a: question.find(a.text))),  # in the question's order
         given_dates=given_dates(question),
+        years_answer=bool(re.search(r"\bhow long\b", question, re.I)),
     )
 
 
