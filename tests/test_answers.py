@@ -176,6 +176,16 @@ def test_a_sentence_dated_only_with_the_questions_own_date_does_not_say_when():
     assert not draft.refused and "March 3" in draft.lines[0], draft.lines
 
 
+def test_the_modal_may_is_not_the_month():
+    question = "When did the bank's backup tapes disappear?"
+    stolen = _passage(1, "The bank's backup tapes may have been stolen by baggage handlers, and nobody knows how they disappeared.")
+    draft = compose(analyse(question, TRADE_ALIASES), [stolen])
+    assert draft.refused, draft.lines  # no date: "may" is a verb here
+    missing = _passage(2, "The bank said the backup tapes went missing in May while being shipped.")
+    draft = compose(analyse(question, TRADE_ALIASES), [stolen, missing])
+    assert not draft.refused and "in May" in draft.lines[0], draft.lines
+
+
 def test_a_year_standing_alone_does_not_say_how_many():
     question = "How many aircraft is Air Deccan buying from ATR?"
     begins = _passage(1, "ATR said deliveries of the aircraft to Air Deccan will begin in 2005.")

@@ -413,6 +413,8 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
 
 # What kind of answer the question wants, and how to recognise a sentence that has one.
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+# In an answer a month is written with its capital: "may have been stolen" and "march on" say no date.
+_MONTH_NAMES = "(?-i:" + "|".join(m.capitalize() for m in _MONTHS.split("|")) + ")"
 # "January 14", "14th January", "January 14, 2024"; a year alone.
 _GIVEN_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS}))\b"
                          r"(?:,?\s+(?:1[89]\d\d|20\d\d)\b)?|\b(?:1[89]\d\d|20\d\d)\b", re.I)
@@ -422,12 +424,12 @@ WANTS = {
                         r"were|will|would|has|have|had|can|could|should|exactly)\b|\bwhen\s*\?|"
                         r"\b(?:know|tell me|say|says|said|find out|ask|asked|ask them)\s+when\b|"
                         r"\b(?:what|which) (?:year|date|month|day)\b|\bhow long ago\b", re.I),
-             re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTHS})\b|\b(yesterday|today|tomorrow|tonight|ago|century|"
+             re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b({_MONTH_NAMES})\b|\b(yesterday|today|tomorrow|tonight|ago|century|"
                         r"centuries|(?:mon|tues|wednes|thurs|fri|satur|sun)days?|(?:last|next|this|earlier|later) "
                         r"(?:week|month|year|spring|summer|autumn|fall|winter|weekend))\b", re.I)),
     # "On what date": a day, not a year ("fiscal year 2026" does not say on what date).
     "day": (re.compile(r"\b(what|which) (date|day)\b", re.I),
-            re.compile(rf"\b({_MONTHS})\b|\b(yesterday|today|tomorrow|tonight|(?:mon|tues|wednes|thurs|fri|satur|sun)"
+            re.compile(rf"\b({_MONTH_NAMES})\b|\b(yesterday|today|tomorrow|tonight|(?:mon|tues|wednes|thurs|fri|satur|sun)"
                        r"days?)\b|\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b", re.I)),
     "number": (re.compile(r"\bhow (many|much|large|big|far|long|old)\b|\bwhat age\b|\bwhat (amount|number|percentage|share|value|total|"
                           r"size|area|cost|price|population|level|rate|figure|fee|sum|score|margin)\b|"
