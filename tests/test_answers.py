@@ -176,6 +176,21 @@ def test_a_sentence_dated_only_with_the_questions_own_date_does_not_say_when():
     assert not draft.refused and "March 3" in draft.lines[0], draft.lines
 
 
+def test_a_sentence_about_everything_the_question_names_answers_in_other_words():
+    aliases = [["Japan", "Tokyo"], ["Ukraine", "Kyiv", "Kiev"]]
+    needs = analyse("What vehicles and provisions did Tokyo pledge to send to Kyiv in May?", aliases)
+    elsewhere = _passage(1, "In May, Japan announced it would transfer 100 military trucks and 30,000 food rations to "
+                            "its partners in Asia.")
+    draft = compose(needs, [elsewhere])
+    assert draft.refused, draft.lines  # Kyiv is not what it is about
+    to_ukraine = _passage(2, "In May, Japan announced it would transfer 100 military trucks and 30,000 food rations to "
+                             "Ukraine.")
+    draft = compose(needs, [elsewhere, to_ukraine])
+    assert not draft.refused and not draft.direct and "Ukraine" in draft.lines[0], draft.lines
+    draft = compose(analyse("Did Tokyo pledge vehicles to Kyiv in May?", aliases), [to_ukraine])
+    assert draft.refused, draft.lines  # yes or no hinges on the words the text does not use
+
+
 def test_the_modal_may_is_not_the_month():
     question = "When did the bank's backup tapes disappear?"
     stolen = _passage(1, "The bank's backup tapes may have been stolen by baggage handlers, and nobody knows how they disappeared.")

@@ -34,7 +34,10 @@ the whole index, so documents about other things cannot change an answer:
   Lavrov, Trutnev), one more sentence than usual if need be;
 * when no sentence covers most of the question's words, one whose meaning is close to the
   question's (the index's encoder, question against sentence) answers, marked not direct: a
-  journalist's words are often not the text's ("prospects of taking power" / "could win");
+  journalist's words are often not the text's ("prospects of taking power" / "could win"); so
+  does, marked the same way, the best sentence when it names everything the question names and
+  has the kind of answer asked for ("vehicles ... Tokyo ... Kyiv in May" / "In May, Japan ...
+  100 military trucks ... to Ukraine");
 * "according to Kuroi" / "according to the forum post": only that source's passages answer, when
   any passage's outlet, author or speaker names it.
 
@@ -522,6 +525,9 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     close = False
     if (lead is None or not _answers(lead, needs)) and closeness is not None:
         lead, close = _closest_in_meaning(needs, leads, closeness), True
+    if ((lead is None or not (close or _answers(lead, needs))) and leads
+            and _names_everything(needs, leads[0], passages[leads[0].passage_index])):
+        lead, close = leads[0], True
     if lead is None or not (close or _answers(lead, needs)):
         related = best.coverage >= RELATED_COVERAGE or top_similarity >= CLOSE_MEANING
         return Draft([], [], Outcome.TOUCHES_ON if related else Outcome.NOT_FOUND, closest=closest)
@@ -592,6 +598,22 @@ def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: i
     similarity = closeness([c.text for c in few])
     best = max(range(len(few)), key=lambda k: (similarity[k], -k))  # ties: the better-scored one
     return few[best] if similarity[best] >= CLOSE_MEANING else None
+
+
+def _names_everything(needs: Needs, cand: Candidate, passage: Passage) -> bool:
+    """Is the sentence about everything the question names, with the kind of answer it asks for?
+    Then it is the best evidence there is, though in other words than the question's ("What
+    vehicles did Tokyo pledge to Kyiv in May?": "In May, Japan announced its decision to transfer
+    100 military trucks ... to Ukraine"), and answers, marked not direct. Not when the question
+    names nothing, asks yes or no, or compares; and when it names one thing only, not unless it
+    asks for a kind of answer (a date, a number, a name): any sentence about Ken Clarke names
+    everything "What does Ken Clarke think of the party's chances?" names."""
+    if not needs.anchors or needs.yes_no or needs.compare or cand.coverage < RELATED_COVERAGE:
+        return False
+    if len(needs.anchors) < 2 and not needs.wants:
+        return False
+    here = fold(f"{cand.text} {_header(passage)}")
+    return cand.typed and cand.informative and all(a.found_in(here) for a in needs.anchors)
 
 
 def _own_words(needs: Needs, lead: Candidate, usable: list[Candidate], passages: list[Passage]) -> Candidate | None:
