@@ -555,6 +555,31 @@ def test_a_question_naming_its_source_is_answered_from_that_source_only():
     assert nowhere.used[0][0] == 0, nowhere.lines  # a source no passage names (written another way?) restricts nothing
 
 
+def test_a_question_naming_a_text_by_its_publisher_is_answered_from_that_text():
+    """"What does Kuroi's report say", "the Kuroi article": the same as "according to Kuroi"; but
+    a question comparing two texts, or a text with someone, wants both."""
+    kuroi = Passage("k:0", "k", "Lavrov announced on January 14 that he would visit Japan within three months.", 0, 77,
+                    Source("k", outlet="Unnamed Japanese outlet", author="Fumitaro Kuroi", partisan=True,
+                           label="advocacy opinion"), dense_similarity=0.5)
+    other = _passage(2, "On January 14 Foreign Minister Lavrov announced that he would visit Japan, TASS reported.",
+                     outlet="Pro-Kremlin republisher", similarity=0.9)
+    for question in ("When, in Fumitaro Kuroi's report, did Lavrov announce that he would visit Japan?",
+                     "When does the Kuroi article say Lavrov announced that he would visit Japan?"):
+        assert "kuroi" in analyse(question, []).source
+        named = compose(analyse(question, []), [other, kuroi])
+        assert [i for i, _ in named.used] == [1], named.lines
+    assert analyse("How do the Kuroi article and the TASS report differ on Lavrov's visit?", []).source == frozenset()
+    assert analyse("How does Kuroi's report compare with what Lavrov said?", []).source == frozenset()
+    assert analyse("What did the latest report say about Lavrov's visit?", []).source == {"latest"}
+    draft = compose(analyse("When did the latest report say Lavrov would visit Japan?", []), [other, kuroi])
+    assert draft.used[0][0] == 0, draft.lines  # a name no passage's source has restricts nothing
+
+
+def test_which_spokesman_asks_for_a_name():
+    assert "name" in analyse("Which government spokesman vowed to keep up the pressure?", []).wants
+    assert "name" not in analyse("Which way did the vote go?", []).wants
+
+
 def test_a_sentence_in_two_overlapping_chunks_is_quoted_once():
     """Chunks overlap: the same sentence, reached once alone and once paired with the sentence
     before it, is one claim, not two."""

@@ -38,8 +38,9 @@ the whole index, so documents about other things cannot change an answer:
   does, marked the same way, the best sentence when it names everything the question names and
   has the kind of answer asked for ("vehicles ... Tokyo ... Kyiv in May" / "In May, Japan ...
   100 military trucks ... to Ukraine");
-* "according to Kuroi" / "according to the forum post": only that source's passages answer, when
-  any passage's outlet, author or speaker names it.
+* "according to Kuroi" / "according to the forum post" / "Kuroi's report" / "the ISN piece": only
+  that source's passages answer, when any passage's outlet, author or speaker names it (not when
+  the question compares it with another).
 
 Three outcomes: an answer (``ANSWERED``, with ``direct`` False when the evidence is close but
 not a plain statement), ``TOUCHES_ON`` when the passages are about the subject but no sentence

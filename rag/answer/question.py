@@ -239,6 +239,11 @@ analysis analyses piece pieces post posts story stories thread threads document 
 text texts page pages site sites outlet outlets paper papers writer writers column editorial commentary blog original
 account accounts version coverage reporting media press material""".split())
 _ACCORDING = re.compile(r"\baccording to\s+(?P<source>[^,;:?!.]+)", re.I)
+# "What does the world today news article claim", "In Kuroi's report, ...": a text named by who
+# published it, then what kind of text it is.
+_TEXT_KIND = r"(?:article|piece|report|analysis|post|thread|story|column|editorial|commentary|blog|op-ed)s?"
+_NAMED_TEXT = re.compile(rf"\b(?:the|a|an)\s+(?P<source>(?:[\w'’.-]+\s+){{1,4}}?){_TEXT_KIND}\b|"
+                         rf"(?P<owner>(?:[A-Z][\w.-]*\s+){{0,3}}[A-Z][\w.-]*)['’]s?\s+(?:\w+\s+)?{_TEXT_KIND}\b")
 
 
 def named_source(question: str) -> frozenset:
@@ -249,11 +254,20 @@ def named_source(question: str) -> frozenset:
     ['forum']
     >>> named_source("What has Putin said, according to the documents?")
     frozenset()
+    >>> sorted(named_source("What does the world today news article claim Japan fears?"))
+    ['news', 'today', 'world']
+    >>> sorted(named_source("Does Fumitaro Kuroi's report say why?")), named_source("Which report is older?")
+    (['fumitaro', 'kuroi'], frozenset())
+    >>> named_source("How do the ISN analysis and Kuroi's report differ?")
+    frozenset()
     """
-    match = _ACCORDING.search(question)
+    texts = list(_NAMED_TEXT.finditer(question))
+    named_once = len(texts) == 1 and not COMPARE.search(question)  # a text compared with another: both answer
+    match = _ACCORDING.search(question) or (texts[0] if named_once else None)
     if match is None:
         return frozenset()
-    named = [w.removesuffix("'s").removesuffix("’s") for w in words(match.group("source"))]
+    source = match.group("owner") if "owner" in match.groupdict() and match.group("owner") else match.group("source")
+    named = [w.removesuffix("'s").removesuffix("’s") for w in words(source)]
     return frozenset(stemmer().stemWords([w for w in named if w not in _ANY_SOURCE and w not in STOPWORDS]))
 
 
@@ -439,7 +453,10 @@ WANTS = {
     # "Which Middlesbrough player", "which of Tsutsumi's companies": the noun may come a word or two on.
     "name": (re.compile(r"^\s*who\b|\bwhich (?:of |[\w'’-]+ ){0,3}?(official|minister|person|politician|leader|commenter|"
                         r"poster|diplomat|ambassador|country|countries|company|companies|firm|firms|team|club|player|"
-                        r"band|singer|actor|film|book|novel|group|party|bank|network|charity)\b|"
+                        r"band|singer|actor|film|book|novel|group|party|bank|network|charity|spokes(?:man|woman|person)|"
+                        r"executive|chief|boss|president|chairman|chairwoman|secretary|lawyer|judge|coach|manager|"
+                        r"author|writer|analyst|economist|journalist|reporter|envoy|actress|director|artist|"
+                        r"candidate|lawmaker|legislator|MP)\b|"
                         r"\bnames? of\b|\bwho (said|wrote|posted|called)\b", re.I),
              re.compile(r"(?<!^)\b[A-Z][a-z]+|[\u4e00-\u9fff]")),
     # "How often did he sing it?": a frequency ("at least once a day", "every week", "twice").
