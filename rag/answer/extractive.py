@@ -120,11 +120,12 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
         # answers: its words count once per passage, the same for each of its sentences.
         topic = {t for t in needs.weights if t not in needs.own_terms} & (set().union(*sent_stems) | header_stems)
         marked = instructions(passage.text)
-        heard = _heard(spans)
+        backs = [_antecedent(spans, j) for j in range(len(spans))]  # "She said ...": who she is
+        heard = _heard(spans, backs)
         for j, (start, end, sentence) in enumerate(spans):
             if len(sentence.split()) < 4 or overlaps(marked, start, end):
                 continue  # headings, fragments; text addressed to a model is never evidence
-            back = _antecedent(spans, j)  # "She said ...": the sentence that says who she is
+            back = backs[j]
             context = (sent_stems[back] if back is not None else set()) | header_stems
             window = sent_stems[j] | context | topic
             voice = " ".join([heard[j], passage.speaker or "", passage.source.author or "", passage.source.outlet])
@@ -156,16 +157,17 @@ _SAID_BY_PRONOUN = re.compile(r'[”"]\s*,?\s*(?:he|she|they)\s+(?:\w+ly\s+)?' +
 _PRONOUN_SAYS = re.compile(r"(?:,|;|\band)\s+(?:he|she|they)\s+(?:\w+ly\s+)?" + _SAYING + r"\b", re.I)
 
 
-def _heard(spans: list, hops: int = 3) -> list[str]:
+def _heard(spans: list, backs: list, hops: int = 3) -> list[str]:
     """For each sentence, the text of the sentences that say who may be speaking in it: the one it
     refers back to ("He said ..."), and, when it goes on with a quotation the sentence before
     opened ('he said: "I have ...  "But this woman ...  "I am prepared ...'), that one; each with
     what says who speaks in it in turn, a few steps back at most ("Mr Galloway was expelled ...
-    He denied ... Speaking in London, he said: "..."")."""
+    He denied ... Speaking in London, he said: "..."")). ``backs``: for each sentence, the one it
+    refers back to (``_antecedent``) or None."""
     heard: list[str] = []
     depth: list[int] = []  # how many steps back the text of heard[j] reaches
     for j in range(len(spans)):
-        steps = [k for k in (_antecedent(spans, j), j - 1 if j and _goes_on_quoting(spans[j][2], spans[j - 1][2])
+        steps = [k for k in (backs[j], j - 1 if j and _goes_on_quoting(spans[j][2], spans[j - 1][2])
                              else None) if k is not None]
         heard.append(" ".join(f"{spans[k][2]} {heard[k] if depth[k] < hops else ''}" for k in dict.fromkeys(steps)))
         depth.append(1 + max((depth[k] for k in steps), default=-1))
