@@ -575,6 +575,16 @@ def test_a_question_naming_a_text_by_its_publisher_is_answered_from_that_text():
     assert draft.used[0][0] == 0, draft.lines  # a name no passage's source has restricts nothing
 
 
+def test_each_part_of_a_question_asking_two_things_is_answered():
+    text = ("The Greens won 12 seats on the Lyon city council on Sunday, their best result there. "
+            "The party's campaign was run by a former teacher from Villeurbanne. "
+            "In the regional assembly the Greens took 9 seats, the electoral commission said.")
+    question = "How many seats did the Greens win on the Lyon city council, and how many in the regional assembly?"
+    draft = compose(analyse(question, []), [_passage(1, text)])
+    answer = " ".join(draft.lines)
+    assert not draft.refused and "12 seats" in answer and answer.count("9 seats") == 1, draft.lines
+
+
 def test_which_spokesman_asks_for_a_name():
     assert "name" in analyse("Which government spokesman vowed to keep up the pressure?", []).wants
     assert "name" not in analyse("Which way did the vote go?", []).wants

@@ -38,6 +38,9 @@ the whole index, so documents about other things cannot change an answer:
   does, marked the same way, the best sentence when it names everything the question names and
   has the kind of answer asked for ("vehicles ... Tokyo ... Kyiv in May" / "In May, Japan ...
   100 military trucks ... to Ukraine");
+* a question asking several things ("Why did Roddick drop Gilbert, and how did Gilbert take it?")
+  gets each part answered too, by a sentence about the whole question that has the kind of answer
+  the part asks for and most of the part's own words (``question_parts``);
 * "according to Kuroi" / "according to the forum post" / "Kuroi's report" / "the ISN piece": only
   that source's passages answer, when any passage's outlet, author or speaker names it (not when
   the question compares it with another).
@@ -563,6 +566,12 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         voices |= _voices(cand.text)
         docs_used.add(doc_id)
 
+    on_topic = {c.passage_index for c in ranked if c.distinct_anchored >= found_share and c.anchored >= 0.5}
+    for part in needs.parts:  # "..., and how did Gilbert take it?": each part answered, if any sentence does
+        extra = _answer_to(part, [p if i in on_topic else None for i, p in enumerate(passages)], chosen, encode)
+        if extra is not None and len(chosen) <= limit:
+            chosen.append(extra)
+
     # Citation numbers in order of first use; several sentences from one passage share its number.
     order: list[int] = []
     spans: dict[int, list[tuple[int, int]]] = {}
@@ -601,6 +610,32 @@ def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: i
     similarity = closeness([c.text for c in few])
     best = max(range(len(few)), key=lambda k: (similarity[k], -k))  # ties: the better-scored one
     return few[best] if similarity[best] >= CLOSE_MEANING else None
+
+
+def _answer_to(part: Needs, passages: list[Passage | None], chosen: list[Candidate], encode=None) -> Candidate | None:
+    """The sentence that answers one part of a question asking several things, when the answer
+    has none yet: the best one, in the passages about the whole question (the others are None),
+    with the kind of answer that part asks for (a date, a number, a name, someone's words) and
+    most of its own words (the other parts' words
+    say what it is about, not what it asks); None when the answer already quotes it, or no sentence
+    answers it."""
+    if not (part.wants or part.asks_words):
+        return None  # "where were the first Academy Awards held": no kind of answer to look for
+    present = [p for p in passages if p is not None]
+    ranked = candidates(part, present, counted_phrases(part, present, encode))
+    for cand in ranked:
+        if not (cand.typed and cand.informative and cand.anchored >= 0.5):
+            continue
+        cand.passage_index = passages.index(present[cand.passage_index])  # back to the answer's numbering
+        own = sum(w for t, w in part.weights.items() if t in part.own_terms) or 1.0
+        covered = sum(part.weights[t] for t in cand.terms if t in part.own_terms) / own  # the part's own words
+        if covered < ANSWER_COVERAGE:
+            return None
+        if any(cand.text in c.text for c in chosen):
+            return None  # the answer quotes it already
+        if not any(_overlaps(cand, c) for c in chosen):
+            return cand
+    return None
 
 
 def _names_everything(needs: Needs, cand: Candidate, passage: Passage) -> bool:

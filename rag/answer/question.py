@@ -158,6 +158,7 @@ class Needs:
     source: frozenset = frozenset()  # "according to Kuroi's report": stems naming the source to answer from
     given_dates: tuple[str, ...] = ()  # dates the question states itself ("january 14", "1956"), lower case
     years_answer: bool = False  # "how long", "how long ago": years may be the number asked for
+    parts: tuple = ()  # "Why did X drop Y, and how did Y take it?": each part, read as a question of its own
 
     def present(self, term: str, stems_here: set) -> bool:
         """Is the question word ``term`` in a text with these stems? Another name of the same thing
@@ -219,7 +220,27 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
                               key=lambda a: question.find(a.text))),  # in the question's order
         given_dates=given_dates(question),
         years_answer=bool(re.search(r"\bhow long\b", question, re.I)),
+        parts=tuple(analyse(part, aliases, f"{context} {question}") for part in question_parts(question))
+        if not COMPARE.search(question) else (),
     )
+
+
+# ", and how did ...", "; what did ...": where a question asks a second thing.
+_NEXT_PART = re.compile(r"(?:,\s*|;\s*|\s+)and\s+(?=(?:how|what|why|when|who|whom|where|which|did|does|do|is|are|was|"
+                        r"were|has|have)\b)|;\s+(?=\w)", re.I)
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of a question that asks several things, each a question; none for one thing.
+
+    >>> question_parts("Why did Roddick drop Gilbert, and how did Gilbert take it?")
+    ['Why did Roddick drop Gilbert?', 'how did Gilbert take it?']
+    >>> question_parts("What did Japan and Russia agree?")
+    []
+    """
+    pieces = [p.strip(" ,;?") for p in _NEXT_PART.split(question)]
+    pieces = [p for p in pieces if len(words(p)) >= 3]
+    return [f"{p}?" for p in pieces] if len(pieces) > 1 else []
 
 
 def given_dates(question: str) -> tuple[str, ...]:
