@@ -224,6 +224,25 @@ def test_a_quotation_that_goes_on_is_still_the_speakers_words():
     assert found['"I will cut the port fees by half in my first year."'].typed
 
 
+def test_one_of_the_others_is_someone_new_not_the_speaker_named_before():
+    text = ("President Okada said the steel mill had been sold far too cheaply. One of the jilted bidders, a Dutch "
+            "group, said it would look at a new tender for the mill \"with great interest\".")
+    needs = analyse("What did President Okada say about the steel mill?", TRADE_ALIASES)
+    found = {c.text: c for c in candidates(needs, [_passage(1, text)])}
+    assert not found[text.split(". ", 1)[1]].typed  # the bidder's words, not Okada's
+
+
+def test_what_did_x_say_quotes_more_of_xs_own_words():
+    text = ("Security at the ceremony will be tight. \"We are pulling out all the stops,\" said John Miller, the "
+            "city's counterterrorism chief. Ticket sales for the ceremony rose by a tenth this year. Security matters "
+            "most at this ceremony because it is \"a symbol of our culture and a high-visibility target,\" he added.")
+    draft = compose(analyse("What did John Miller say about security at the ceremony?", TRADE_ALIASES),
+                    [_passage(1, text)])
+    answer = " ".join(draft.lines)
+    assert "all the stops" in answer and "high-visibility target" in answer, draft.lines
+    assert "Ticket sales" not in answer
+
+
 def test_no_sentence_is_quoted_twice_when_one_line_says_who_speaks_in_the_next():
     text = ("Mr Hale was asked whether the club would sell its striker to the league champions. \"We would look "
             "at any offer for the striker, but the decision is his. \"I don't think he wants to leave the club "

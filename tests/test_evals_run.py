@@ -90,12 +90,15 @@ def test_gate_exit_status(full_run, tmp_path):
     path.write_text(json.dumps(baseline))
     ok = run_evals("gate", out / "results.json", "--baseline", path)
     assert ok.returncode == 0, ok.stderr
-    baseline["metrics"]["key_fact_coverage"] = results["metrics"]["assistant"]["key_fact_coverage"] + 0.05
-    baseline["metrics"]["false_refusal_rate"] = max(0.0, results["metrics"]["assistant"]["false_refusal_rate"] - 0.05)
+    measured = results["metrics"]["assistant"]
+    baseline["metrics"]["key_fact_coverage"] = measured["key_fact_coverage"] + 0.05
+    # A lower-is-better metric stored 0.05 lower: one whose value leaves room for that.
+    lower = next(m for m in ("false_refusal_rate", "missed_refusal_rate") if measured[m] >= 0.05)
+    baseline["metrics"][lower] = measured[lower] - 0.05
     path.write_text(json.dumps(baseline))
     bad = run_evals("gate", out / "results.json", "--baseline", path)
     assert bad.returncode == 1
-    assert "key_fact_coverage" in bad.stderr and "false_refusal_rate" in bad.stderr
+    assert "key_fact_coverage" in bad.stderr and lower in bad.stderr
     baseline["k"] = 99
     path.write_text(json.dumps(baseline))
     assert run_evals("gate", out / "results.json", "--baseline", path).returncode == 2

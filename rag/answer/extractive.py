@@ -30,7 +30,8 @@ the whole index, so documents about other things cannot change an answer:
   about);
 * the question's own wording in order ("all territorial disputes ... resolved") counts a little;
 * a lead that only reports what X said ("Lee refused to blame Dent") is followed by X's quoted
-  words from the same document; "how did Moscow respond" hears each of Moscow's voices (Putin,
+  words from the same document, and X named in full ("John Miller") is quoted further there when
+  the answer has room; "how did Moscow respond" hears each of Moscow's voices (Putin,
   Lavrov, Trutnev), one more sentence than usual if need be;
 * when no sentence covers most of the question's words, one whose meaning is close to the
   question's (the index's encoder, question against sentence) answers, marked not direct: a
@@ -148,8 +149,9 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
 
 
 # "She", "They", "The ministry", "The ceremony": a sentence naming what an earlier one named.
-_REFERS_BACK = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|our|i|my|it|its|the (?-i:[a-z][\w-]*))\b",
-                          re.I)
+# "One of the jilted bidders" is someone new, not the one named before.
+_REFERS_BACK = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|our|i|my|it|its|"
+                          r"(?<!\bof )the (?-i:[a-z][\w-]*))\b", re.I)
 
 
 # Verbs that report someone speaking, for reading who speaks ("Lavrov bluntly said", '"…," he added').
@@ -557,7 +559,8 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         if any(_overlaps(cand, c) for c in chosen):
             continue  # the same sentence, alone or in a pair, or via an overlapping chunk
         more_voices = needs.asks_words and (cand.passage_index != lead.passage_index  # another source, or
-                                            or bool(_voices(cand.text) - voices))  # another person speaking
+                                            or bool(_voices(cand.text) - voices)  # another person speaking, or
+                                            or _more_of_xs_words(needs, cand, lead, passages))
         if not needs.compare and not more_voices and not (set(cand.terms) - needs.covered(covered)) & needs.own_terms:
             continue  # adds no part of the question (or, for "how did X respond", no other voice): another
             # name for something already covered ("Moscow" for "Russia") or a word of the history is no new part
@@ -636,6 +639,16 @@ def _answer_to(part: Needs, passages: list[Passage | None], chosen: list[Candida
         if not any(_overlaps(cand, c) for c in chosen):
             return cand
     return None
+
+
+def _more_of_xs_words(needs: Needs, cand: Candidate, lead: Candidate, passages: list[Passage]) -> bool:
+    """"What did X say": more of X's own quoted words, in the document the answer leads with
+    ('"We are pulling out all the stops," said John Miller' / 'The show is "a symbol of American
+    culture and ... a high-visibility target," he added.'), say more of what was asked. X is named
+    in full: "how did Moscow respond" wants Moscow's several voices instead (``_another_voice_of``)."""
+    return (bool(needs.speakers) and len(needs.speakers[-1].text.split()) > 1 and cand.typed  # "John Miller"
+            and _QUOTATION.search(cand.text) is not None
+            and passages[cand.passage_index].doc_id == passages[lead.passage_index].doc_id)
 
 
 def _names_everything(needs: Needs, cand: Candidate, passage: Passage) -> bool:
