@@ -183,7 +183,7 @@ def _goes_on_quoting(sentence: str, before: str) -> bool:
     """Does ``sentence`` carry on the quotation ``before`` holds? It opens with a quotation mark,
     says nothing of who speaks, and the sentence before it quotes too: news quotes one speaker
     over several sentences and names them once."""
-    return (sentence.lstrip()[:1] in "“\"" and bool(sentence.strip()) and re.search(r"[“”\"]", before) is not None
+    return (bool(sentence.strip()) and sentence.lstrip()[0] in "“\"" and re.search(r"[“”\"]", before) is not None
             and not _SAID_BY_PRONOUN.search(sentence) and not _ATTRIBUTION.search(sentence)
             and not _voices(sentence))
 
@@ -618,21 +618,19 @@ def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: i
 def _answer_to(part: Needs, passages: list[Passage | None], chosen: list[Candidate], encode=None) -> Candidate | None:
     """The sentence that answers one part of a question asking several things, when the answer
     has none yet: the best one, in the passages about the whole question (the others are None),
-    with the kind of answer that part asks for (a date, a number, a name, someone's words) and
-    most of its own words (the other parts' words
-    say what it is about, not what it asks); None when the answer already quotes it, or no sentence
-    answers it."""
+    with the kind of answer that part asks for (a date, a number, a name, someone's words) and most
+    of the part's own words (the other parts' words say what it is about, not what it asks); None
+    when the answer already quotes it, or no sentence answers it."""
     if not (part.wants or part.asks_words):
         return None  # "where were the first Academy Awards held": no kind of answer to look for
-    present = [p for p in passages if p is not None]
-    ranked = candidates(part, present, counted_phrases(part, present, encode))
-    for cand in ranked:
+    where = [i for i, p in enumerate(passages) if p is not None]
+    present = [passages[i] for i in where]
+    own = sum(w for t, w in part.weights.items() if t in part.own_terms) or 1.0
+    for cand in candidates(part, present, counted_phrases(part, present, encode)):
         if not (cand.typed and cand.informative and cand.anchored >= 0.5):
             continue
-        cand.passage_index = passages.index(present[cand.passage_index])  # back to the answer's numbering
-        own = sum(w for t, w in part.weights.items() if t in part.own_terms) or 1.0
-        covered = sum(part.weights[t] for t in cand.terms if t in part.own_terms) / own  # the part's own words
-        if covered < ANSWER_COVERAGE:
+        cand.passage_index = where[cand.passage_index]  # back to the answer's numbering
+        if sum(part.weights[t] for t in cand.terms if t in part.own_terms) / own < ANSWER_COVERAGE:
             return None
         if any(cand.text in c.text for c in chosen):
             return None  # the answer quotes it already
