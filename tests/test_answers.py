@@ -804,3 +804,29 @@ def test_a_common_name_that_no_passage_mentions_is_not_found():
     wire = _passage(2, "Netflix had 2.6 million subscribers at the end of 2004, the company said.")
     assert "2.6 million" in compose(analyse("How many subscribers did Netflix have at the end of 2004?", []),
                                     [broadband, wire]).lines[0]
+
+
+_SCORES_SCRIPT = """
+from rag import Passage, Source
+from rag.answer.extractive import candidates
+from rag.answer.question import analyse
+text = ("Sir Alan Ward has given City manager Joe Moran some advice on coping with defeat.\\n"
+        "The two worked together at Leeds and Porto and Ward had a word of caution for his former assistant. "
+        "\\"Things have gone his way lately, but sometimes you need humility and to learn how to lose,\\" said Ward.")
+needs = analyse("What advice did Sir Alan Ward give City manager Joe Moran about coping with defeat?", [])
+passage = Passage("d1:0", "d1", text, 0, len(text), Source("d1", outlet="Wire", partisan=False), dense_similarity=0.5)
+print([(c.start, c.end, repr(c.score)) for c in candidates(needs, [passage])])
+"""
+
+
+def test_sentence_scores_do_not_depend_on_the_processes_hash_seed():
+    # Each process orders a set of words by its own string-hash seed; a plain sum over that set
+    # rounds differently, and with it which of two equally good sentences led the answer (a BBC
+    # dev answer changed from one eval run to the next).
+    import subprocess
+    import sys
+
+    runs = {subprocess.run([sys.executable, "-c", _SCORES_SCRIPT], cwd=PROJECT_DIR, capture_output=True, text=True,
+                           env=clean_environ({"PYTHONHASHSEED": seed}), timeout=120, check=True).stdout
+            for seed in range(1, 9)}
+    assert len(runs) == 1, runs

@@ -53,6 +53,7 @@ answers, and ``NOT_FOUND`` when something the question is about is in no passage
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -143,7 +144,7 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
                 window2 = window | sent_stems[j + 1]
                 cand = _candidate(needs, passage, i, start, nxt[1], pair, window2, anchored, distinct, voice, meant)
                 if _facts(nxt[2], needs) == 0:
-                    cand.score -= 0.03  # a single sentence that answers is better than two
+                    cand.score = round(cand.score - 0.03, 9)  # a single sentence that answers is better than two
                 found.append(cand)
     return sorted(found, key=lambda c: (-c.score, c.passage_index, c.start))
 
@@ -214,8 +215,10 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     # "How did X respond?": the asking verb is met by any words X is reported to have said or done.
     spoken = needs.frame if needs.frame and (_SPEECH.search(text) or passage.speaker) else frozenset()
     covered = frozenset(t for t in needs.weights if t in spoken or needs.present(t, window))
-    coverage = sum(needs.weights[t] for t in covered) / needs.total
-    sentence_coverage = sum(w for t, w in needs.weights.items() if t in spoken or needs.present(t, own)) / needs.total
+    # math.fsum: the same total whatever order a set yields its words in (plain sum's rounding
+    # depends on it, and with it which of two equal sentences leads).
+    coverage = math.fsum(needs.weights[t] for t in covered) / needs.total
+    sentence_coverage = math.fsum(w for t, w in needs.weights.items() if t in spoken or needs.present(t, own)) / needs.total
     quoted = any(p in fold(text) for p in needs.phrases)
     undated = _without(text, needs.given_dates)  # the question's own dates say nothing about when
     uncounted = text if needs.years_answer else _BARE_YEAR.sub(" ", text)  # nor does a year say how many
@@ -255,6 +258,7 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
         score += 0.08  # "what did X say": X's words
         if typed and _QUOTATION.search(text):
             score += 0.08  # in X's own words, quoted
+    score = round(score, 9)  # equal scores tie-break on position, whatever the float noise
     return Candidate(i, start, end, text, score, coverage, bool(typed), anchored, distinct, informative, covered,
                      _predicate(needs, covered), similarity, by_meaning)
 
@@ -584,8 +588,11 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
             order.append(cand.passage_index)
             spans[cand.passage_index] = []
         start, text = _with_speaker(cand, passages[cand.passage_index].text)
-        quoted_above = [end for _, end in spans[cand.passage_index] if start < end <= cand.start]
-        if quoted_above:  # who speaks is in a sentence already quoted above: go on from there
+        # Text of this line already quoted above (who speaks, often): go on from where that ended.
+        quoted_above = [end for begin, end in spans[cand.passage_index] if begin < cand.end and start < end]
+        if quoted_above and max(quoted_above) >= cand.end:
+            continue  # all of it is quoted above already
+        if quoted_above:
             body = passages[cand.passage_index].text
             start = max(quoted_above)
             start += len(body[start:cand.end]) - len(body[start:cand.end].lstrip())
@@ -630,7 +637,7 @@ def _answer_to(part: Needs, passages: list[Passage | None], chosen: list[Candida
         if not (cand.typed and cand.informative and cand.anchored >= 0.5):
             continue
         cand.passage_index = where[cand.passage_index]  # back to the answer's numbering
-        if sum(part.weights[t] for t in cand.terms if t in part.own_terms) / own < ANSWER_COVERAGE:
+        if math.fsum(part.weights[t] for t in cand.terms if t in part.own_terms) / own < ANSWER_COVERAGE:
             return None
         if any(cand.text in c.text for c in chosen):
             return None  # the answer quotes it already
