@@ -11,7 +11,7 @@ import pytest
 from rag import AnswerMode, Assistant, Filters, Outcome, Passage, QuestionError, Source, WarningKind, is_comparison
 from rag.answer.extractive import _voices, candidates, compose
 from rag.answer.followup import rewrite_offline
-from rag.answer.question import analyse
+from rag.answer.question import analyse, expand_query
 from rag.answer.support import check, check_answer, split_answer
 from rag.text import sentences
 
@@ -809,7 +809,7 @@ def test_a_common_name_that_no_passage_mentions_is_not_found():
 _SCORES_SCRIPT = """
 from rag import Passage, Source
 from rag.answer.extractive import candidates
-from rag.answer.question import analyse
+from rag.answer.question import analyse, expand_query
 text = ("Sir Alan Ward has given City manager Joe Moran some advice on coping with defeat.\\n"
         "The two worked together at Leeds and Porto and Ward had a word of caution for his former assistant. "
         "\\"Things have gone his way lately, but sometimes you need humility and to learn how to lose,\\" said Ward.")
@@ -830,3 +830,11 @@ def test_sentence_scores_do_not_depend_on_the_processes_hash_seed():
                            env=clean_environ({"PYTHONHASHSEED": seed}), timeout=120, check=True).stdout
             for seed in range(1, 9)}
     assert len(runs) == 1, runs
+
+
+def test_a_name_written_in_capitals_is_named_only_in_capitals():
+    # "tell us" is no mention of the US: it had widened the search with "United States Washington America".
+    aliases = [["United States", "U.S.", "US", "Washington", "America"], ["Japan", "Tokyo"]]
+    assert "Washington" not in expand_query("Can you tell us what Lavrov said about Japan?", aliases)
+    assert "Washington" in expand_query("What did the US say about Japan?", aliases)
+    assert "washington" not in analyse("Can you tell us what Lavrov said about Japan?", aliases).same_as

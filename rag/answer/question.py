@@ -45,13 +45,27 @@ def load_aliases(path: str) -> list[list[str]]:
     return [[str(name) for name in group] for group in groups if isinstance(group, list)]
 
 
+def mentions(text: str, name: str) -> bool:
+    """Does the text name ``name``? Words compared folded, except a name written in capitals
+    ("US", "U.S."), which must be in capitals: "tell us" does not name the United States.
+
+    >>> mentions("What did the US say?", "US"), mentions("Can you tell us more?", "US")
+    (True, False)
+    >>> mentions("what did kishida say", "Fumio Kishida"), mentions("What did Kishida say?", "Kishida")
+    (False, True)
+    """
+    letters = re.sub(r"[^A-Za-z]", "", name)
+    if letters and letters.isupper() and len(letters) <= 5:
+        return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
+    return f" {' '.join(words(name))} " in f" {' '.join(words(text))} "
+
+
 def expand_query(query: str, aliases: list[list[str]]) -> str:
     """Add the other names of any name variant the query mentions (for BM25)."""
-    folded = f" {' '.join(words(query))} "
     extra = []
     for group in aliases:
-        if any(f" {' '.join(words(name))} " in folded for name in group):
-            extra.extend(name for name in group if f" {' '.join(words(name))} " not in folded)
+        if any(mentions(query, name) for name in group):
+            extra.extend(name for name in group if not mentions(query, name))
     return query if not extra else f"{query} {' '.join(extra)}"
 
 
@@ -302,7 +316,7 @@ def word_pairs(text: str) -> frozenset:
     return frozenset(f"{a} {b}" for a, b in zip(tokens, tokens[1:]) if not (a in STOPWORDS and b in STOPWORDS))
 
 
-_ASKING = frozenset("date year month day time many much long far old age big large".split())
+_ASKING = frozenset("date year month day time many much long far old age big large money cash".split())
 
 
 def _asking_words(question: str) -> set:
@@ -311,9 +325,11 @@ def _asking_words(question: str) -> set:
 
     >>> sorted(_asking_words("On what date, and how many years after the war, did it open?"))
     ['date', 'many']
+    >>> sorted(_asking_words("How much money did one gambler put on Scott?"))
+    ['money', 'much']
     """
     found = set()
-    for kind in ("date", "number"):
+    for kind in ("date", "number", "money"):
         for match in WANTS[kind][0].finditer(question):
             found |= {w for w in words(match.group(0)) if w in _ASKING}
     return found
@@ -321,10 +337,9 @@ def _asking_words(question: str) -> set:
 
 def _same_as(question: str, aliases: list[list[str]]) -> dict:
     """For each alias group the question mentions, every stem of its names maps to all of them."""
-    folded = f" {' '.join(words(question))} "
     same: dict[str, set] = {}
     for group in aliases:
-        if any(f" {' '.join(words(name))} " in folded for name in group):
+        if any(mentions(question, name) for name in group):
             group_stems = {t for name in group for t in stemmer().stemWords(content_words(name))}
             for t in group_stems:
                 same.setdefault(t, set()).update(group_stems)
