@@ -838,3 +838,18 @@ def test_a_name_written_in_capitals_is_named_only_in_capitals():
     assert "Washington" not in expand_query("Can you tell us what Lavrov said about Japan?", aliases)
     assert "Washington" in expand_query("What did the US say about Japan?", aliases)
     assert "washington" not in analyse("Can you tell us what Lavrov said about Japan?", aliases).same_as
+
+
+def test_a_comparison_of_two_named_texts_quotes_each_and_no_other():
+    question = "How do the Harbour Times article and the Valley Post report differ on the new bridge toll?"
+    harbour = _passage(1, "The Harbour Times said the new bridge toll of four dollars was a fair price for commuters. "
+                          "It added that the toll would pay for repairs within a decade.", outlet="Harbour Times")
+    valley = _passage(2, "The Valley Post called the new bridge toll a tax on the poor that commuters cannot afford.",
+                      outlet="Valley Post")
+    other = _passage(3, "Both the Harbour Times and the Valley Post wrote about the new bridge toll, which differs "
+                        "from the old one: commuters will pay it twice a day.", outlet="City Wire", similarity=0.9)
+    draft = compose(analyse(question, []), [other, harbour, valley])
+    assert not draft.refused, draft.lines
+    cited = [i for i, _ in draft.used]
+    assert cited == [1, 2], draft.lines  # each text compared, in the question's order; not the text about them
+    assert [line[-3:] for line in draft.lines] == sorted(line[-3:] for line in draft.lines)  # each text's lines together

@@ -548,18 +548,23 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     quote = _own_words(needs, lead, usable, passages)
     if quote is not None:
         chosen.append(quote)
+    compared = _each_source(needs, usable, passages) if needs.compare and needs.sources else []
+    if compared:  # each text compared has its say, whatever the others score; other texts have none
+        chosen, lead = compared, compared[0]
+        theirs = {i for source in needs.sources for i in _passages_from(source, passages)}
+        usable = [c for c in usable if c.passage_index in theirs]
     covered = set(lead.terms) | _names_given(needs, lead)
     limit = 4 if needs.compare else max_sentences
     voices = _voices(lead.text) | (_voices(quote.text) if quote is not None else set())
-    docs_used = {passages[lead.passage_index].doc_id}
-    for cand in usable[1:]:
+    docs_used = [passages[c.passage_index].doc_id for c in chosen]
+    for cand in (usable if compared else usable[1:]):
         if cand.score < 0.7 * lead.score:
             break
         if len(chosen) >= limit and not (len(chosen) == limit and _another_voice_of(needs, cand, voices)):
             continue  # full; one more sentence only for another voice of X ("how did Moscow respond")
         doc_id = passages[cand.passage_index].doc_id
-        if needs.compare and doc_id in docs_used:
-            continue  # one sentence per source when the question compares sources
+        if needs.compare and doc_id in docs_used and not (compared and docs_used.count(doc_id) < 2):
+            continue  # one sentence per source when the question compares sources (two per named text)
         if any(_overlaps(cand, c) for c in chosen):
             continue  # the same sentence, alone or in a pair, or via an overlapping chunk
         more_voices = needs.asks_words and (cand.passage_index != lead.passage_index  # another source, or
@@ -571,7 +576,11 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         chosen.append(cand)
         covered |= cand.terms | _names_given(needs, cand)
         voices |= _voices(cand.text)
-        docs_used.add(doc_id)
+        docs_used.append(doc_id)
+
+    if compared:  # each text's sentences together, in the question's order
+        first = {d: k for k, d in reversed(list(enumerate(passages[c.passage_index].doc_id for c in chosen)))}
+        chosen.sort(key=lambda c: first[passages[c.passage_index].doc_id])
 
     on_topic = {c.passage_index for c in ranked if c.distinct_anchored >= found_share and c.anchored >= 0.5}
     for part in needs.parts:  # "..., and how did Gilbert take it?": each part answered, if any sentence does
@@ -690,11 +699,26 @@ def _from_named_source(needs: Needs, passages: list[Passage]) -> set[int]:
     outlet, author or speaker has every naming word; not the title, which names what a text is
     about: "according to Moscow" is not every article with Moscow in its headline). Empty when no
     passage is from it (it may be written another way): then every passage may answer, as usual."""
-    if not needs.source:
-        return set()
+    return _passages_from(needs.source, passages) if needs.source else set()
+
+
+def _passages_from(source: frozenset, passages: list[Passage]) -> set[int]:
     def who(p: Passage) -> str:
         return f"{p.source.outlet} {p.source.author or ''} {p.speaker or ''} {p.segment_label}"
-    return {i for i, p in enumerate(passages) if needs.source <= set(stems(who(p)))}
+    return {i for i, p in enumerate(passages) if source <= set(stems(who(p)))}
+
+
+def _each_source(needs: Needs, usable: list[Candidate], passages: list[Passage]) -> list[Candidate]:
+    """"How do the ISN analysis and Kuroi's report differ …": the best sentence of each text the
+    question compares, in the question's order (none for a text no passage is from)."""
+    best = []
+    for source in needs.sources:
+        mine = _passages_from(source, passages)
+        cand = next((c for c in usable if c.passage_index in mine and c.coverage >= RELATED_COVERAGE), None)
+        if cand is not None and all(passages[c.passage_index].doc_id != passages[cand.passage_index].doc_id
+                                    for c in best):
+            best.append(cand)
+    return best if len(best) >= 2 else []
 
 
 def _names_given(needs: Needs, cand: Candidate) -> set:

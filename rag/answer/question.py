@@ -170,6 +170,7 @@ class Needs:
     speakers: tuple = ()  # the anchors naming X there: an answer quotes X, not someone X is asked about
     pairs: frozenset = frozenset()  # the question's adjacent word pairs ("territorial disputes"), folded
     source: frozenset = frozenset()  # "according to Kuroi's report": stems naming the source to answer from
+    sources: tuple[frozenset, ...] = ()  # "how do the ISN analysis and Kuroi's report differ": each text compared
     given_dates: tuple[str, ...] = ()  # dates the question states itself ("january 14", "1956"), lower case
     years_answer: bool = False  # "how long", "how long ago": years may be the number asked for
     parts: tuple = ()  # "Why did X drop Y, and how did Y take it?": each part, read as a question of its own
@@ -223,6 +224,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         phrases=tuple(quoted_phrases(question)),
         pairs=word_pairs(question),
         source=named_source(question),
+        sources=compared_sources(question),
         focus=tuple(stemmer().stemWords(counted)),
         focus_words=tuple(counted),
         yes_no=bool(_YES_NO.match(question)) and not re.search(r"\bor\b", question, re.I),  # "A or B?" is a choice
@@ -299,8 +301,26 @@ def named_source(question: str) -> frozenset:
     texts = list(_NAMED_TEXT.finditer(question))
     named_once = len(texts) == 1 and not COMPARE.search(question)  # a text compared with another: both answer
     match = _ACCORDING.search(question) or (texts[0] if named_once else None)
-    if match is None:
-        return frozenset()
+    return frozenset() if match is None else _naming_words(match)
+
+
+def compared_sources(question: str) -> tuple[frozenset, ...]:
+    """The texts a comparison names, each as the stems naming it, in the question's order; empty
+    unless the question compares two or more named texts.
+
+    >>> [sorted(s) for s in compared_sources("How do the ISN analysis and Kuroi's report differ?")]
+    [['isn'], ['kuroi']]
+    >>> compared_sources("How does the ISN analysis describe Abe?"), compared_sources("How do the outlets differ?")
+    ((), ())
+    """
+    if not COMPARE.search(question):
+        return ()
+    named = [_naming_words(m) for m in _NAMED_TEXT.finditer(question)]
+    named = [n for n in dict.fromkeys(named) if n]
+    return tuple(named) if len(named) >= 2 else ()
+
+
+def _naming_words(match: re.Match) -> frozenset:
     source = match.group("owner") if "owner" in match.groupdict() and match.group("owner") else match.group("source")
     named = [w.removesuffix("'s").removesuffix("’s") for w in words(source)]
     return frozenset(stemmer().stemWords([w for w in named if w not in _ANY_SOURCE and w not in STOPWORDS]))
