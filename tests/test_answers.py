@@ -853,3 +853,10 @@ def test_a_comparison_of_two_named_texts_quotes_each_and_no_other():
     cited = [i for i, _ in draft.used]
     assert cited == [1, 2], draft.lines  # each text compared, in the question's order; not the text about them
     assert [line[-3:] for line in draft.lines] == sorted(line[-3:] for line in draft.lines)  # each text's lines together
+
+
+def test_a_name_of_three_words_is_found_by_its_initials():
+    question = "How many visitors attended the Consumer Electronics Show this year?"
+    text = "More than 120,000 visitors attended CES in Las Vegas this year, the organisers said."
+    draft = compose(analyse(question, []), [_passage(1, text)])
+    assert not draft.refused and "120,000" in draft.lines[0], draft.lines

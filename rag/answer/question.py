@@ -91,6 +91,7 @@ class Anchor:
     kind: str  # "name" | "year"
     variants: tuple[str, ...]  # folded words or phrases that count as mentioning it
     distinctive: bool = True  # a year, or a name rare in general English (Kishida, not Japan)
+    initials: tuple[str, str] | None = None  # ("ces", "Consumer Electronics Show"): what it is shortened to
 
     def found_in(self, folded_text: str) -> bool:
         """Is it mentioned in ``folded_text`` (``rag.text.fold``-ed)? Names match leniently: any
@@ -127,6 +128,21 @@ def _unowned(word: str) -> str:
     ('un', 'reddy', 'kurils')
     """
     return word.removesuffix("'s")
+
+
+def initials(name: str) -> str | None:
+    """What a name of three or more words is shortened to after its first use ("the Consumer
+    Electronics Show" ... "CES"): the initials of its capitalised words, "of", "the", "and" skipped.
+
+    >>> initials("Consumer Electronics Show"), initials("Motion Picture Association of America")
+    ('ces', 'mpaa')
+    >>> initials("Tony Blair"), initials("Bank of America")
+    (None, None)
+    """
+    parts = [w for w in re.split(r"[\s-]+", name) if w.lower() not in ("of", "the", "and", "for")]
+    if len(parts) < 3 or not all(w[:1].isupper() and w[:1].isalpha() for w in parts):
+        return None
+    return "".join(w[0] for w in parts).lower()
 
 
 def _spelled_out(acronym: str, tokens: list[str]) -> bool:
@@ -230,7 +246,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         yes_no=bool(_YES_NO.match(question)) and not re.search(r"\bor\b", question, re.I),  # "A or B?" is a choice
         anchor_terms=anchor_terms,
         own_terms=frozenset(stemmer().stemWords(content_words(question))),
-        same_as=_same_as(question, aliases),
+        same_as=_same_as(question, aliases, anchors),
         frame=frozenset(stemmer().stemWords([asked[0].lower()])) if asked else frozenset(),
         speakers=tuple(sorted((a for a in anchors if asked and a.text in asked[1]),
                               key=lambda a: question.find(a.text))),  # in the question's order
@@ -355,7 +371,7 @@ def _asking_words(question: str) -> set:
     return found
 
 
-def _same_as(question: str, aliases: list[list[str]]) -> dict:
+def _same_as(question: str, aliases: list[list[str]], anchors: tuple = ()) -> dict:
     """For each alias group the question mentions, every stem of its names maps to all of them."""
     same: dict[str, set] = {}
     for group in aliases:
@@ -363,6 +379,10 @@ def _same_as(question: str, aliases: list[list[str]]) -> dict:
             group_stems = {t for name in group for t in stemmer().stemWords(content_words(name))}
             for t in group_stems:
                 same.setdefault(t, set()).update(group_stems)
+    for anchor in anchors:  # each word of "Consumer Electronics Show" is covered by "CES", not by the others
+        if anchor.initials:
+            for t in stemmer().stemWords(content_words(anchor.initials[1])):
+                same.setdefault(t, set()).add(stemmer().stemWord(anchor.initials[0]))
     return {t: frozenset(v) for t, v in same.items()}
 
 
@@ -458,6 +478,8 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
         tokens = [t for t in re.split(r"\s+", match.group().strip(" .")) if t]
         while tokens and tokens[0].lower().strip("'’") in _NOT_NAMES:
             tokens.pop(0)  # "What", "In", "December" ...
+        spelled = " ".join(tokens).removesuffix("'s").removesuffix("’s")  # "Consumer Electronics Show"
+        short = initials(spelled)
         while tokens and tokens[-1].lower().strip("'’") in _NOT_NAMES:
             tokens.pop()
         if not tokens or _YEAR_WORD.fullmatch(tokens[0]):
@@ -476,8 +498,10 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
             names = [" ".join(words(n)) for n in group]
             if any(n == folded or n in variants for n in names):
                 variants += [n for n in names if n not in variants]
+        if short and short not in variants:
+            variants.append(short)  # "Consumer Electronics Show" ~ "CES"
         distinctive = max(word_weight(_unowned(w)) for w in folded.split()) >= 3.5
-        found.append(Anchor(name, "name", tuple(variants), distinctive))
+        found.append(Anchor(name, "name", tuple(variants), distinctive, (short, spelled) if short else None))
     return found
 
 
