@@ -860,3 +860,14 @@ def test_a_name_of_three_words_is_found_by_its_initials():
     text = "More than 120,000 visitors attended CES in Las Vegas this year, the organisers said."
     draft = compose(analyse(question, []), [_passage(1, text)])
     assert not draft.refused and "120,000" in draft.lines[0], draft.lines
+
+
+def test_what_did_x_and_y_say_quotes_each_of_them():
+    text = ("President Okada said the steel mill had been sold far too cheaply to the Dutch group. "
+            "Workers at the mill staged a protest outside the city hall on Monday. "
+            "Union leader Anna Brandt said the sale of the mill would cost a thousand jobs within a year.")
+    draft = compose(analyse("What did President Okada and Anna Brandt say about the sale of the steel mill?",
+                            TRADE_ALIASES), [_passage(1, text)])
+    answer = " ".join(draft.lines)
+    assert "far too cheaply" in answer and "a thousand jobs" in answer, draft.lines
+    assert "protest" not in answer, draft.lines

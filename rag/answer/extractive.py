@@ -79,6 +79,7 @@ class Candidate:
     predicate: float  # weighted share of the question's other words (not its names) in the window
     similarity: float  # of the question and the candidate's passage (MiniLM cosine)
     counted_by_meaning: bool = False  # its number counts what was asked only in other words ("personnel")
+    heard: tuple = ()  # of the people the question asks what they said, those speaking here
 
 
 @dataclass
@@ -159,6 +160,7 @@ _REFERS_BACK = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|
 _SAYING = (r"(?:said|says|told|declared|stated|warned|wrote|noted|added|explained|stressed|responded|replied|"
            r"insisted|argued|claimed|continued|admitted)")
 _SAID_BY_PRONOUN = re.compile(r'[”"]\s*,?\s*(?:he|she|they)\s+(?:\w+ly\s+)?' + _SAYING + r'\b', re.I)
+_SAYS = re.compile(rf"\b(?:{_SAYING}|spoke|speaking)\b", re.I)
 # "Speaking in London on Saturday, he said: ...": who speaks is named before, whatever else is named here.
 _PRONOUN_SAYS = re.compile(r"(?:,|;|\band)\s+(?:he|she|they)\s+(?:\w+ly\s+)?" + _SAYING + r"\b", re.I)
 
@@ -225,11 +227,13 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
                                                 uncounted if kind == "number" else text)
                           or (kind == "name" and passage.speaker) for kind in needs.wants)
+    heard = ()
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
         # someone else's. "Hyundai chairman Chung Mong-koo": the last name is who speaks, the rest
         # says who he is ('..., chairman Chung Mong-koo said' is his word without "Hyundai").
         said_by = f"{_speaking(text)} {voice}"
-        typed = _names(needs.speakers[-1], fold(said_by)) or _by_surname(needs.speakers[-1], said_by, passage.text)
+        heard = tuple(x.text for x in needs.speaking if _names(x, fold(said_by)) or _by_surname(x, said_by, passage.text))
+        typed = bool(heard)
     by_meaning = False
     if typed and needs.focus and not quoted:  # "how many troops": a number of troops
         typed, by_meaning = _count_of(text, needs, meant)
@@ -260,7 +264,7 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
             score += 0.08  # in X's own words, quoted
     score = round(score, 9)  # equal scores tie-break on position, whatever the float noise
     return Candidate(i, start, end, text, score, coverage, bool(typed), anchored, distinct, informative, covered,
-                     _predicate(needs, covered), similarity, by_meaning)
+                     _predicate(needs, covered), similarity, by_meaning, heard if typed else ())
 
 
 # A capitalised word inside a sentence is a name (or part of one), not the counted noun.
@@ -548,11 +552,13 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     quote = _own_words(needs, lead, usable, passages)
     if quote is not None:
         chosen.append(quote)
-    compared = _each_source(needs, usable, passages) if needs.compare and needs.sources else []
-    if compared:  # each text compared has its say, whatever the others score; other texts have none
+    compared = (_each_source(needs, usable, passages) if needs.compare and needs.sources else
+                _each_speaker(needs, usable) if len(needs.speaking) > 1 else [])
+    if compared:  # each text compared, or each person asked about, has its say, whatever the others score
         chosen, lead = compared, compared[0]
-        theirs = {i for source in needs.sources for i in _passages_from(source, passages)}
-        usable = [c for c in usable if c.passage_index in theirs]
+        if needs.compare and needs.sources:  # and other texts have none
+            theirs = {i for source in needs.sources for i in _passages_from(source, passages)}
+            usable = [c for c in usable if c.passage_index in theirs]
     covered = set(lead.terms) | _names_given(needs, lead)
     limit = 4 if needs.compare else max_sentences
     voices = _voices(lead.text) | (_voices(quote.text) if quote is not None else set())
@@ -700,6 +706,20 @@ def _from_named_source(needs: Needs, passages: list[Passage]) -> set[int]:
     about: "according to Moscow" is not every article with Moscow in its headline). Empty when no
     passage is from it (it may be written another way): then every passage may answer, as usual."""
     return _passages_from(needs.source, passages) if needs.source else set()
+
+
+def _each_speaker(needs: Needs, usable: list[Candidate]) -> list[Candidate]:
+    """"What did Lavrov and Zakharova say about Japan?": the best sentence of each one's words."""
+    best: list[Candidate] = []
+    for x in needs.speaking:
+        theirs = [c for c in usable if x.text in c.heard and c.coverage >= RELATED_COVERAGE
+                  and not any(_overlaps(c, b) for b in best)]
+        # Reported as saying it (before merely named), alone (before with the other's words), in a
+        # sentence of its own (before with its neighbour); then by score (a stable sort).
+        ranked = sorted(theirs, key=lambda c: (not _SAYS.search(c.text), len(c.heard) > 1, len(sentences(c.text)) > 1))
+        if ranked:
+            best.append(ranked[0])
+    return best if len(best) >= 2 else []
 
 
 def _passages_from(source: frozenset, passages: list[Passage]) -> set[int]:

@@ -184,6 +184,7 @@ class Needs:
     same_as: dict = field(default_factory=dict)  # stem -> the stems of the other names of what it names
     frame: frozenset = frozenset()  # "what did X say / how did X respond": the asking verb, met by any speech
     speakers: tuple = ()  # the anchors naming X there: an answer quotes X, not someone X is asked about
+    speaking: tuple = ()  # of those, who speaks: one per person asked about ("Lavrov and Zakharova": both)
     pairs: frozenset = frozenset()  # the question's adjacent word pairs ("territorial disputes"), folded
     source: frozenset = frozenset()  # "according to Kuroi's report": stems naming the source to answer from
     sources: tuple[frozenset, ...] = ()  # "how do the ISN analysis and Kuroi's report differ": each text compared
@@ -231,6 +232,8 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
     asked = _asked(question)
     anchor_terms = frozenset(t for a in anchors for t in stemmer().stemWords(content_words(a.text)))
     counted = _focus(question)
+    speakers = tuple(sorted((a for a in anchors if asked and a.text in asked[1]),
+                            key=lambda a: question.find(a.text)))  # in the question's order
     return Needs(
         weights=weights,
         anchors=anchors,
@@ -248,8 +251,8 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         own_terms=frozenset(stemmer().stemWords(content_words(question))),
         same_as=_same_as(question, aliases, anchors),
         frame=frozenset(stemmer().stemWords([asked[0].lower()])) if asked else frozenset(),
-        speakers=tuple(sorted((a for a in anchors if asked and a.text in asked[1]),
-                              key=lambda a: question.find(a.text))),  # in the question's order
+        speakers=speakers,
+        speaking=who_speaks(question, speakers),
         given_dates=given_dates(question),
         years_answer=bool(re.search(r"\bhow long\b", question, re.I)),
         parts=tuple(analyse(part, aliases, f"{context} {question}") for part in question_parts(question))
@@ -318,6 +321,27 @@ def named_source(question: str) -> frozenset:
     named_once = len(texts) == 1 and not COMPARE.search(question)  # a text compared with another: both answer
     match = _ACCORDING.search(question) or (texts[0] if named_once else None)
     return frozenset() if match is None else _naming_words(match)
+
+
+def who_speaks(question: str, speakers: tuple) -> tuple:
+    """Who speaks, of the names in "what did X say": the last name of each person asked about.
+    "Hyundai chairman Chung Mong-koo" is Chung (Hyundai says who he is); "Lavrov and Zakharova"
+    are two people.
+
+    >>> from types import SimpleNamespace as N
+    >>> q = "What did Hyundai chairman Chung Mong-koo and Lavrov say?"
+    >>> [a.text for a in who_speaks(q, (N(text="Hyundai"), N(text="Chung Mong-koo"), N(text="Lavrov")))]
+    ['Chung Mong-koo', 'Lavrov']
+    """
+    groups: list[list] = []
+    for k, anchor in enumerate(speakers):
+        if k:
+            between = question[question.find(speakers[k - 1].text) + len(speakers[k - 1].text):question.find(anchor.text)]
+            if not re.search(r"\b(?:and|or)\b|,", between):
+                groups[-1].append(anchor)
+                continue
+        groups.append([anchor])
+    return tuple(group[-1] for group in groups)
 
 
 def compared_sources(question: str) -> tuple[frozenset, ...]:
