@@ -871,3 +871,13 @@ def test_what_did_x_and_y_say_quotes_each_of_them():
     answer = " ".join(draft.lines)
     assert "far too cheaply" in answer and "a thousand jobs" in answer, draft.lines
     assert "protest" not in answer, draft.lines
+
+
+def test_comparing_what_two_people_said_quotes_each_of_them():
+    text = ("President Okada said the steel mill had been sold far too cheaply to the Dutch group. "
+            "Workers at the mill staged a protest outside the city hall on Monday. "
+            "Union leader Anna Brandt said the sale of the mill would cost a thousand jobs within a year.")
+    for question in ("Compare what President Okada and Anna Brandt said about the sale of the steel mill.",
+                     "How do President Okada's and Anna Brandt's remarks on the sale of the steel mill differ?"):
+        answer = " ".join(compose(analyse(question, TRADE_ALIASES), [_passage(1, text)]).lines)
+        assert "far too cheaply" in answer and "a thousand jobs" in answer, (question, answer)

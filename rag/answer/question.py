@@ -590,6 +590,11 @@ _ASKS_VIEW = re.compile(r"\bwhat (?:advice|warnings?|messages?|verdict|assessmen
                         r"(?:did|does|do|has|have|had) (.{1,80}?) (give|offer|issue|send|deliver)\b|"
                         r"\bwhat (?:is|was|were|are) (.{1,60}?)(?:'s|’s|s') (view|verdict|assessment|opinion|reaction|"
                         r"response)\b", re.I)
+# "Compare what Ovechko and Lavrov said", "How do Lavrov's and Zakharova's remarks differ?": their words.
+_ASKS_COMPARED = re.compile(r"\b(?:compare|contrast)\s+(?:what|how)\s+(.{1,80}?)\s+(said|say|says|described|describe|"
+                            r"called|responded|reacted|wrote|argued|claimed)\b|"
+                            r"\bhow (?:do|did|does)\s+(.{1,80}?)(?:'s|’s|s')\s+(remarks|comments|statements|words|views|"
+                            r"positions|descriptions)\b", re.I)
 
 
 def _asked(question: str) -> tuple[str, str] | None:
@@ -599,11 +604,13 @@ def _asked(question: str) -> tuple[str, str] | None:
     ('respond', "Japan's ministry")
     >>> _asked("What advice did Sir Bobby Robson give Mourinho?"), _asked("What was Oliver Letwin's view of it?")
     (('give', 'Sir Bobby Robson'), ('view', 'Oliver Letwin'))
+    >>> _asked("How do Lavrov's and Zakharova's remarks differ?"), _asked("Compare what Ovechko and Lavrov said.")
+    (('remarks', "Lavrov's and Zakharova"), ('said', 'Ovechko and Lavrov'))
     """
     match = _ASKS_WORDS.search(question)
     if match:
         return match.group(3), question[match.end(2):match.start(3)].strip()
-    match = _ASKS_VIEW.search(question)
+    match = _ASKS_VIEW.search(question) or _ASKS_COMPARED.search(question)
     if match:
         return (match.group(2), match.group(1)) if match.group(2) else (match.group(4), match.group(3))
     return None
