@@ -881,3 +881,13 @@ def test_comparing_what_two_people_said_quotes_each_of_them():
                      "How do President Okada's and Anna Brandt's remarks on the sale of the steel mill differ?"):
         answer = " ".join(compose(analyse(question, TRADE_ALIASES), [_passage(1, text)]).lines)
         assert "far too cheaply" in answer and "a thousand jobs" in answer, (question, answer)
+
+
+def test_a_day_the_question_gives_must_be_in_the_answers_passage():
+    december = _passage(1, "On December 15, Japan announced sanctions on 35 Russian servicemen and 44 military groups.")
+    may = _passage(2, "On May 26, Tokyo announced its 20th package of sanctions against Russia.")
+    asked = "How many Russian servicemen did the sanctions Tokyo announced on May 26 target?"
+    assert compose(analyse(asked, TRADE_ALIASES), [december, may]).refused  # 35 were December's
+    draft = compose(analyse("How many Russian servicemen did the sanctions of 15 December target?", TRADE_ALIASES),
+                    [december, may])
+    assert not draft.refused and "35" in draft.lines[0], draft.lines  # "15 December" is "December 15"

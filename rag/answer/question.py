@@ -85,10 +85,10 @@ _YEAR_WORD = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 @dataclass(frozen=True)
 class Anchor:
-    """Something a question is about that an answer's passage must mention: a name or a year."""
+    """Something a question is about that an answer's passage must mention: a name, a year or a day."""
 
     text: str  # as the question writes it
-    kind: str  # "name" | "year"
+    kind: str  # "name" | "year" | "date" (a day: "May 26")
     variants: tuple[str, ...]  # folded words or phrases that count as mentioning it
     distinctive: bool = True  # a year, or a name rare in general English (Kishida, not Japan)
     initials: tuple[str, str] | None = None  # ("ces", "Consumer Electronics Show"): what it is shortened to
@@ -229,6 +229,8 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         for stem in stemmer().stemWords([word]):
             weights.setdefault(stem, 0.5 * word_weight(word))
     anchors = tuple(_anchors(question, aliases))
+    if {"date", "day"} & set(_wants(question)):  # "When did he arrive for the visit he announced on
+        anchors = tuple(a for a in anchors if a.kind != "date")  # January 14?": that day is another event's
     asked = _asked(question)
     anchor_terms = frozenset(t for a in anchors for t in stemmer().stemWords(content_words(a.text)))
     counted = _focus(question)
@@ -276,6 +278,10 @@ def question_parts(question: str) -> list[str]:
     pieces = [p.strip(" ,;?") for p in _NEXT_PART.split(question)]
     pieces = [p for p in pieces if len(words(p)) >= 3]
     return [f"{p}?" for p in pieces] if len(pieces) > 1 else []
+
+
+def _ordinal(number: str) -> str:
+    return "th" if number in ("11", "12", "13") else {"1": "st", "2": "nd", "3": "rd"}.get(number[-1], "th")
 
 
 def given_dates(question: str) -> tuple[str, ...]:
@@ -497,6 +503,12 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
     found: list[Anchor] = []
     for year in dict.fromkeys(_YEAR_WORD.findall(question)):
         found.append(Anchor(year, "year", (year,)))
+    for day in _DAY_DATE.finditer(question):  # "May 26", "11 October": a day that names one event
+        month = (day.group("m1") or day.group("m2")).lower()
+        number = str(int(day.group("d1") or day.group("d2")))
+        variants = [f"{month} {number}", f"{number} {month}", f"{month} {number}{_ordinal(number)}",
+                    f"{number}{_ordinal(number)} {month}"]
+        found.append(Anchor(day.group(0), "date", tuple(dict.fromkeys(variants))))
     known_names = {" ".join(words(n)) for group in aliases for n in group}
     for match in _NAME.finditer(question):
         tokens = [t for t in re.split(r"\s+", match.group().strip(" .")) if t]
@@ -536,6 +548,9 @@ _MONTH_NAMES = "(?-i:" + "|".join(m.capitalize() for m in _MONTHS.split("|")) + 
 # "January 14", "14th January", "January 14, 2024"; a year alone.
 _GIVEN_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS}))\b"
                          r"(?:,?\s+(?:1[89]\d\d|20\d\d)\b)?|\b(?:1[89]\d\d|20\d\d)\b", re.I)
+# A day of a month ("May 26", "11 October"), for the question's date anchors.
+_DAY_DATE = re.compile(rf"\b(?:(?P<m1>{_MONTH_NAMES})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?![\d,.]\d)|(?P<d2>\d{{1,2}})"
+                       rf"(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH_NAMES}))\b", re.I)
 WANTS = {
     # "When did ...", "... and when?": not "how did she describe him when he was home secretary".
     "date": (re.compile(r"(?:^|[,;:(]\s*|\b(?:and|or|but|so|since|until)\s+)when\b|\bwhen\s+(?:did|does|do|is|are|was|"
