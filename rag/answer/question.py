@@ -136,13 +136,17 @@ def initials(name: str) -> str | None:
 
     >>> initials("Consumer Electronics Show"), initials("Motion Picture Association of America")
     ('ces', 'mpaa')
-    >>> initials("Tony Blair"), initials("Bank of America")
-    (None, None)
+    >>> initials("Tony Blair"), initials("Bank of America"), initials("World Health Organization")
+    (None, None, None)
+
+    None for initials that spell a common word ("who"): matched in lower case, they would be found
+    in every text.
     """
     parts = [w for w in re.split(r"[\s-]+", name) if w.lower() not in ("of", "the", "and", "for")]
     if len(parts) < 3 or not all(w[:1].isupper() and w[:1].isalpha() for w in parts):
         return None
-    return "".join(w[0] for w in parts).lower()
+    short = "".join(w[0] for w in parts).lower()
+    return short if word_weight(short) >= 2.5 else None
 
 
 def _spelled_out(acronym: str, tokens: list[str]) -> bool:
