@@ -862,25 +862,21 @@ def test_a_name_of_three_words_is_found_by_its_initials():
     assert not draft.refused and "120,000" in draft.lines[0], draft.lines
 
 
-def test_what_did_x_and_y_say_quotes_each_of_them():
-    text = ("President Okada said the steel mill had been sold far too cheaply to the Dutch group. "
-            "Workers at the mill staged a protest outside the city hall on Monday. "
-            "Union leader Anna Brandt said the sale of the mill would cost a thousand jobs within a year.")
-    draft = compose(analyse("What did President Okada and Anna Brandt say about the sale of the steel mill?",
-                            TRADE_ALIASES), [_passage(1, text)])
+_MILL = ("President Okada said the steel mill had been sold far too cheaply to the Dutch group. "
+         "Workers at the mill staged a protest outside the city hall on Monday. "
+         "Union leader Anna Brandt said the sale of the mill would cost a thousand jobs within a year.")
+
+
+@pytest.mark.parametrize("question", [
+    "What did President Okada and Anna Brandt say about the sale of the steel mill?",
+    "Compare what President Okada and Anna Brandt said about the sale of the steel mill.",
+    "How do President Okada's and Anna Brandt's remarks on the sale of the steel mill differ?",
+])
+def test_asking_what_two_people_said_quotes_each_of_them(question):
+    draft = compose(analyse(question, TRADE_ALIASES), [_passage(1, _MILL)])
     answer = " ".join(draft.lines)
     assert "far too cheaply" in answer and "a thousand jobs" in answer, draft.lines
-    assert "protest" not in answer, draft.lines
-
-
-def test_comparing_what_two_people_said_quotes_each_of_them():
-    text = ("President Okada said the steel mill had been sold far too cheaply to the Dutch group. "
-            "Workers at the mill staged a protest outside the city hall on Monday. "
-            "Union leader Anna Brandt said the sale of the mill would cost a thousand jobs within a year.")
-    for question in ("Compare what President Okada and Anna Brandt said about the sale of the steel mill.",
-                     "How do President Okada's and Anna Brandt's remarks on the sale of the steel mill differ?"):
-        answer = " ".join(compose(analyse(question, TRADE_ALIASES), [_passage(1, text)]).lines)
-        assert "far too cheaply" in answer and "a thousand jobs" in answer, (question, answer)
+    assert "protest" not in answer, draft.lines  # each one's own sentence, not a pair with the workers
 
 
 def test_a_day_the_question_gives_must_be_in_the_answers_passage():
