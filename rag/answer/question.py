@@ -57,7 +57,14 @@ def mentions(text: str, name: str) -> bool:
     letters = re.sub(r"[^A-Za-z]", "", name)
     if letters and letters.isupper() and len(letters) <= 5:
         return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
-    return f" {' '.join(words(name))} " in f" {' '.join(words(text))} "
+    return _padded(name) in _padded(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _padded(text: str) -> str:
+    """The text's folded words, space-padded: folded once, though each question is compared with
+    every name of every alias group."""
+    return f" {' '.join(words(text))} "
 
 
 def expand_query(query: str, aliases: list[list[str]]) -> str:
