@@ -44,7 +44,9 @@ the whole index, so documents about other things cannot change an answer:
   the part asks for and most of the part's own words (``question_parts``);
 * "according to Kuroi" / "according to the forum post" / "Kuroi's report" / "the ISN piece": only
   that source's passages answer, when any passage's outlet, author or speaker names it (not when
-  the question compares it with another).
+  the question compares it with another);
+* "How do the ISN analysis and Kuroi's report differ …" quotes each text named (``_each_source``)
+  and no other; "What did Lavrov and Zakharova say …" quotes each person (``_each_speaker``).
 
 Three outcomes: an answer (``ANSWERED``, with ``direct`` False when the evidence is close but
 not a plain statement), ``TOUCHES_ON`` when the passages are about the subject but no sentence
@@ -160,6 +162,7 @@ _REFERS_BACK = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|
 _SAYING = (r"(?:said|says|told|declared|stated|warned|wrote|noted|added|explained|stressed|responded|replied|"
            r"insisted|argued|claimed|continued|admitted)")
 _SAID_BY_PRONOUN = re.compile(r'[”"]\s*,?\s*(?:he|she|they)\s+(?:\w+ly\s+)?' + _SAYING + r'\b', re.I)
+# A verb of saying, not a quotation mark (``_SPEECH`` takes either): "Lavrov bluntly said", not "the “position”".
 _SAYS = re.compile(rf"\b(?:{_SAYING}|spoke|speaking)\b", re.I)
 # "Speaking in London on Saturday, he said: ...": who speaks is named before, whatever else is named here.
 _PRONOUN_SAYS = re.compile(r"(?:,|;|\band)\s+(?:he|she|they)\s+(?:\w+ly\s+)?" + _SAYING + r"\b", re.I)
