@@ -172,6 +172,26 @@ def test_a_passage_is_widened_through_the_next_chunk_of_its_segment_only(corpus_
         assert passage.end <= segment.end and segment.label == passage.segment_label  # never past its segment
 
 
+@pytest.mark.parametrize("question, wanted", [
+    # Kuroi's report has few chunks about the Kurils, the ISN analysis many: without the text the
+    # question names, the usual cap of chunks per document would keep most of them out.
+    ("What is Japan's official legal position on the South Kurils, according to the ISN analysis?", [{"isn"}]),
+    ("How do the ISN analysis and Kuroi's report differ on how Japan should treat Russia?", [{"isn"}, {"kuroi"}]),
+])
+def test_a_text_the_question_names_fills_the_passages(corpus_settings, question, wanted):
+    """"According to the ISN analysis": only that text may answer (the answerer's rule), so every
+    passage is from it; two texts compared have three passages each."""
+    from rag.answer.question import load_aliases
+    from rag.text import stems
+
+    index = Index.open(corpus_settings)
+    found = Retriever(index, aliases=load_aliases(corpus_settings.aliases_path)).search(question, k=6)
+    assert len(found) == 6
+    for names in wanted:
+        theirs = [p for p in found if names <= set(stems(f"{p.source.outlet} {p.source.author}"))]
+        assert len(theirs) == 6 // len(wanted), [p.source.author for p in found]
+
+
 # -- the encoder ---------------------------------------------------------------------------------
 def test_overlapping_short_queries_leave_torch_at_its_default_thread_count(monkeypatch):
     import torch

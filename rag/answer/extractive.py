@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from ..model import Outcome, Passage, Rating, SegmentKind
 from ..text import STOPWORDS, content_words, fold, sentences, stems, words
 from .injection import instructions, overlaps
-from .question import WANTS, Needs, word_pairs, word_weight
+from .question import WANTS, Needs, passages_from, word_pairs, word_weight
 
 
 @dataclass
@@ -560,7 +560,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     if compared:  # each text compared, or each person asked about, has its say, whatever the others score
         chosen, lead = compared, compared[0]
         if needs.compare and needs.sources:  # and other texts have none
-            theirs = {i for source in needs.sources for i in _passages_from(source, passages)}
+            theirs = {i for source in needs.sources for i in passages_from(source, passages)}
             usable = [c for c in usable if c.passage_index in theirs]
     covered = set(lead.terms) | _names_given(needs, lead)
     limit = 4 if needs.compare else max_sentences
@@ -708,7 +708,7 @@ def _from_named_source(needs: Needs, passages: list[Passage]) -> set[int]:
     outlet, author or speaker has every naming word; not the title, which names what a text is
     about: "according to Moscow" is not every article with Moscow in its headline). Empty when no
     passage is from it (it may be written another way): then every passage may answer, as usual."""
-    return _passages_from(needs.source, passages) if needs.source else set()
+    return passages_from(needs.source, passages) if needs.source else set()
 
 
 def _each_speaker(needs: Needs, usable: list[Candidate]) -> list[Candidate]:
@@ -725,18 +725,12 @@ def _each_speaker(needs: Needs, usable: list[Candidate]) -> list[Candidate]:
     return best if len(best) >= 2 else []
 
 
-def _passages_from(source: frozenset, passages: list[Passage]) -> set[int]:
-    def who(p: Passage) -> str:
-        return f"{p.source.outlet} {p.source.author or ''} {p.speaker or ''} {p.segment_label}"
-    return {i for i, p in enumerate(passages) if source <= set(stems(who(p)))}
-
-
 def _each_source(needs: Needs, usable: list[Candidate], passages: list[Passage]) -> list[Candidate]:
     """"How do the ISN analysis and Kuroi's report differ …": the best sentence of each text the
     question compares, in the question's order (none for a text no passage is from)."""
     best = []
     for source in needs.sources:
-        mine = _passages_from(source, passages)
+        mine = passages_from(source, passages)
         cand = next((c for c in usable if c.passage_index in mine and c.coverage >= RELATED_COVERAGE), None)
         if cand is not None and all(passages[c.passage_index].doc_id != passages[cand.passage_index].doc_id
                                     for c in best):

@@ -340,6 +340,15 @@ def named_source(question: str) -> frozenset:
     return frozenset() if match is None else _naming_words(match)
 
 
+def passages_from(source: frozenset, passages: list) -> set[int]:
+    """The indexes of the passages from the source named by ``source`` (``named_source``): those
+    whose outlet, author, speaker or segment has every naming word. Not the title, which names what
+    a text is about: "according to Moscow" is not every article with Moscow in its headline."""
+    def who(p) -> str:
+        return f"{p.source.outlet} {p.source.author or ''} {p.speaker or ''} {p.segment_label}"
+    return {i for i, p in enumerate(passages) if source <= set(stems(who(p)))}
+
+
 def who_speaks(question: str, speakers: tuple) -> tuple:
     """Who speaks, of the names in "what did X say": the last name of each person asked about.
     "Hyundai chairman Chung Mong-koo" is Chung (Hyundai says who he is); "Lavrov and Zakharova"

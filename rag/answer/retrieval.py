@@ -6,7 +6,9 @@
 
 Filters (outlet, document type, date range, partisan or not) apply to both sides
 before fusion. Diversification keeps near-duplicate chunks of one document from
-crowding out other sources. A question quoting exact words ranks chunks holding them first.
+crowding out other sources, except that a text the question names ("according to the ISN
+analysis") fills the passages, since only it may answer. A question quoting exact words ranks
+chunks holding them first.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import functools
 from ..index import Index
 from ..model import Filters, Passage
 from ..text import fold, stems, words
-from .question import analyse, expand_query, quoted_phrases
+from .question import analyse, compared_sources, expand_query, named_source, passages_from, quoted_phrases
 
 
 class Retriever:
@@ -55,7 +57,8 @@ class Retriever:
         for passage in passages.values():
             passage.score = _score(passage, weights, phrases, self._alias_stems)
         ranked = sorted(passages.values(), key=lambda p: (-p.score, p.id))
-        chosen = diversify(ranked, k)  # judged on the matched chunks, before widening
+        # judged on the matched chunks, before widening
+        chosen = _from_texts_asked_for(query, ranked, k) or diversify(ranked, k)
         for passage in chosen:
             self._widen(passage)
         return chosen
@@ -92,9 +95,10 @@ class Retriever:
 
 def _score(passage: Passage, weights: dict[str, float], phrases: list[str], alias_stems: list) -> float:
     """0.5 x cosine similarity + 0.5 x the weighted share of the question's words the chunk (with
-    its title and outlet) holds, a name counting when any of its variants is there; +1 for a chunk
+    its title, outlet, author, speaker and segment) holds, a name counting when any of its variants is there; +1 for a chunk
     holding words the question quotes."""
-    text = f"{passage.source.title} {passage.source.outlet} {passage.speaker or ''} {passage.text}"
+    source = passage.source  # who and where it is from, as the answerer reads it: "according to the ISN analysis"
+    text = f"{source.title} {source.outlet} {source.author or ''} {passage.speaker or ''} {passage.segment_label} {passage.text}"
     here = set(stems(text))
     folded = _folded(text)
     for variants, group_stems in alias_stems:
@@ -113,13 +117,36 @@ def _folded(text: str) -> str:
     return f" {' '.join(words(text))} "
 
 
-def diversify(ranked: list[Passage], k: int, same_doc_decay: float = 0.75, overlap_limit: float = 0.6):
+def _from_texts_asked_for(query: str, ranked: list[Passage], k: int) -> list[Passage]:
+    """"According to the ISN analysis …": only that text's passages may answer (the answerer's
+    rule), so they come first, as many as it has, not the few chunks per document ``diversify``
+    lets through; "How do the ISN analysis and Kuroi's report differ …": an equal share for each
+    text compared. Empty when the question names no text, or no candidate is from one (it may be
+    written another way), and the usual choice stands."""
+    named = named_source(query)
+    asked = [named] if named else list(compared_sources(query))
+    groups = [[ranked[i] for i in sorted(passages_from(source, ranked))] for source in asked]
+    groups = [group for group in groups if group]
+    if not groups:
+        return []
+    chosen: list[Passage] = []
+    for group in groups:
+        chosen += diversify(group, max(1, k // len(groups)), same_doc_decay=1.0, taken=chosen)
+    ids = {p.id for p in chosen}
+    return chosen + diversify([p for p in ranked if p.id not in ids], k - len(chosen), taken=chosen)
+
+
+def diversify(ranked: list[Passage], k: int, same_doc_decay: float = 0.75, overlap_limit: float = 0.6,
+              taken: list[Passage] = ()):
     """Greedy selection: each further chunk from an already-chosen document counts for less,
-    and a chunk that mostly repeats a chosen one (overlapping windows, quoted text) is skipped."""
+    and a chunk that mostly repeats a chosen one (overlapping windows, quoted text) is skipped.
+    ``taken``: passages chosen before, which the new ones must not repeat (not returned)."""
     chosen: list[Passage] = []
     per_doc: dict[str, int] = {}
+    for passage in taken:
+        per_doc[passage.doc_id] = per_doc.get(passage.doc_id, 0) + 1
     candidates = list(ranked)
-    chosen_words: list[set[str]] = []
+    chosen_words: list[set[str]] = [set(words(p.text)) for p in taken]
     while candidates and len(chosen) < k:
         best = max(candidates, key=lambda p: p.score * same_doc_decay ** per_doc.get(p.doc_id, 0))
         candidates.remove(best)
