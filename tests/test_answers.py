@@ -8,7 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from rag import AnswerMode, Assistant, Filters, Outcome, Passage, QuestionError, Source, WarningKind, is_comparison
+from rag import (AnswerMode, Assistant, Filters, Outcome, Passage, QuestionError, SegmentKind, Source, WarningKind,
+                 is_comparison)
 from rag.answer.extractive import _voices, candidates, compose
 from rag.answer.followup import rewrite_offline
 from rag.answer.question import analyse, expand_query
@@ -887,3 +888,28 @@ def test_a_day_the_question_gives_must_be_in_the_answers_passage():
     draft = compose(analyse("How many Russian servicemen did the sanctions of 15 December target?", TRADE_ALIASES),
                     [december, may])
     assert not draft.refused and "35" in draft.lines[0], draft.lines  # "15 December" is "December 15"
+
+
+def _thread() -> list[Passage]:
+    """A forum thread: the opening post, and a reply whose poster is not shown (no "comment" in its label)."""
+    source = Source("t1", outlet="Harbour Forum", partisan=False, label="forum")
+    post = ("The council voted on Tuesday to close the old ferry pier for repairs. "
+            "The ferry pier will stay closed for at least six months, the council said.")
+    reply = ("Closing the ferry pier for six months is a disaster for every shop on the harbour. "
+             "The council never listens to the people who use the ferry pier.")
+    return [Passage("t1:0", "t1", post, 0, len(post), source, SegmentKind.OPENING_POST, "opening post",
+                    dense_similarity=0.6),
+            Passage("t1:1", "t1", reply, 0, len(reply), source, SegmentKind.COMMENT, "post #2 (poster not shown)",
+                    dense_similarity=0.5)]
+
+
+@pytest.mark.parametrize("question, quoted", [
+    ("What did the commenters say about closing the ferry pier?", "disaster"),  # the replies, not the post
+    ("According to one forum commenter, what will closing the ferry pier do?", "disaster"),
+    ("Does the forum post itself say the ferry pier closes for six months, or was that a commenter?", "at least six months"),
+])
+def test_asking_what_the_commenters_said_quotes_the_replies(question, quoted):
+    draft = compose(analyse(question, []), _thread())
+    assert quoted in " ".join(draft.lines), draft.lines
+    if "itself" not in question:
+        assert [i for i, _ in draft.used] == [1], draft.lines

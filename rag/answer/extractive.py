@@ -44,7 +44,7 @@ the whole index, so documents about other things cannot change an answer:
   the part asks for and most of the part's own words (``question_parts``);
 * "according to Kuroi" / "according to the forum post" / "Kuroi's report" / "the ISN piece": only
   that source's passages answer, when any passage's outlet, author or speaker names it (not when
-  the question compares it with another);
+  the question compares it with another); "what did the commenters say": only the replies;
 * "How do the ISN analysis and Kuroi's report differ …" quotes each text named (``_each_source``)
   and no other; "What did Lavrov and Zakharova say …" quotes each person (``_each_speaker``).
 

@@ -310,7 +310,7 @@ def given_dates(question: str) -> tuple[str, ...]:
 _ANY_SOURCE = frozenset("""according the a an this that these those its their his her article articles report reports
 analysis analyses piece pieces post posts story stories thread threads document documents source sources author authors
 text texts page pages site sites outlet outlets paper papers writer writers column editorial commentary blog original
-account accounts version coverage reporting media press material""".split())
+account accounts version coverage reporting media press material one another""".split())
 _ACCORDING = re.compile(r"\baccording to\s+(?P<source>[^,;:?!.]+)", re.I)
 # "What does the world today news article claim", "In Kuroi's report, ...": a text named by who
 # published it, then what kind of text it is.
@@ -333,19 +333,37 @@ def named_source(question: str) -> frozenset:
     (['fumitaro', 'kuroi'], frozenset())
     >>> named_source("How do the ISN analysis and Kuroi's report differ?")
     frozenset()
+    >>> sorted(named_source("What did the commenters say?")), sorted(named_source("According to one forum commenter, why?"))
+    (['comment'], ['comment', 'forum'])
+    >>> sorted(named_source("Does the forum article itself say so, or was that a commenter?"))
+    ['forum']
     """
     texts = list(_NAMED_TEXT.finditer(question))
     named_once = len(texts) == 1 and not COMPARE.search(question)  # a text compared with another: both answer
     match = _ACCORDING.search(question) or (texts[0] if named_once else None)
-    return frozenset() if match is None else _naming_words(match)
+    naming = frozenset() if match is None else _naming_words(match)
+    if _COMMENTERS.search(question) and not _THE_TEXT_ITSELF.search(question):
+        # "What did the commenters say", "How do the commenters on the forum thread portray …": the
+        # replies answer (``passages_from`` reads a passage's kind of segment), not the post.
+        if match is None and len(texts) == 1:
+            naming = _naming_words(texts[0])
+        naming |= {"comment"}
+    return naming
+
+
+# Asked about a thread's commenters; unless the question sets them against the text itself ("Does
+# the forum article itself say it, or was that a commenter?"), when either may answer.
+_COMMENTERS = re.compile(r"\bcommenters?\b", re.I)
+_THE_TEXT_ITSELF = re.compile(r"\b(?:article|opening post|original post|author|itself)\b", re.I)
 
 
 def passages_from(source: frozenset, passages: list) -> set[int]:
     """The indexes of the passages from the source named by ``source`` (``named_source``): those
-    whose outlet, author, speaker or segment has every naming word. Not the title, which names what
-    a text is about: "according to Moscow" is not every article with Moscow in its headline."""
+    whose outlet, author, speaker or segment (its label and its kind: "comment") has every naming
+    word. Not the title, which names what a text is about: "according to Moscow" is not every
+    article with Moscow in its headline."""
     def who(p) -> str:
-        return f"{p.source.outlet} {p.source.author or ''} {p.speaker or ''} {p.segment_label}"
+        return f"{p.source.outlet} {p.source.author or ''} {p.speaker or ''} {p.segment_label} {p.segment_kind.value}"
     return {i for i, p in enumerate(passages) if source <= set(stems(who(p)))}
 
 
