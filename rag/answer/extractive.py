@@ -747,7 +747,8 @@ def _names_given(needs: Needs, cand: Candidate) -> set:
 def _header(passage: Passage) -> str:
     """Who and where a passage is from: names it may refer to without repeating them."""
     s = passage.source
-    return f"{s.title} {s.outlet} {s.author or ''} {passage.speaker or ''} {passage.segment_label}"
+    label = "" if passage.segment_kind is SegmentKind.ARTICLE else passage.segment_label  # not "article body"
+    return f"{s.title} {s.outlet} {s.author or ''} {passage.speaker or ''} {label}"
 
 
 def _answers(lead: Candidate, needs: Needs) -> bool:
