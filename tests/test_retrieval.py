@@ -185,11 +185,13 @@ def test_a_text_the_question_names_fills_the_passages(corpus_settings, question,
     from rag.text import stems
 
     index = Index.open(corpus_settings)
-    found = Retriever(index, aliases=load_aliases(corpus_settings.aliases_path)).search(question, k=6)
+    retriever = Retriever(index, aliases=load_aliases(corpus_settings.aliases_path))
+    found = retriever.search(question, k=6)
     assert len(found) == 6
     for names in wanted:
         theirs = [p for p in found if names <= set(stems(f"{p.source.outlet} {p.source.author}"))]
         assert len(theirs) == 6 // len(wanted), [p.source.author for p in found]
+    assert len(retriever.search(question, k=1)) == 1  # never more than asked for
 
 
 # -- the encoder ---------------------------------------------------------------------------------

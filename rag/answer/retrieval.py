@@ -137,7 +137,7 @@ def _from_texts_asked_for(query: str, ranked: list[Passage], k: int) -> list[Pas
         return []
     chosen: list[Passage] = []
     for group in groups:
-        chosen += diversify(group, max(1, k // len(groups)), same_doc_decay=1.0, taken=chosen)
+        chosen += diversify(group, min(max(1, k // len(groups)), k - len(chosen)), same_doc_decay=1.0, taken=chosen)
     ids = {p.id for p in chosen}
     return chosen + diversify([p for p in ranked if p.id not in ids], k - len(chosen), taken=chosen)
 
