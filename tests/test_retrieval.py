@@ -177,10 +177,11 @@ def test_a_passage_is_widened_through_the_next_chunk_of_its_segment_only(corpus_
     # question names, the usual cap of chunks per document would keep most of them out.
     ("What is Japan's official legal position on the South Kurils, according to the ISN analysis?", [{"isn"}]),
     ("How do the ISN analysis and Kuroi's report differ on how Japan should treat Russia?", [{"isn"}, {"kuroi"}]),
+    ("What does Kuroi say about the sanctions on Russia?", [{"kuroi"}]),  # the author asked what he says
 ])
 def test_a_text_the_question_names_fills_the_passages(corpus_settings, question, wanted):
     """"According to the ISN analysis": only that text may answer (the answerer's rule), so every
-    passage is from it; two texts compared have three passages each."""
+    passage is from it; two texts compared have three passages each; "what does Kuroi say": Kuroi's."""
     from rag.answer.question import load_aliases
     from rag.text import stems
 

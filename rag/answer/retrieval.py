@@ -127,11 +127,14 @@ def _from_texts_asked_for(query: str, ranked: list[Passage], k: int) -> list[Pas
     """"According to the ISN analysis …": only that text's passages may answer (the answerer's
     rule), so they come first, as many as it has, not the few chunks per document ``diversify``
     lets through; "How do the ISN analysis and Kuroi's report differ …": an equal share for each
-    text compared. Empty when the question names no text, or no candidate is from one (it may be
-    written another way), and the usual choice stands."""
+    text compared; "What did Kuroi say …": the passages Kuroi wrote or posted. Empty when the
+    question names no text, or no candidate is from one (it may be written another way), and the
+    usual choice stands."""
     named = named_source(query)
     asked = [named] if named else list(compared_sources(query))
-    groups = [[ranked[i] for i in sorted(passages_from(source, ranked))] for source in asked]
+    groups = ([[ranked[i] for i in sorted(passages_from(source, ranked))] for source in asked] if asked else
+              [[p for p in ranked if person <= set(stems(f"{p.source.author or ''} {p.speaker or ''}"))]
+               for person in _voices_asked(query)])
     groups = [group for group in groups if group]
     if not groups:
         return []
@@ -140,6 +143,13 @@ def _from_texts_asked_for(query: str, ranked: list[Passage], k: int) -> list[Pas
         chosen += diversify(group, min(max(1, k // len(groups)), k - len(chosen)), same_doc_decay=1.0, taken=chosen)
     ids = {p.id for p in chosen}
     return chosen + diversify([p for p in ranked if p.id not in ids], k - len(chosen), taken=chosen)
+
+
+def _voices_asked(query: str) -> list[frozenset]:
+    """"What did the commenter Jazmine say", "What does Kuroi say about …": the people asked what
+    they said, each as the stems naming them, for when they are a passage's poster or author (not
+    its outlet: "How did Moscow respond?" is not asking the Moscow Times)."""
+    return [frozenset(stems(x.text)) for x in analyse(query, []).speaking]
 
 
 def diversify(ranked: list[Passage], k: int, same_doc_decay: float = 0.75, overlap_limit: float = 0.6,
