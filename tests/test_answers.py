@@ -913,3 +913,13 @@ def test_asking_what_the_commenters_said_quotes_the_replies(question, quoted):
     assert quoted in " ".join(draft.lines), draft.lines
     if "itself" not in question:
         assert [i for i, _ in draft.used] == [1], draft.lines
+
+
+def test_passages_naming_everything_the_question_names_touch_on_it_even_in_other_words():
+    """Not "the documents don't say … none mentions what this question is about" when they do."""
+    passage = _passage(1, "Zorbatech, the Oslo software maker, opened a new office in Bergen this week.", similarity=0.3)
+    asked = "How many engineers and designers did {} recruit during its first full year of trading on the stock exchange?"
+    draft = compose(analyse(asked.format("Zorbatech"), []), [passage])
+    assert draft.outcome is Outcome.TOUCHES_ON, draft
+    elsewhere = compose(analyse(asked.format("Quillonex"), []), [passage])
+    assert elsewhere.outcome is Outcome.NOT_FOUND, elsewhere

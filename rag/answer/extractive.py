@@ -49,8 +49,9 @@ the whole index, so documents about other things cannot change an answer:
   and no other; "What did Lavrov and Zakharova say …" quotes each person (``_each_speaker``).
 
 Three outcomes: an answer (``ANSWERED``, with ``direct`` False when the evidence is close but
-not a plain statement), ``TOUCHES_ON`` when the passages are about the subject but no sentence
-answers, and ``NOT_FOUND`` when something the question is about is in no passage at all.
+not a plain statement), ``TOUCHES_ON`` when the passages are about the subject (they share enough
+of its words or meaning, or one names everything it names) but no sentence answers, and
+``NOT_FOUND`` when something the question is about is in no passage at all.
 """
 
 from __future__ import annotations
@@ -548,7 +549,12 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
             and _names_everything(needs, leads[0], passages[leads[0].passage_index])):
         lead, close = leads[0], True
     if lead is None or not (close or _answers(lead, needs)):
-        related = best.coverage >= RELATED_COVERAGE or top_similarity >= CLOSE_MEANING
+        # About the subject, not answering: passages that share enough of the question's words or
+        # meaning, or one that mentions every name, year and day the question gives (what Rank's
+        # advisers valued its Hollywood arm at is not "in no passage" when a passage about Rank's
+        # Hollywood arm is there, in other words).
+        named_all = bool(needs.anchors) and any(c.anchored >= 1.0 for c in ranked)
+        related = named_all or best.coverage >= RELATED_COVERAGE or top_similarity >= CLOSE_MEANING
         return Draft([], [], Outcome.TOUCHES_ON if related else Outcome.NOT_FOUND, closest=closest)
 
     chosen = [lead]
