@@ -238,3 +238,16 @@ def test_overlapping_short_queries_leave_torch_at_its_default_thread_count(monke
         a_may_finish.set()
         b_may_finish.set()
         torch.set_num_threads(before)
+
+
+def test_a_follow_up_asking_what_someone_said_is_not_kept_to_the_text_named_before(corpus_settings):
+    """"What did Ovechko say about it?" after a question about the Chinese forum post: Ovechko is
+    quoted by world today news, and the search must still reach him."""
+    from rag.answer.question import load_aliases
+
+    retriever = Retriever(Index.open(corpus_settings), aliases=load_aliases(corpus_settings.aliases_path))
+    standalone = ("What did Ovechko say about it? (following up on: Summarise what the Chinese forum post says "
+                  "about Suzuki's trip.)")
+    assert any("Ovechko" in p.text for p in retriever.search(standalone, k=6))
+    kept = retriever.search("Why does it say that? (following up on: What does the Chinese forum post say about Suzuki?)")
+    assert {p.doc_id for p in kept} == {"000_e3a53b2cbbda76ec"}  # "it": the text named before

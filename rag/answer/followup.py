@@ -5,6 +5,8 @@
     'How did Moscow respond? (following up on: What sanctions did Japan impose on Russia in December 2023?)'
     >>> rewrite_offline("Who is Sergei Lavrov and what did he say about the Kuril Islands?", history)
     'Who is Sergei Lavrov and what did he say about the Kuril Islands?'
+    >>> rewrite_offline("What did Ovechko say?", history)
+    'What did Ovechko say?'
 
 Offline the rule is deterministic: a question that leans on something earlier (a pronoun
 or "that/those", an opening "and/what about", a bare verb like "respond", or too few
@@ -41,7 +43,7 @@ def needs_history(question: str) -> bool:
     return bool(
         _CONNECTIVE.search(question)
         or _BARE_VERB.search(question.strip())
-        or len(own_words) <= 1
+        or (len(own_words) <= 1 and not _NAME.search(question))  # "Why?", not "What did Ovechko say?"
         or personal_unresolved
         or plural
         or (_DEMONSTRATIVE.search(question) and len(own_words) <= 5)
@@ -52,11 +54,23 @@ def previous_questions(history: list[dict] | None) -> list[str]:
     return [m["content"] for m in history or [] if m.get("role") == "user" and m.get("content", "").strip()]
 
 
+def without_history(standalone: str) -> str:
+    """The question itself, without the earlier question ``rewrite_offline`` appended to it.
+
+    >>> without_history("How did Moscow respond? (following up on: What sanctions did Japan impose?)")
+    'How did Moscow respond?'
+    """
+    return _FOLLOWING_UP.sub("", standalone)
+
+
+_FOLLOWING_UP = re.compile(r"\s*\(following up on: .*\)$", re.S)
+
+
 def rewrite_offline(question: str, history: list[dict] | None) -> str:
     earlier = previous_questions(history)
     if not earlier or not needs_history(question):
         return question
     # The previous question may itself have been a follow-up: resolve it first.
     anchor = rewrite_offline(earlier[-1], [{"role": "user", "content": q} for q in earlier[:-1]])
-    anchor = re.sub(r"\s*\(following up on: .*\)$", "", anchor) if len(anchor) > 300 else anchor
+    anchor = without_history(anchor) if len(anchor) > 300 else anchor
     return f"{question.strip()} (following up on: {anchor})"

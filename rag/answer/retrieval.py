@@ -18,6 +18,7 @@ import functools
 from ..index import Index
 from ..model import Filters, Passage, SegmentKind
 from ..text import fold, stems, words
+from .followup import without_history
 from .question import analyse, compared_sources, expand_query, named_source, passages_from, quoted_phrases
 
 
@@ -130,11 +131,14 @@ def _from_texts_asked_for(query: str, ranked: list[Passage], k: int) -> list[Pas
     text compared; "What did Kuroi say …": the passages Kuroi wrote or posted. Empty when the
     question names no text, or no candidate is from one (it may be written another way), and the
     usual choice stands."""
+    voices = _voices_asked(without_history(query))
+    if voices:  # "What did Ovechko say about it?": his words, not the text the earlier question named
+        query = without_history(query)
     named = named_source(query)
     asked = [named] if named else list(compared_sources(query))
     groups = ([[ranked[i] for i in sorted(passages_from(source, ranked))] for source in asked] if asked else
               [[p for p in ranked if person <= set(stems(f"{p.source.author or ''} {p.speaker or ''}"))]
-               for person in _voices_asked(query)])
+               for person in voices])
     groups = [group for group in groups if group]
     if not groups:
         return []
