@@ -923,3 +923,15 @@ def test_passages_naming_everything_the_question_names_touch_on_it_even_in_other
     assert draft.outcome is Outcome.TOUCHES_ON, draft
     elsewhere = compose(analyse(asked.format("Quillonex"), []), [passage])
     assert elsewhere.outcome is Outcome.NOT_FOUND, elsewhere
+
+
+def test_who_someone_is_comes_from_what_the_text_says_of_them_not_from_a_byline():
+    text = "The steel mill was sold to the Dutch group on Monday. Workers staged a protest outside the city hall."
+    byline = Passage("b1:0", "b1", text, 0, len(text), Source("b1", outlet="Wire", author="Anna Brandt", partisan=False,
+                                                              label="news agency"), dense_similarity=0.4)
+    draft = compose(analyse("Who is Anna Brandt?", []), [byline])
+    assert draft.outcome is Outcome.TOUCHES_ON, draft.lines  # her article says nothing of who she is
+    told = _passage(2, "Workers staged a protest on Monday. Anna Brandt spoke to them at the gates. "
+                       "She has led the steelworkers' union since 2019, and said the sale would cost jobs.")
+    draft = compose(analyse("Who is Anna Brandt?", []), [byline, told])
+    assert "led the steelworkers' union" in " ".join(draft.lines), draft.lines  # "She": Anna Brandt, named before

@@ -23,6 +23,8 @@ the whole index, so documents about other things cannot change an answer:
   name, "what was the value" an amount of money, "how many" a number (a year alone counts
   nothing), "how many troops" a number and troops, or, by the encoder, a number of troops in
   other words ("8,500 military personnel": then the answer says it is not in so many words);
+* "who is X" wants a sentence that says something of X: X named in it or in the one it refers back
+  to, not only in the passage's byline or title;
 * "what did X say" / "how did X respond" wants X's words: X named in the sentence, in the one it
   refers back to (and the one that one refers back to), in the one whose quotation it goes on
   with ('he said: "..." "I am prepared ..."'), or as the passage's speaker, author or outlet
@@ -138,7 +140,9 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
             context = (sent_stems[back] if back is not None else set()) | header_stems
             window = sent_stems[j] | context | topic
             voice = " ".join([heard[j], passage.speaker or "", passage.source.author or "", passage.source.outlet])
-            found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct, voice, meant))
+            told = f"{sentence} {spans[back][2] if back is not None else ''}"  # what the text itself says of whom
+            found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct, voice, meant,
+                                    told))
             # The fact or the quote is often in the next sentence ("Japan announced sanctions on
             # Friday. They target 35 officers ..."): offer the pair, quoted as one.
             if (j + 1 < len(spans) and len(spans[j + 1][2].split()) >= 4 and _plain(sentence, spans[j + 1][2])
@@ -146,7 +150,8 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
                 nxt = spans[j + 1]
                 pair = passage.text[start:nxt[1]]
                 window2 = window | sent_stems[j + 1]
-                cand = _candidate(needs, passage, i, start, nxt[1], pair, window2, anchored, distinct, voice, meant)
+                cand = _candidate(needs, passage, i, start, nxt[1], pair, window2, anchored, distinct, voice, meant,
+                                  f"{told} {nxt[2]}")
                 if _facts(nxt[2], needs) == 0:
                     cand.score = round(cand.score - 0.03, 9)  # a single sentence that answers is better than two
                 found.append(cand)
@@ -214,9 +219,11 @@ def _antecedent(spans: list, j: int, reach: int = 3) -> int | None:
 
 
 def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, text: str, window: set,
-               anchored: float, distinct: float, voice: str = "", meant: frozenset = frozenset()) -> Candidate:
+               anchored: float, distinct: float, voice: str = "", meant: frozenset = frozenset(),
+               told: str = "") -> Candidate:
     """``voice``: who may be speaking in ``text`` besides the names in it (the sentence it refers
-    back to, the passage's speaker and author)."""
+    back to, the passage's speaker and author); ``told``: the text and the sentence it refers back
+    to, without the passage's title and byline."""
     own = set(stems(text))
     # "How did X respond?": the asking verb is met by any words X is reported to have said or done.
     spoken = needs.frame if needs.frame and (_SPEECH.search(text) or passage.speaker) else frozenset()
@@ -238,6 +245,8 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
         said_by = f"{_speaking(text)} {voice}"
         heard = tuple(x.text for x in needs.speaking if _names(x, fold(said_by)) or _by_surname(x, said_by, passage.text))
         typed = bool(heard)
+    if typed and needs.defines and not all(_names(a, fold(told or text)) for a in needs.defines):
+        typed = False  # "Who is Kuroi?": a sentence of his article, naming him only in its byline, says not who he is
     by_meaning = False
     if typed and needs.focus and not quoted:  # "how many troops": a number of troops
         typed, by_meaning = _count_of(text, needs, meant)

@@ -202,6 +202,7 @@ class Needs:
     given_dates: tuple[str, ...] = ()  # dates the question states itself ("january 14", "1956"), lower case
     years_answer: bool = False  # "how long", "how long ago": years may be the number asked for
     parts: tuple = ()  # "Why did X drop Y, and how did Y take it?": each part, read as a question of its own
+    defines: tuple = ()  # "Who is Munenori Suzuki?": the anchor the text must say something of, in so many words
 
     def present(self, term: str, stems_here: set) -> bool:
         """Is the question word ``term`` in a text with these stems? Another name of the same thing
@@ -270,7 +271,28 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         years_answer=bool(re.search(r"\bhow long\b", question, re.I)),
         parts=tuple(analyse(part, aliases, f"{context} {question}") for part in question_parts(question))
         if not COMPARE.search(question) else (),
+        defines=who_is(question, anchors),
     )
+
+
+# "Who is Munenori Suzuki?", "Who exactly was the commenter Adelaide?": a question about who someone is.
+_WHO_IS = re.compile(r"^\s*who\s+(?:exactly\s+)?(?:is|was)\s+(?P<who>[^?,;]+?)\s*\?*\s*$", re.I)
+
+
+def who_is(question: str, anchors: tuple) -> tuple:
+    """The person a "Who is X?" question asks about: the text must say something of X itself, as a
+    byline naming X says nothing of who X is.
+
+    >>> [a.text for a in who_is("Who is Munenori Suzuki?", (Anchor("Munenori Suzuki", "name", ()),))]
+    ['Munenori Suzuki']
+    >>> who_is("Who is Suzuki meeting in Moscow?", (Anchor("Suzuki", "name", ()), Anchor("Moscow", "name", ())))
+    ()
+    """
+    match = _WHO_IS.match(question)
+    names = [a for a in anchors if a.kind == "name"]
+    if not match or len(names) != 1 or not match.group("who").endswith(names[0].text):
+        return ()
+    return (names[0],)
 
 
 # ", and how did ...", "; what did ...": where a question asks a second thing.
