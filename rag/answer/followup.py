@@ -5,8 +5,6 @@
     'How did Moscow respond? (following up on: What sanctions did Japan impose on Russia in December 2023?)'
     >>> rewrite_offline("Who is Sergei Lavrov and what did he say about the Kuril Islands?", history)
     'Who is Sergei Lavrov and what did he say about the Kuril Islands?'
-    >>> rewrite_offline("What did Ovechko say?", history)
-    'What did Ovechko say?'
 
 Offline the rule is deterministic: a question that leans on something earlier (a pronoun
 or "that/those", an opening "and/what about", a bare verb like "respond", or too few
@@ -43,7 +41,7 @@ def needs_history(question: str) -> bool:
     return bool(
         _CONNECTIVE.search(question)
         or _BARE_VERB.search(question.strip())
-        or (len(own_words) <= 1 and not _NAME.search(question))  # "Why?", not "What did Ovechko say?"
+        or len(own_words) <= 1  # "Why?", "What did the Conservatives say?"
         or personal_unresolved
         or plural
         or (_DEMONSTRATIVE.search(question) and len(own_words) <= 5)
