@@ -935,3 +935,13 @@ def test_who_someone_is_comes_from_what_the_text_says_of_them_not_from_a_byline(
                        "She has led the steelworkers' union since 2019, and said the sale would cost jobs.")
     draft = compose(analyse("Who is Anna Brandt?", []), [byline, told])
     assert "led the steelworkers' union" in " ".join(draft.lines), draft.lines  # "She": Anna Brandt, named before
+
+
+def test_a_yes_no_question_is_answered_only_by_a_sentence_naming_everyone_it_names():
+    near = _passage(1, "Suzuki met Russian foreign ministry officials in Moscow on Tuesday. "
+                       "Putin was in St Petersburg that week for a summit with Central Asian leaders.")
+    draft = compose(analyse("Did Putin meet Suzuki during the visit?", []), [near])
+    assert draft.outcome is not Outcome.ANSWERED, draft.lines  # Suzuki's meetings, Putin elsewhere
+    said = _passage(2, "Putin met Suzuki in the Kremlin on Tuesday, the Russian foreign ministry said.")
+    draft = compose(analyse("Did Putin meet Suzuki during the visit?", []), [near, said])
+    assert draft.outcome is Outcome.ANSWERED and "in the Kremlin" in draft.lines[0], draft.lines

@@ -24,7 +24,7 @@ the whole index, so documents about other things cannot change an answer:
   nothing), "how many troops" a number and troops, or, by the encoder, a number of troops in
   other words ("8,500 military personnel": then the answer says it is not in so many words);
 * "who is X" wants a sentence that says something of X: X named in it or in the one it refers back
-  to, not only in the passage's byline or title;
+  to, not only in the passage's byline or title; "did X meet Y" a sentence naming X and Y so;
 * "what did X say" / "how did X respond" wants X's words: X named in the sentence, in the one it
   refers back to (and the one that one refers back to), in the one whose quotation it goes on
   with ('he said: "..." "I am prepared ..."'), or as the passage's speaker, author or outlet
@@ -151,7 +151,7 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
                 pair = passage.text[start:nxt[1]]
                 window2 = window | sent_stems[j + 1]
                 cand = _candidate(needs, passage, i, start, nxt[1], pair, window2, anchored, distinct, voice, meant,
-                                  f"{told} {nxt[2]}")
+                                  told)  # who it is about: its first sentence says (the second alone is offered too)
                 if _facts(nxt[2], needs) == 0:
                     cand.score = round(cand.score - 0.03, 9)  # a single sentence that answers is better than two
                 found.append(cand)
@@ -247,6 +247,9 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
         typed = bool(heard)
     if typed and needs.defines and not all(_names(a, fold(told or text)) for a in needs.defines):
         typed = False  # "Who is Kuroi?": a sentence of his article, naming him only in its byline, says not who he is
+    if typed and needs.yes_no and not needs.compare and not all(a.found_in(fold(told or text))
+                                                             for a in needs.anchors if a.kind == "name"):
+        typed = False  # "Did Putin meet Suzuki?": a sentence on Suzuki's meetings that does not name Putin says nothing
     by_meaning = False
     if typed and needs.focus and not quoted:  # "how many troops": a number of troops
         typed, by_meaning = _count_of(text, needs, meant)
