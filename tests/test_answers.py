@@ -945,3 +945,11 @@ def test_a_yes_no_question_is_answered_only_by_a_sentence_naming_everyone_it_nam
     said = _passage(2, "Putin met Suzuki in the Kremlin on Tuesday, the Russian foreign ministry said.")
     draft = compose(analyse("Did Putin meet Suzuki during the visit?", []), [near, said])
     assert draft.outcome is Outcome.ANSWERED and "in the Kremlin" in draft.lines[0], draft.lines
+
+
+def test_a_question_half_of_whose_names_are_in_no_passage_is_touched_on_when_the_rest_are():
+    passage = _passage(1, "Zorbatech, the Oslo software maker, opened a new office in Bergen this week.", similarity=0.3)
+    draft = compose(analyse("What did Zorbatech say about its merger with Quillonex?", []), [passage])
+    assert draft.outcome is Outcome.TOUCHES_ON, draft  # Zorbatech is there, the merger with Quillonex is not
+    draft = compose(analyse("What did Vantrelle say about its merger with Quillonex?", []), [passage])
+    assert draft.outcome is Outcome.NOT_FOUND, draft

@@ -52,8 +52,9 @@ the whole index, so documents about other things cannot change an answer:
 
 Three outcomes: an answer (``ANSWERED``, with ``direct`` False when the evidence is close but
 not a plain statement), ``TOUCHES_ON`` when the passages are about the subject (they share enough
-of its words or meaning, or one names everything it names) but no sentence answers, and
-``NOT_FOUND`` when something the question is about is in no passage at all.
+of its words or meaning, or one names everything it names, or some of its names are there and
+the rest are not) but no sentence answers, and ``NOT_FOUND`` when nothing the question is about is
+in any passage.
 """
 
 from __future__ import annotations
@@ -537,7 +538,8 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     if missing and 2 * len(missing) >= len(distinctive):
         # What the question is about (half its names and years, or more) is in no passage. One
         # name of several may be written another way ("the Pentagon", "the Defense Department").
-        return Draft([], [], Outcome.NOT_FOUND)
+        # Some of it is ("Mourinho", not "Tottenham", which the text calls "Spurs"): they touch on it.
+        return Draft([], [], Outcome.TOUCHES_ON if len(missing) < len(distinctive) else Outcome.NOT_FOUND)
     ranked = candidates(needs, passages, counted_phrases(needs, passages, encode))
     if not ranked:
         return Draft([], [], Outcome.NOT_FOUND)
