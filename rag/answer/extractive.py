@@ -66,7 +66,7 @@ from dataclasses import dataclass
 from ..model import Outcome, Passage, Rating, SegmentKind
 from ..text import STOPWORDS, content_words, fold, sentences, stems, words
 from .injection import instructions, overlaps
-from .question import WANTS, Needs, passages_from, word_pairs, word_weight
+from .question import WANTS, Needs, header, passages_from, word_pairs, word_weight
 
 
 @dataclass
@@ -120,9 +120,9 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
     ``meant``: words after a number that name, in other words, what the question counts (``counted_phrases``)."""
     found = []
     for i, passage in enumerate(passages):
-        header = _header(passage)
-        header_stems = set(stems(header))
-        passage_fold = fold(f"{passage.text} {header} {passage.source.published_iso or ''}")
+        head = header(passage)
+        header_stems = set(stems(head))
+        passage_fold = fold(f"{passage.text} {head} {passage.source.published_iso or ''}")
         anchored = (sum(a.found_in(passage_fold) for a in needs.anchors) / len(needs.anchors)) if needs.anchors else 1.0
         distinctive = [a for a in needs.anchors if a.distinctive]
         distinct = sum(a.found_in(passage_fold) for a in distinctive) / len(distinctive) if distinctive else 1.0
@@ -527,7 +527,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     Either way the answer is marked not direct."""
     if not passages:
         return Draft([], [], Outcome.NOT_FOUND)
-    everything = fold(" ".join(f"{p.text} {_header(p)} {p.source.published_iso or ''}" for p in passages))
+    everything = fold(" ".join(f"{p.text} {header(p)} {p.source.published_iso or ''}" for p in passages))
     distinctive = [a for a in needs.anchors if a.distinctive]
     missing = [a for a in distinctive if not a.found_in(everything)]
     # A name common in English ("Netflix", "Apple") is still what the question is about when it is
@@ -706,7 +706,7 @@ def _names_everything(needs: Needs, cand: Candidate, passage: Passage) -> bool:
         return False
     if len(needs.anchors) < 2 and not needs.wants:
         return False
-    here = fold(f"{cand.text} {_header(passage)}")
+    here = fold(f"{cand.text} {header(passage)}")
     return cand.typed and cand.informative and all(a.found_in(here) for a in needs.anchors)
 
 
@@ -762,13 +762,6 @@ def _names_given(needs: Needs, cand: Candidate) -> set:
     """Question names a chosen sentence gives under another of their names ("Russia" for the
     question's "Moscow"): what it covers, though not in the question's own words."""
     return set(stems(cand.text)) & set(needs.same_as)
-
-
-def _header(passage: Passage) -> str:
-    """Who and where a passage is from: names it may refer to without repeating them."""
-    s = passage.source
-    label = "" if passage.segment_kind is SegmentKind.ARTICLE else passage.segment_label  # not "article body"
-    return f"{s.title} {s.outlet} {s.author or ''} {passage.speaker or ''} {label}"
 
 
 def _answers(lead: Candidate, needs: Needs) -> bool:

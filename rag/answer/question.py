@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from ..model import SegmentKind
 from ..text import STOPWORDS, content_words, fold, stemmer, stems, words
 
 # A quote opens after a space or bracket and closes before space/punctuation, so "Don't" is not a quote.
@@ -377,6 +378,15 @@ def named_source(question: str) -> frozenset:
 # the forum article itself say it, or was that a commenter?"), when either may answer.
 _COMMENTERS = re.compile(r"\bcommenters?\b", re.I)
 _THE_TEXT_ITSELF = re.compile(r"\b(?:article|opening post|original post|author|itself)\b", re.I)
+
+
+def header(passage) -> str:
+    """Who and where a passage is from (title, outlet, author, poster, a reply's label): names it
+    may refer to without repeating them. Not an article's label: "article body" would make "body"
+    a word of every article."""
+    s = passage.source
+    label = "" if passage.segment_kind is SegmentKind.ARTICLE else passage.segment_label
+    return f"{s.title} {s.outlet} {s.author or ''} {passage.speaker or ''} {label}"
 
 
 def passages_from(source: frozenset, passages: list) -> set[int]:

@@ -16,10 +16,11 @@ from __future__ import annotations
 import functools
 
 from ..index import Index
-from ..model import Filters, Passage, SegmentKind
+from ..model import Filters, Passage
 from ..text import fold, stems, words
 from .followup import without_history
-from .question import analyse, compared_sources, expand_query, named_source, passages_from, quoted_phrases
+from .question import (analyse, compared_sources, expand_query, header, named_source, passages_from,
+                       quoted_phrases)
 
 
 class Retriever:
@@ -96,10 +97,9 @@ class Retriever:
 
 def _score(passage: Passage, weights: dict[str, float], phrases: list[str], alias_stems: list) -> float:
     """0.5 x cosine similarity + 0.5 x the weighted share of the question's words the chunk (with
-    its title, outlet, author, speaker and segment) holds, a name counting when any of its variants is there; +1 for a chunk
-    holding words the question quotes."""
-    source = passage.source  # who and where it is from, as the answerer reads it: "according to the ISN analysis"
-    text = f"{source.title} {source.outlet} {source.author or ''} {passage.speaker or ''} {_segment(passage)} {passage.text}"
+    who and where it is from, as the answerer reads it: ``header``) holds, a name counting when any
+    of its variants is there; +1 for a chunk holding words the question quotes."""
+    text = f"{header(passage)} {passage.text}"  # "according to the ISN analysis": its author says ISN
     here = set(stems(text))
     folded = _folded(text)
     for variants, group_stems in alias_stems:
@@ -111,12 +111,6 @@ def _score(passage: Passage, weights: dict[str, float], phrases: list[str], alia
     if phrases and any(p in fold(passage.text) for p in phrases):
         score += 1.0
     return round(score, 9)  # equal scores tie-break on the id, whatever the float noise
-
-
-def _segment(passage: Passage) -> str:
-    """A reply's or a post's label ("comment by Adelaide", "post #3"); nothing for an article's own
-    text, whose label ("article body") would count "body" as a word of every article."""
-    return "" if passage.segment_kind is SegmentKind.ARTICLE else passage.segment_label
 
 
 @functools.lru_cache(maxsize=20_000)
