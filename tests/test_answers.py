@@ -953,3 +953,13 @@ def test_a_question_half_of_whose_names_are_in_no_passage_is_touched_on_when_the
     assert draft.outcome is Outcome.TOUCHES_ON, draft  # Zorbatech is there, the merger with Quillonex is not
     draft = compose(analyse("What did Vantrelle say about its merger with Quillonex?", []), [passage])
     assert draft.outcome is Outcome.NOT_FOUND, draft
+
+
+def test_a_numbered_name_is_that_name_not_any_of_its_words():
+    """"Live 8" is not every live concert, nor every 8."""
+    other = _passage(1, "The band's live concert session drew 8 million listeners to the radio station on Sunday.")
+    draft = compose(analyse("How many people watched the Live 8 concert?", []), [other])
+    assert draft.outcome is Outcome.NOT_FOUND, draft.lines
+    named = _passage(2, "About 9.6 million people watched the Live 8 concert on television, the broadcaster said.")
+    draft = compose(analyse("How many people watched the Live 8 concert?", []), [other, named])
+    assert draft.outcome is Outcome.ANSWERED and "9.6 million" in draft.lines[0], draft.lines

@@ -87,7 +87,8 @@ according january february march april may june july august september october no
 wednesday thursday friday saturday sunday""".split())
 # A name starts a word: "Apple", or a brand written "iTunes"/"iPod"/"eBay" (never "Tunes" inside "iTunes").
 _WORD = r"(?<![\w'’])(?:[A-Z]|[a-z][A-Z])[\w'’.-]*"
-_NAME = re.compile(rf"{_WORD}(?:\s+(?:of|de|la|von|van|al|bin|the)?\s*{_WORD})*")
+# A numbered name keeps its number: "Live 8", "Channel 4", "Blinx 2" (not "5-4", "9,000" or "2.5").
+_NAME = re.compile(rf"{_WORD}(?:\s+(?:of|de|la|von|van|al|bin|the)?\s*{_WORD})*(?:\s+\d{{1,3}}(?![\w,.:%/-]))?")
 _YEAR_WORD = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
@@ -111,6 +112,10 @@ class Anchor:
         if self.kind == "name":
             found = set(padded.split())
             for variant in self.variants:
+                if any(w.isdigit() for w in variant.split()):
+                    if variant.replace(" ", "") in padded.replace(" ", ""):
+                        return True  # "Live 8" ~ "Live8"
+                    continue  # a numbered name is that name only: not any "live", nor any "8"
                 # A name's rarest word, spelled a little differently, still counts: "Irkutsk" ~
                 # "Irkutsuk", "Japan" ~ "Japanese", "G7" ~ "G-7".
                 key = max((_unowned(w) for w in variant.split()), key=word_weight)
@@ -588,8 +593,8 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
         short = initials(spelled)
         while tokens and tokens[-1].lower().strip("'’") in _NOT_NAMES:
             tokens.pop()
-        if not tokens or _YEAR_WORD.fullmatch(tokens[0]):
-            continue
+        if not tokens or _YEAR_WORD.fullmatch(tokens[0]) or tokens[0].isdigit():
+            continue  # "in 2005", "December 15": a year or a day, not a name
         name = " ".join(tokens).removesuffix("'s").removesuffix("’s")
         folded = " ".join(words(name))
         if not folded or folded in {a.variants[0] for a in found}:
