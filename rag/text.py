@@ -120,6 +120,13 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+@functools.lru_cache(maxsize=20_000)  # the same passages and names are matched question after question
+def padded_words(text: str) -> str:
+    """The text's words, folded, one space between and around them, for whole-word substring tests:
+    ``" kuril islands " in padded_words("The Kuril Islands' status")`` is True."""
+    return f" {' '.join(words(text))} "
+
+
 def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
 

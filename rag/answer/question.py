@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from ..model import SegmentKind
-from ..text import STOPWORDS, content_words, fold, stemmer, stems, words
+from ..text import STOPWORDS, content_words, fold, padded_words, stemmer, stems, words
 
 # A quote opens after a space or bracket and closes before space/punctuation, so "Don't" is not a quote.
 _QUOTED = re.compile(r"(?:^|(?<=[\s(\[]))[‘'“\"](.{12,}?)(?<=\S)[’'”\"](?=[\s?.!,;:)]|$)")
@@ -58,14 +58,7 @@ def mentions(text: str, name: str) -> bool:
     letters = re.sub(r"[^A-Za-z]", "", name)
     if letters and letters.isupper() and len(letters) <= 5:
         return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
-    return _padded(name) in _padded(text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _padded(text: str) -> str:
-    """The text's folded words, space-padded: folded once, though each question is compared with
-    every name of every alias group."""
-    return f" {' '.join(words(text))} "
+    return padded_words(name) in padded_words(text)
 
 
 def expand_query(query: str, aliases: list[list[str]]) -> str:
@@ -105,7 +98,7 @@ class Anchor:
     def found_in(self, folded_text: str) -> bool:
         """Is it mentioned in ``folded_text`` (``rag.text.fold``-ed)? Names match leniently: any
         variant word for word, or a word sharing its first four letters (Japan ~ Japanese)."""
-        padded = f" {' '.join(words(folded_text))} "
+        padded = padded_words(folded_text)
         for variant in self.variants:
             if f" {variant} " in padded:
                 return True

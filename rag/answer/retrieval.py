@@ -13,11 +13,10 @@ chunks holding them first.
 
 from __future__ import annotations
 
-import functools
 
 from ..index import Index
 from ..model import Filters, Passage
-from ..text import fold, stems, words
+from ..text import fold, padded_words, stems, words
 from .followup import without_history
 from .question import (analyse, compared_sources, expand_query, header, named_source, passages_from,
                        quoted_phrases)
@@ -32,7 +31,7 @@ class Retriever:
         self.k = k
         self._last_query: tuple[str, object] | None = None
         # Each name variant as folded words, with the stems of its whole group: worked out once.
-        self._alias_stems = [([f" {' '.join(words(n))} " for n in group], {s for n in group for s in stems(n)})
+        self._alias_stems = [([padded_words(n) for n in group], {s for n in group for s in stems(n)})
                              for group in aliases]
 
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
@@ -101,7 +100,7 @@ def _score(passage: Passage, weights: dict[str, float], phrases: list[str], alia
     of its variants is there; +1 for a chunk holding words the question quotes."""
     text = f"{header(passage)} {passage.text}"  # "according to the ISN analysis": its author says ISN
     here = set(stems(text))
-    folded = _folded(text)
+    folded = padded_words(text)
     for variants, group_stems in alias_stems:
         if any(v in folded for v in variants):
             here |= group_stems
@@ -111,11 +110,6 @@ def _score(passage: Passage, weights: dict[str, float], phrases: list[str], alia
     if phrases and any(p in fold(passage.text) for p in phrases):
         score += 1.0
     return round(score, 9)  # equal scores tie-break on the id, whatever the float noise
-
-
-@functools.lru_cache(maxsize=20_000)
-def _folded(text: str) -> str:
-    return f" {' '.join(words(text))} "
 
 
 def _from_texts_asked_for(query: str, ranked: list[Passage], k: int) -> list[Passage]:
