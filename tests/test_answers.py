@@ -963,3 +963,25 @@ def test_a_numbered_name_is_that_name_not_any_of_its_words():
     named = _passage(2, "About 9.6 million people watched the Live 8 concert on television, the broadcaster said.")
     draft = compose(analyse("How many people watched the Live 8 concert?", []), [other, named])
     assert draft.outcome is Outcome.ANSWERED and "9.6 million" in draft.lines[0], draft.lines
+
+
+def test_a_documents_title_line_is_not_quoted_as_part_of_a_sentence():
+    """BBC files open with their headline on a line of its own; quoted with the next sentence it
+    read "Deadline nears for Fiat-GM deal Fiat and General Motors (GM) have until ..."."""
+    text = ("Deadline nears for Fiat-GM deal\nFiat and General Motors (GM) have until midnight on 1 February "
+            "to settle a disagreement over a potential takeover.\nThe deadline marks the point at which Fiat "
+            "will gain the right to sell its car division to GM.")
+    passage = Passage("d1:0", "d1", text, 0, len(text), Source("d1", title="Deadline nears for Fiat-GM deal",
+                      outlet="Wire", partisan=False, label="news agency"), dense_similarity=0.6)
+    draft = compose(analyse("What is the deadline for the Fiat-GM dispute?", []), [passage])
+    assert draft.outcome is Outcome.ANSWERED, draft
+    assert "midnight on 1 February" in draft.lines[0] and "Deadline nears" not in " ".join(draft.lines), draft.lines
+
+
+def test_how_many_followed_by_a_name_then_a_verb_counts_the_named_people():
+    """"How many Americans started reading blogs": a number of Americans, not of "started"."""
+    text = ("Americans are becoming avid blog readers, with 32 million getting hooked in 2004, according to "
+            "new research. The survey was conducted by the Pew Internet and American Life Project.")
+    draft = compose(analyse("How many Americans started reading blogs in 2004, according to the Pew Internet and "
+                            "American Life Project?", []), [_passage(1, text, similarity=0.7)])
+    assert draft.outcome is Outcome.ANSWERED and "32 million" in draft.lines[0], draft.lines

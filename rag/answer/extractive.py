@@ -120,7 +120,7 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
     ``meant``: words after a number that name, in other words, what the question counts (``counted_phrases``)."""
     found = []
     for i, passage in enumerate(passages):
-        head = header(passage)
+        head, title = header(passage), passage.source.title.strip()
         header_stems = set(stems(head))
         passage_fold = fold(f"{passage.text} {head} {passage.source.published_iso or ''}")
         anchored = (sum(a.found_in(passage_fold) for a in needs.anchors) / len(needs.anchors)) if needs.anchors else 1.0
@@ -135,8 +135,9 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
         backs = [_antecedent(spans, j) for j in range(len(spans))]  # "She said ...": who she is
         heard = _heard(spans, backs)
         for j, (start, end, sentence) in enumerate(spans):
-            if len(sentence.split()) < 4 or overlaps(marked, start, end):
-                continue  # headings, fragments; text addressed to a model is never evidence
+            if len(sentence.split()) < 4 or overlaps(marked, start, end) or sentence == title:
+                continue  # headings, fragments (the title counts through the header, not as a
+                # sentence to quote); text addressed to a model is never evidence
             back = backs[j]
             context = (sent_stems[back] if back is not None else set()) | header_stems
             window = sent_stems[j] | context | topic

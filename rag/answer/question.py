@@ -536,16 +536,22 @@ def _focus(question: str) -> list[str]:
     ([], [])
     >>> _focus("How many short- and mid-haul flights were cancelled?")
     ['mid-haul', 'flights']
+    >>> _focus("How many Americans started reading blogs?")
+    []
     """
     words_after = []
     # "how many short- and mid-haul services": the counted noun is after the shared hyphen.
     match = _HOW_MANY.search(re.sub(r"\b[\w'’]+-\s+(?:and|or|to)\s+", "", question))
     if match:
+        after_name = False
         for word in match.group(1).split():
             if not words_after and _COMPARATIVE.fullmatch(word.lower()):
                 break  # "how much likelier / more / longer": a ratio or a difference, nothing counted
             if word[:1].isupper():
+                after_name = True
                 continue  # "US", "Russian": whose troops, not what is counted
+            if after_name and not words_after and word.lower().endswith("ed"):
+                break  # "how many Americans started reading": the name was what is counted, then a verb
             if word.lower() in STOPWORDS or len(words_after) == 2:
                 break  # "how much did ...": no noun is counted
             words_after.append(word.lower())
