@@ -985,3 +985,28 @@ def test_how_many_followed_by_a_name_then_a_verb_counts_the_named_people():
     draft = compose(analyse("How many Americans started reading blogs in 2004, according to the Pew Internet and "
                             "American Life Project?", []), [_passage(1, text, similarity=0.7)])
     assert draft.outcome is Outcome.ANSWERED and "32 million" in draft.lines[0], draft.lines
+
+
+def test_what_did_x_say_is_not_answered_by_a_line_about_x_that_quotes_nobody():
+    """"Robinson had words of comfort for Mathew Tait ..." is about Tait; "I have had a word with
+    Mathew," said Robinson, is Robinson's; '"I want more of that definitely," he said.' is Tait's."""
+    about = _passage(1, "Robinson also had words of comfort for 18-year-old Newcastle centre Mathew Tait, who made his "
+                        "debut against Wales but has been demoted. \"I have had a word with Mathew,\" said Robinson.",
+                     similarity=0.6)
+    his = _passage(2, "After the defeat by Wales, Tait himself appeared unaffected by the treatment dished out to him. "
+                      "\"I want more of that definitely,\" he said.", similarity=0.4)
+    draft = compose(analyse("What did Mathew Tait say after the Wales defeat?", []), [about, his])
+    assert draft.outcome is Outcome.ANSWERED, draft
+    assert any("I want more of that definitely" in line for line in draft.lines), draft.lines
+    assert not any("I have had a word" in line for line in draft.lines), draft.lines
+
+
+def test_a_description_after_a_name_refers_back_to_the_person_named():
+    """"The Leicester tight-head is in the form of his life ... he told BBC Sport": "he" is the
+    Julian White the first sentence names, two sentences back."""
+    text = ("Tough-scrummaging prop Julian White is expecting a resurgent Wales to give him a rough ride in Cardiff. "
+            "The Leicester tight-head is in the form of his life. But he knows Wales will put his technique under "
+            "scrutiny. \"The Welsh scrum is a force to be reckoned with,\" he told BBC Sport.")
+    draft = compose(analyse("What did England prop Julian White say about the Welsh scrum?", []),
+                    [_passage(1, text, similarity=0.6)])
+    assert draft.outcome is Outcome.ANSWERED and "force to be reckoned with" in " ".join(draft.lines), draft.lines

@@ -29,7 +29,9 @@ the whole index, so documents about other things cannot change an answer:
   refers back to (and the one that one refers back to), in the one whose quotation it goes on
   with ('he said: "..." "I am prepared ..."'), or as the passage's speaker, author or outlet
   (not the Zakharova that "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is
-  about);
+  about); "what did X say / tell / claim" only by words said, not by a line about X that quotes
+  nobody, and not by '"…," said Robinson' after a sentence naming X (it names its own speaker);
+  "The Leicester tight-head ... he told BBC Sport" refers back to the person named before;
 * the question's own wording in order ("all territorial disputes ... resolved") counts a little;
 * a lead that only reports what X said ("Lee refused to blame Dent") is followed by X's quoted
   words from the same document, and X named in full ("John Miller") is quoted further there when
@@ -64,7 +66,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import Outcome, Passage, Rating, SegmentKind
-from ..text import STOPWORDS, content_words, fold, sentences, stems, words
+from ..text import STOPWORDS, content_words, fold, sentences, stemmer, stems, words
 from .injection import instructions, overlaps
 from .question import WANTS, Needs, header, passages_from, word_pairs, word_weight
 
@@ -141,7 +143,11 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
             back = backs[j]
             context = (sent_stems[back] if back is not None else set()) | header_stems
             window = sent_stems[j] | context | topic
-            voice = " ".join([heard[j], passage.speaker or "", passage.source.author or "", passage.source.outlet])
+            # '"I have had a word with Mathew," said Robinson': who speaks is named here, so the
+            # sentence before (naming Mathew Tait) does not say who "I" is.
+            named_here = _voices(sentence)
+            voice = " ".join([heard[j] if not named_here else "", passage.speaker or "", passage.source.author or "",
+                              passage.source.outlet])
             told = f"{sentence} {spans[back][2] if back is not None else ''}"  # what the text itself says of whom
             found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct, voice, meant,
                                     told))
@@ -164,6 +170,19 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
 # "One of the jilted bidders" is someone new, not the one named before.
 _REFERS_BACK = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|our|i|my|it|its|"
                           r"(?<!\bof )the (?-i:[a-z][\w-]*))\b", re.I)
+# "The Leicester tight-head", "The Chelsea boss": a description too, after a capitalised word saying
+# whose; not "The Kremlin said", "The White House", where the capitalised words are the name.
+_DESCRIBED = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(?<!\bof )the (?-i:[A-Z][\w'’-]*)\s+(?-i:([a-z][\w-]*))\b", re.I)
+
+
+def _refers_back(sentence: str) -> bool:
+    """Does the sentence open by referring to someone named before ("She said", "The ministry",
+    "The Leicester tight-head is in the form of his life")?"""
+    if _REFERS_BACK.match(sentence):
+        return True
+    described = _DESCRIBED.match(sentence)
+    noun = described.group(1) if described else ""
+    return bool(noun) and noun not in STOPWORDS and not noun.endswith("ed") and not re.fullmatch(_SAYING, noun)
 
 
 # Verbs that report someone speaking, for reading who speaks ("Lavrov bluntly said", '"…," he added').
@@ -207,13 +226,13 @@ def _antecedent(spans: list, j: int, reach: int = 3) -> int | None:
     the few sentences before it that names someone: news names a person once, then says "she"."""
     said_after = _SAID_BY_PRONOUN.search(spans[j][2]) or _PRONOUN_SAYS.search(spans[j][2])  # '"Fraud
     # mutates," he said.' and "Speaking in London, he said: ...": "he" refers back too
-    if not said_after and (not _REFERS_BACK.match(spans[j][2]) or _names_someone(spans[j][2])):
+    if not said_after and (not _refers_back(spans[j][2]) or _names_someone(spans[j][2])):
         return None
     for k in range(j - 1, max(-1, j - 1 - reach), -1):
         attributed = _ATTRIBUTION.search(spans[k][2])
         if attributed and re.search(r"\b[A-Z][a-z]+", attributed.group(1)):
             return k  # '"We are pulling out all the stops," said John Miller': Miller
-        if _REFERS_BACK.match(spans[k][2]) and not _names_someone(spans[k][2]):
+        if _refers_back(spans[k][2]) and not _names_someone(spans[k][2]):
             continue  # "First, she warned ...": still the same "she"
         if re.search(r"(?<!^)\b[A-Z][a-z]+", spans[k][2].lstrip("“\"‘' ")):  # '"But this woman': no name
             return k
@@ -244,7 +263,10 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
         # someone else's. "Hyundai chairman Chung Mong-koo": the last name is who speaks, the rest
         # says who he is ('..., chairman Chung Mong-koo said' is his word without "Hyundai").
-        said_by = f"{_speaking(text)} {voice}"
+        # "How did X respond" is met by what X did as well; "what did Tait say" only by words said,
+        # not by a line about him.
+        spoken = (_speaking_in(text) or "") if needs.frame <= _SPEECH_ONLY else _speaking(text)
+        said_by = f"{spoken} {voice}"
         heard = tuple(x.text for x in needs.speaking if _names(x, fold(said_by)) or _by_surname(x, said_by, passage.text))
         typed = bool(heard)
     if typed and needs.defines and not all(_names(a, fold(told or text)) for a in needs.defines):
@@ -379,6 +401,12 @@ def counted_phrases(needs: Needs, passages: list[Passage], encode) -> frozenset:
     return frozenset(p for p, sim in zip(ordered, similarity) if sim >= SAME_THING)
 
 
+# Asking verbs met only by words said ("what did X say / tell / claim"); "how did X respond /
+# react / defend it" is met by what X did as well ("Russia summoned Japan's ambassador").
+_SPEECH_ONLY = frozenset(stemmer().stemWords("say said tell told comment argue claim warn describe call characterise "
+                                             "characterize".split()))
+
+
 _ATTRIBUTION = re.compile(r'[”"]\s*,?\s*((?:\S+\s+){0,6}?(?:said|says|added|told|explained|insisted|stressed|'
                           r'warned)\b(?:\s+\S+){0,5})')
 
@@ -403,14 +431,19 @@ def _voices(text: str) -> set[str]:
     """The surnames of the people a sentence quotes or reports speaking ("Lavrov bluntly said: …":
     {"lavrov"}). "How did Moscow respond?" is answered by each voice of Moscow (Lavrov, then
     Trutnev), and such a voice may take one sentence more than the usual three."""
+    return {name[-1].lower() for name in _speakers_named(text)}
+
+
+def _speakers_named(text: str) -> list[list[str]]:
+    """The names, word by word, of the people a sentence quotes or reports speaking ('"…," argued
+    Mr Davis': [["Mr", "Davis"]])."""
     # The whole run of capitalised words must not be an institution's: "the Ministry of Foreign
     # Affairs said" is no person; "Russian Foreign Minister Sergei Lavrov bluntly said" is Lavrov.
     found = [m.group(1).split() for m in _SPEAKER_BEFORE.finditer(text)
              if not re.search(r"(?:\bof|\bthe|\bThe)\s+(?:[A-Z][\w'’-]*\s+)*$", text[:m.start(1)])]
     found += [m.group(1).split() for m in _SPEAKER_AFTER.finditer(text)]
     names = [[w for w in name if w not in _DISCOURSE] for name in found]  # "Then Mr Blair said": Blair
-    return {name[-1].lower() for name in names
-            if name and name[0] != "The" and name[-1].lower() not in _PRONOUNS}
+    return [name for name in names if name and name[0] != "The" and name[-1].lower() not in _PRONOUNS]
 
 
 _PRONOUNS = frozenset("he she they it we i you this that who his her their its our".split())  # "He said": no name
@@ -458,6 +491,31 @@ def _speaking(text: str) -> str:
     # secretary David Willetts": who speaks follows "by"
     return " ".join([text[:cue.end()], *following[:reach], after.group(1) if after else "",
                      named.group(1) if named else ""])
+
+
+def _speaking_in(text: str) -> str | None:
+    """Where ``text`` (one sentence, or a pair quoted as one) names who speaks: in its first sentence
+    that speaks (``_speaking``); None when none does. In a pair, a first sentence that only
+    names someone ("Robinson had words of comfort for Mathew Tait.") says who speaks only when the
+    second's speaker is "he" ('"I want more," he said.'), not when it names its own ("said Robinson")."""
+    spans = [s for _, _, s in sentences(text)]
+    for k, sentence in enumerate(spans):
+        if not (_SPEECH.search(sentence) or _REPORTED.search(sentence)):
+            continue  # the first sentence that speaks says whose words the quote is
+        if k and not _voices(sentence) and not _names_someone(sentence) and (
+                _SAID_BY_PRONOUN.search(sentence) or _PRONOUN_SAYS.search(sentence) or _PRONOUN_START.match(sentence)):
+            return f"{spans[k - 1]} {_speaking(sentence)}"
+        named = " ".join(" ".join(name) for name in _speakers_named(sentence))  # '"…," argued Mr Davis'
+        return f"{_speaking(sentence)} {named}"
+    return None
+
+
+# Verbs that report what someone said or thinks, beyond ``_SPEECH``'s: "Laporte believes his team
+# will be scared, but claims it will work in their favour" gives his words.
+_REPORTED = re.compile(r"\b(?:claims|believes|believed|thinks|admits|admitted|accepts|accepted|concedes|conceded|"
+                       r"insists|warns|argues|suggests|suggested|predicts|predicted|describes|tells|adds|explains|"
+                       r"notes|states|declares|stresses|urges|vows|promises|maintains|maintained|acknowledges|"
+                       r"acknowledged|reveals|revealed|confirms|confirmed|recalled|asked|joked)\b", re.I)
 
 
 _NAMED_AFTER_QUOTE = re.compile(r"[”\"]\s*,?\s+((?:[A-Z][\w'’-]+\s+){0,2}[A-Z][\w'’-]+)\s*,")
@@ -803,7 +861,7 @@ def _with_speaker(cand: Candidate, passage_text: str) -> tuple[int, str]:
         return cand.start, cand.text
     before = sentences(passage_text[:cand.start])
     for back in before[::-1][:2]:
-        if _REFERS_BACK.match(back[2]) and not _names_someone(back[2]):
+        if _refers_back(back[2]) and not _names_someone(back[2]):
             continue
         if re.search(r"(?<!^)\b[A-Z][a-z]+", back[2].lstrip("“\"‘' ")):  # '"These lessons': no name
             return back[0], passage_text[back[0]:cand.end]
