@@ -1010,3 +1010,15 @@ def test_a_description_after_a_name_refers_back_to_the_person_named():
     draft = compose(analyse("What did England prop Julian White say about the Welsh scrum?", []),
                     [_passage(1, text, similarity=0.6)])
     assert draft.outcome is Outcome.ANSWERED and "force to be reckoned with" in " ".join(draft.lines), draft.lines
+
+
+def test_a_question_asking_a_number_and_someones_words_is_led_by_either_part():
+    """No one sentence has both the count and Baroness Scotland's words: each part is answered."""
+    text = ("The Law Commission's consultation on murder law showed 64 respondents out of 146 believed a mandatory "
+            "life sentence was \"indefensible and should cease\". But speaking after the report was published, Home "
+            "Office minister Baroness Scotland said: \"We have no intention of abolishing the mandatory life sentence.\"")
+    question = ("In the Law Commission's consultation on murder law, how many respondents said the mandatory life "
+                "sentence was indefensible, and what did Home Office minister Baroness Scotland say about abolishing it?")
+    draft = compose(analyse(question, []), [_passage(1, text, similarity=0.6)])
+    assert draft.outcome is Outcome.ANSWERED, draft
+    assert "64 respondents" in " ".join(draft.lines) and "no intention of abolishing" in " ".join(draft.lines), draft.lines

@@ -44,7 +44,7 @@ the whole index, so documents about other things cannot change an answer:
   has the kind of answer asked for ("vehicles ... Tokyo ... Kyiv in May" / "In May, Japan ...
   100 military trucks ... to Ukraine");
 * a question asking several things ("Why did Roddick drop Gilbert, and how did Gilbert take it?")
-  gets each part answered too, by a sentence about the whole question that has the kind of answer
+  may be led by a sentence with the kind of answer one part asks for, and gets each part answered too, by a sentence about the whole question that has the kind of answer
   the part asks for and most of the part's own words (``question_parts``);
 * "according to Kuroi" / "according to the forum post" / "Kuroi's report" / "the ISN piece": only
   that source's passages answer, when any passage's outlet, author or speaker names it (not when
@@ -254,29 +254,12 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     coverage = math.fsum(needs.weights[t] for t in covered) / needs.total
     sentence_coverage = math.fsum(w for t, w in needs.weights.items() if t in spoken or needs.present(t, own)) / needs.total
     quoted = any(p in fold(text) for p in needs.phrases)
-    undated = _without(text, needs.given_dates)  # the question's own dates say nothing about when
-    uncounted = text if needs.years_answer else _BARE_YEAR.sub(" ", text)  # nor does a year say how many
-    typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
-                                                uncounted if kind == "number" else text)
-                          or (kind == "name" and passage.speaker) for kind in needs.wants)
-    heard = ()
-    if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
-        # someone else's. "Hyundai chairman Chung Mong-koo": the last name is who speaks, the rest
-        # says who he is ('..., chairman Chung Mong-koo said' is his word without "Hyundai").
-        # "How did X respond" is met by what X did as well; "what did Tait say" only by words said,
-        # not by a line about him.
-        spoken = (_speaking_in(text) or "") if needs.frame <= _SPEECH_ONLY else _speaking(text)
-        said_by = f"{spoken} {voice}"
-        heard = tuple(x.text for x in needs.speaking if _names(x, fold(said_by)) or _by_surname(x, said_by, passage.text))
-        typed = bool(heard)
-    if typed and needs.defines and not all(_names(a, fold(told or text)) for a in needs.defines):
-        typed = False  # "Who is Kuroi?": a sentence of his article, naming him only in its byline, says not who he is
-    if typed and needs.yes_no and not needs.compare and not all(a.found_in(fold(told or text))
-                                                             for a in needs.anchors if a.kind == "name"):
-        typed = False  # "Did Putin meet Suzuki?": a sentence on Suzuki's meetings that does not name Putin says nothing
-    by_meaning = False
-    if typed and needs.focus and not quoted:  # "how many troops": a number of troops
-        typed, by_meaning = _count_of(text, needs, meant)
+    typed, by_meaning, heard = _typed(needs, passage, text, quoted, voice, meant, told)
+    for part in needs.parts if not typed else ():  # "How many respondents said so, and what did Baroness
+        # Scotland say?": no one sentence has both; one with a part's kind of answer may lead
+        typed, by_meaning, heard = _typed(part, passage, text, quoted, voice, meant, told)
+        if typed:
+            break
     # "... in 2013": a sentence about that year, not another sentence of a passage that names it.
     years = [a for a in needs.anchors if a.kind == "year"]
     dated = sum(a.variants[0] in window for a in years) / len(years) if years else 1.0
@@ -305,6 +288,36 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     score = round(score, 9)  # equal scores tie-break on position, whatever the float noise
     return Candidate(i, start, end, text, score, coverage, bool(typed), anchored, distinct, informative, covered,
                      _predicate(needs, covered), similarity, by_meaning, heard if typed else ())
+
+
+def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, meant: frozenset,
+           told: str) -> tuple[bool, bool, tuple]:
+    """Has ``text`` the kind of answer the question asks for (``Candidate.typed``)? With whether its
+    number counts what was asked only in other words, and who of those asked about speaks in it."""
+    undated = _without(text, needs.given_dates)  # the question's own dates say nothing about when
+    uncounted = text if needs.years_answer else _BARE_YEAR.sub(" ", text)  # nor does a year say how many
+    typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
+                                                uncounted if kind == "number" else text)
+                          or (kind == "name" and passage.speaker) for kind in needs.wants)
+    heard = ()
+    if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
+        # someone else's. "Hyundai chairman Chung Mong-koo": the last name is who speaks, the rest
+        # says who he is ('..., chairman Chung Mong-koo said' is his word without "Hyundai").
+        # "How did X respond" is met by what X did as well; "what did Tait say" only by words said,
+        # not by a line about him.
+        spoken = (_speaking_in(text) or "") if needs.frame <= _SPEECH_ONLY else _speaking(text)
+        said_by = f"{spoken} {voice}"
+        heard = tuple(x.text for x in needs.speaking if _names(x, fold(said_by)) or _by_surname(x, said_by, passage.text))
+        typed = bool(heard)
+    if typed and needs.defines and not all(_names(a, fold(told or text)) for a in needs.defines):
+        typed = False  # "Who is Kuroi?": a sentence of his article, naming him only in its byline, says not who he is
+    if typed and needs.yes_no and not needs.compare and not all(a.found_in(fold(told or text))
+                                                             for a in needs.anchors if a.kind == "name"):
+        typed = False  # "Did Putin meet Suzuki?": a sentence on Suzuki's meetings that does not name Putin says nothing
+    by_meaning = False
+    if typed and needs.focus and not quoted:  # "how many troops": a number of troops
+        typed, by_meaning = _count_of(text, needs, meant)
+    return bool(typed), by_meaning, heard if typed else ()
 
 
 # A capitalised word inside a sentence is a name (or part of one), not the counted noun.
