@@ -1022,3 +1022,15 @@ def test_a_question_asking_a_number_and_someones_words_is_led_by_either_part():
     draft = compose(analyse(question, []), [_passage(1, text, similarity=0.6)])
     assert draft.outcome is Outcome.ANSWERED, draft
     assert "64 respondents" in " ".join(draft.lines) and "no intention of abolishing" in " ".join(draft.lines), draft.lines
+
+
+def test_a_question_about_the_headline_is_answered_by_the_title_line():
+    """A title line is quoted only when the question asks for the headline."""
+    text = ("Koike Stabs China in the Back as Delegation Visits Russia\nThe main passenger aboard the special "
+            "aircraft to Moscow was Munenori Suzuki, a veteran lawmaker.")
+    passage = Passage("d1:0", "d1", text, 0, len(text), Source("d1", title="Koike Stabs China in the Back as Delegation "
+                      "Visits Russia", outlet="Forum", partisan=False, label="forum"), dense_similarity=0.6)
+    draft = compose(analyse("How does the forum post headline frame Suzuki's trip to Moscow?", []), [passage])
+    assert draft.outcome is Outcome.ANSWERED and "Stabs China in the Back" in draft.lines[0], draft.lines
+    draft = compose(analyse("Who flew to Moscow aboard the special aircraft?", []), [passage])
+    assert not any("Stabs China" in line for line in draft.lines), draft.lines

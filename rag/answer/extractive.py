@@ -33,6 +33,8 @@ the whole index, so documents about other things cannot change an answer:
   nobody, and not by '"…," said Robinson' after a sentence naming X (it names its own speaker);
   "The Leicester tight-head ... he told BBC Sport" refers back to the person named before;
 * the question's own wording in order ("all territorial disputes ... resolved") counts a little;
+* a document's title line is not quoted (its words count through the header), unless the question
+  asks for the headline ("How does the forum post's headline frame the trip?"): then it answers;
 * a lead that only reports what X said ("Lee refused to blame Dent") is followed by X's quoted
   words from the same document, and X named in full ("John Miller") is quoted further there when
   the answer has room; "how did Moscow respond" hears each of Moscow's voices (Putin,
@@ -137,9 +139,11 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
         backs = [_antecedent(spans, j) for j in range(len(spans))]  # "She said ...": who she is
         heard = _heard(spans, backs)
         for j, (start, end, sentence) in enumerate(spans):
-            if len(sentence.split()) < 4 or overlaps(marked, start, end) or sentence == title:
+            is_title = sentence == title
+            if len(sentence.split()) < 4 or overlaps(marked, start, end) or (is_title and not needs.headline):
                 continue  # headings, fragments (the title counts through the header, not as a
-                # sentence to quote); text addressed to a model is never evidence
+                # sentence to quote, unless the question asks for the headline); text addressed to
+                # a model is never evidence
             back = backs[j]
             context = (sent_stems[back] if back is not None else set()) | header_stems
             window = sent_stems[j] | context | topic
@@ -149,8 +153,13 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
             voice = " ".join([heard[j] if not named_here else "", passage.speaker or "", passage.source.author or "",
                               passage.source.outlet])
             told = f"{sentence} {spans[back][2] if back is not None else ''}"  # what the text itself says of whom
+            if is_title:  # the headline is about the whole text, and is what the question calls "headline"
+                window = window | set().union(*sent_stems) | set(stems("headline"))
             found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct, voice, meant,
                                     told))
+            if is_title:  # "How does the headline frame it?": the headline itself, on its own
+                found[-1].score, found[-1].typed = round(found[-1].score + 0.5, 9), True
+                continue
             # The fact or the quote is often in the next sentence ("Japan announced sanctions on
             # Friday. They target 35 officers ..."): offer the pair, quoted as one.
             if (j + 1 < len(spans) and len(spans[j + 1][2].split()) >= 4 and _plain(sentence, spans[j + 1][2])

@@ -202,6 +202,7 @@ class Needs:
     years_answer: bool = False  # "how long", "how long ago": years may be the number asked for
     parts: tuple = ()  # "Why did X drop Y, and how did Y take it?": each part, read as a question of its own
     defines: tuple = ()  # "Who is Munenori Suzuki?": the anchor the text must say something of, in so many words
+    headline: bool = False  # "How does the forum post's headline frame the trip?": the text's title line answers
 
     def present(self, term: str, stems_here: set) -> bool:
         """Is the question word ``term`` in a text with these stems? Another name of the same thing
@@ -271,6 +272,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         parts=tuple(analyse(part, aliases, f"{context} {question}") for part in question_parts(question))
         if not COMPARE.search(question) else (),
         defines=who_is(question, anchors),
+        headline=bool(re.search(r"\bheadline[sd]?\b", question, re.I)),
     )
 
 
