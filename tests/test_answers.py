@@ -365,6 +365,17 @@ def test_follow_up_offline_retrieves_lavrov_and_trutnev(assistant):
     assert "Lavrov bluntly said" in answer.answer and "Yuri Trutnev, also said" in answer.answer
 
 
+def test_a_follow_up_naming_someone_new_is_answered_about_them(assistant):
+    """After two questions about Suzuki's trip, "What did Zakharova say?" is read with them, but it
+    is about Zakharova: the earlier questions' words must not outweigh hers, nor keep her out of the
+    passages searched."""
+    history = [{"role": "user", "content": "Who is Munenori Suzuki?"}, {"role": "user", "content": "Why did he go to Moscow?"}]
+    answer = assistant.ask("What did Zakharova say?", history=history)
+    assert answer.outcome is Outcome.ANSWERED, answer.answer
+    assert "Zakharova" in answer.answer or "she" in answer.answer.lower(), answer.answer
+    assert all("Zakharova" in c.passage.text for c in answer.citations[:1])
+
+
 def test_standalone_question_is_not_rewritten(assistant):
     answer = assistant.ask("What did Lavrov say on Russia 1?", history=[{"role": "user", "content": "Who is Abe?"}])
     assert answer.standalone_query == answer.question

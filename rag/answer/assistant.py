@@ -27,7 +27,7 @@ from ..text import content_words, fold, sentences
 from .compare import compare as compare_sources
 from .comparison import Comparison
 from .extractive import INDIRECT, NOT_FOUND, TOUCHES_ON, compose
-from .followup import previous_questions, rewrite_offline
+from .followup import earlier_words, previous_questions, rewrite_offline
 from .framing import cite, framing_warnings, injection_warnings
 from .injection import as_data as quote_instructions
 from .injection import instructions, without
@@ -173,8 +173,7 @@ class Assistant:
 
     # -- offline ---------------------------------------------------------------------------------
     def _offline_answer(self, question, standalone, passages) -> Iterator[Event]:
-        context = standalone[len(question):] if standalone.startswith(question) else ""
-        context = context.replace("(following up on:", " ").rstrip(") ")  # the earlier question's own words
+        context = earlier_words(standalone)  # the earlier question's own words
         # A name's other names (aliases.yaml) are alternatives for it (``Needs.present``), not more words to cover.
         encode = self.encoder.encode
 

@@ -31,6 +31,12 @@ _BARE_VERB = re.compile(r"\b(respond|responded|react|reacted|reply|replied|answe
 _QUESTION_WORDS = {"how", "what", "why", "when", "where", "who", "which", "whom", "whose"}
 
 
+def points_back(question: str) -> bool:
+    """Does the question point back with a pronoun or "that", "the article" ("How much are they
+    prepared to pay for him?")?"""
+    return bool(_PERSONAL.search(question) or _DEMONSTRATIVE.search(question))
+
+
 def needs_history(question: str) -> bool:
     own_words = [w for w in content_words(question) if w not in _QUESTION_WORDS]
     personal = _PERSONAL.search(question)
@@ -62,6 +68,17 @@ def without_history(standalone: str) -> str:
 
 
 _FOLLOWING_UP = re.compile(r"\s*\(following up on: .*\)$", re.S)
+
+
+def earlier_words(standalone: str) -> str:
+    """The earlier questions ``rewrite_offline`` appended to a follow-up, as plain words; "" for a
+    question that stands alone. They say what the follow-up is about, at less weight than its own.
+
+    >>> earlier_words("What did Zakharova say? (following up on: Why did he go? (following up on: Who is Suzuki?))")
+    'Why did he go? Who is Suzuki?'
+    """
+    rest = standalone[len(without_history(standalone)):]
+    return " ".join(rest.replace("(following up on:", " ").replace(")", " ").split())
 
 
 def rewrite_offline(question: str, history: list[dict] | None) -> str:

@@ -26,6 +26,7 @@ import yaml
 
 from ..model import SegmentKind
 from ..text import STOPWORDS, content_words, fold, padded_words, stemmer, stems, words
+from .followup import points_back
 
 # A quote opens after a space or bracket and closes before space/punctuation, so "Don't" is not a quote.
 _QUOTED = re.compile(r"(?:^|(?<=[\s(\[]))[‘'“\"](.{12,}?)(?<=\S)[’'”\"](?=[\s?.!,;:)]|$)")
@@ -237,10 +238,20 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
             continue  # "On what date", "how many": the kind of answer, not a word the answer repeats
         for stem in stemmer().stemWords([word]):
             weights[stem] = max(weights.get(stem, 0.0), word_weight(word))
+    own_total = sum(weights.values())
+    earlier: dict[str, float] = {}
     for word in content_words(context):
         for stem in stemmer().stemWords([word]):
-            weights.setdefault(stem, 0.5 * word_weight(word))
+            if stem not in weights:
+                earlier.setdefault(stem, 0.5 * word_weight(word))
     anchors = tuple(_anchors(question, aliases))
+    # The earlier questions say what a follow-up is about. When it names its own subject and points
+    # back at nothing ("What did Zakharova say?" after two questions about Suzuki's trip), they
+    # never weigh more than its own words; "How much are they prepared to pay for him?" is about
+    # whoever the earlier question named.
+    names_own = any(a.kind == "name" for a in anchors) and not points_back(question)
+    scale = min(1.0, own_total / sum(earlier.values())) if earlier and own_total and names_own else 1.0
+    weights.update({stem: w * scale for stem, w in earlier.items()})
     if {"date", "day"} & set(_wants(question)):  # "When did he arrive for the visit he announced on
         anchors = tuple(a for a in anchors if a.kind != "date")  # January 14?": that day is another event's
     asked = _asked(question)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from ..index import Index
 from ..model import Filters, Passage
 from ..text import fold, padded_words, stems, words
-from .followup import without_history
+from .followup import earlier_words, without_history
 from .question import (analyse, compared_sources, expand_query, header, named_source, passages_from,
                        quoted_phrases)
 
@@ -44,8 +44,12 @@ class Retriever:
         passages: dict[str, Passage] = {}
         for passage in self.index.search_dense(vector, pool, filters):
             passages[passage.id] = passage
+        own, earlier = without_history(query), earlier_words(query)
         for passage in self.index.search_lexical(expand_query(query, self.aliases), pool, filters):
             passages.setdefault(passage.id, passage)
+        if earlier:  # a follow-up: what its own words find too ("What did Zakharova say?" after questions on Suzuki)
+            for passage in self.index.search_lexical(expand_query(own, self.aliases), pool, filters):
+                passages.setdefault(passage.id, passage)
         phrases = quoted_phrases(query)
         for passage in self.index.search_phrases(phrases, filters):
             passages.setdefault(passage.id, passage)
@@ -54,7 +58,8 @@ class Retriever:
         # weighted words it holds), never on ranks among the other candidates or on the index's
         # word statistics, so documents about other things cannot reorder them.
         self._fill_similarity(vector, list(passages.values()))
-        weights = analyse(query, self.aliases).weights
+        # A follow-up's earlier questions count at half weight, as for the answerer.
+        weights = (analyse(own, self.aliases, context=earlier) if earlier else analyse(query, self.aliases)).weights
         for passage in passages.values():
             passage.score = _score(passage, weights, phrases, self._alias_stems)
         ranked = sorted(passages.values(), key=lambda p: (-p.score, p.id))
