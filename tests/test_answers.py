@@ -1045,3 +1045,16 @@ def test_a_question_about_the_headline_is_answered_by_the_title_line():
     assert draft.outcome is Outcome.ANSWERED and "Stabs China in the Back" in draft.lines[0], draft.lines
     draft = compose(analyse("Who flew to Moscow aboard the special aircraft?", []), [passage])
     assert not any("Stabs China" in line for line in draft.lines), draft.lines
+
+
+def test_a_phrase_in_quotation_marks_is_not_speech():
+    """'the only country that "went along with" Russia' quotes nobody: it is not Russia's words,
+    even after a sentence naming Russia."""
+    text = ("Russia annexed Crimea and the West imposed sanctions on Russia over the annexation. However, in the midst "
+            "of such a tense international situation, Japan was the only country whose sanctions \"went along with\" "
+            "Russia.")
+    words_ = ("The foreign ministry in Moscow issued a statement. Russia said the sanctions were \"an unfriendly act\" "
+              "that would not go unanswered.")
+    draft = compose(analyse("What did Russia say about the sanctions?", []),
+                    [_passage(1, text, similarity=0.7), _passage(2, words_, similarity=0.5)])
+    assert draft.outcome is Outcome.ANSWERED and "unfriendly act" in draft.lines[0], draft.lines

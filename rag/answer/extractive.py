@@ -29,7 +29,8 @@ the whole index, so documents about other things cannot change an answer:
   refers back to (and the one that one refers back to), in the one whose quotation it goes on
   with ('he said: "..." "I am prepared ..."'), or as the passage's speaker, author or outlet
   (not the Zakharova that "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is
-  about); "what did X say / tell / claim" only by words said, not by a line about X that quotes
+  about); "what did X say / tell / claim" only by words said (a verb of saying, or a quotation
+  opening the sentence; not a phrase in quotation marks inside it), not by a line about X that quotes
   nobody, and not by '"…," said Robinson' after a sentence naming X (it names its own speaker);
   "The Leicester tight-head ... he told BBC Sport" refers back to the person named before;
 * the question's own wording in order ("all territorial disputes ... resolved") counts a little;
@@ -106,10 +107,11 @@ class Draft:
 
 
 _PRONOUN_START = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|i|it|this|that)\b", re.I)
-_SPEECH = re.compile(r"\b(said|says|told|declared|stated|warned|wrote|noted|added|explained|called|emphasized|"
-                     r"emphasised|announced|claimed|stressed|responded|replied|described|argued|insisted|urged|"
-                     r"accused|denounced|condemned|vowed|promised|praised|hailed|criticised|criticized|dismissed|"
-                     r"welcomed|blamed|denied|rejected)\b|:\s*[“\"]|[“\"]", re.I)
+_SPEECH_VERB = re.compile(r"\b(said|says|told|declared|stated|warned|wrote|noted|added|explained|called|emphasized|"
+                          r"emphasised|announced|claimed|stressed|responded|replied|described|argued|insisted|urged|"
+                          r"accused|denounced|condemned|vowed|promised|praised|hailed|criticised|criticized|dismissed|"
+                          r"welcomed|blamed|denied|rejected)\b", re.I)
+_SPEECH = re.compile(_SPEECH_VERB.pattern + r"|:\s*[“\"]|[“\"]", re.I)  # a verb of saying, or a quotation
 
 # An answer needs its window to cover most of what the question weighs (a majority of it), or,
 # for a question that shares few words with the text, to be close in meaning. These are plain
@@ -314,8 +316,11 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
         # says who he is ('..., chairman Chung Mong-koo said' is his word without "Hyundai").
         # "How did X respond" is met by what X did as well; "what did Tait say" only by words said,
         # not by a line about him.
-        spoken = (_speaking_in(text) or "") if needs.frame <= _SPEECH_ONLY else _speaking(text)
-        said_by = f"{spoken} {voice}"
+        if needs.frame <= _SPEECH_ONLY:
+            spoken = _speaking_in(text)  # None: nobody speaks here (quotation marks around a phrase are not speech)
+            said_by = f"{spoken} {voice}" if spoken is not None else (voice if passage.speaker else "")
+        else:
+            said_by = f"{_speaking(text)} {voice}"
         heard = tuple(x.text for x in needs.speaking if _names(x, fold(said_by)) or _by_surname(x, said_by, passage.text))
         typed = bool(heard)
     if typed and needs.defines and not all(_names(a, fold(told or text)) for a in needs.defines):
@@ -522,7 +527,7 @@ def _speaking_in(text: str) -> str | None:
     second's speaker is "he" ('"I want more," he said.'), not when it names its own ("said Robinson")."""
     spans = [s for _, _, s in sentences(text)]
     for k, sentence in enumerate(spans):
-        if not (_SPEECH.search(sentence) or _REPORTED.search(sentence)):
+        if not _speaks(sentence):
             continue  # the first sentence that speaks says whose words the quote is
         if k and not _voices(sentence) and not _names_someone(sentence) and (
                 _SAID_BY_PRONOUN.search(sentence) or _PRONOUN_SAYS.search(sentence) or _PRONOUN_START.match(sentence)):
@@ -530,6 +535,15 @@ def _speaking_in(text: str) -> str | None:
         named = " ".join(" ".join(name) for name in _speakers_named(sentence))  # '"…," argued Mr Davis'
         return f"{_speaking(sentence)} {named}"
     return None
+
+
+def _speaks(sentence: str) -> bool:
+    """Does someone speak in the sentence: a verb of saying ("Lavrov said", "Laporte believes"), or a
+    quotation that opens it or follows a colon? A phrase in quotation marks inside a sentence ('the
+    only country that "went along with" Russia') is the writer's, not speech."""
+    if _SPEECH_VERB.search(sentence) or _REPORTED.search(sentence):
+        return True
+    return bool(re.match(r"\s*[“\"‘']", sentence) or re.search(r":\s*[“\"]", sentence))
 
 
 # Verbs that report what someone said or thinks, beyond ``_SPEECH``'s: "Laporte believes his team
