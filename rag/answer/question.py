@@ -204,6 +204,7 @@ class Needs:
     parts: tuple = ()  # "Why did X drop Y, and how did Y take it?": each part, read as a question of its own
     defines: tuple = ()  # "Who is Munenori Suzuki?": the anchor the text must say something of, in so many words
     headline: bool = False  # "How does the forum post's headline frame the trip?": the text's title line answers
+    names_own: bool = False  # names its own subject and points back at nothing ("What did Zakharova say?")
 
     def present(self, term: str, stems_here: set) -> bool:
         """Is the question word ``term`` in a text with these stems? Another name of the same thing
@@ -284,6 +285,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         if not COMPARE.search(question) else (),
         defines=who_is(question, anchors),
         headline=bool(re.search(r"\bheadline[sd]?\b", question, re.I)),
+        names_own=names_own,
     )
 
 

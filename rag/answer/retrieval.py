@@ -45,9 +45,11 @@ class Retriever:
         for passage in self.index.search_dense(vector, pool, filters):
             passages[passage.id] = passage
         own, earlier = without_history(query), earlier_words(query)
+        needs = analyse(own, self.aliases, context=earlier) if earlier else analyse(query, self.aliases)
         for passage in self.index.search_lexical(expand_query(query, self.aliases), pool, filters):
             passages.setdefault(passage.id, passage)
-        if earlier:  # a follow-up: what its own words find too ("What did Zakharova say?" after questions on Suzuki)
+        if earlier and needs.names_own:  # a follow-up with a subject of its own: what its own words find
+            # too ("What did Zakharova say?" after questions on Suzuki's trip)
             for passage in self.index.search_lexical(expand_query(own, self.aliases), pool, filters):
                 passages.setdefault(passage.id, passage)
         phrases = quoted_phrases(query)
@@ -58,8 +60,8 @@ class Retriever:
         # weighted words it holds), never on ranks among the other candidates or on the index's
         # word statistics, so documents about other things cannot reorder them.
         self._fill_similarity(vector, list(passages.values()))
-        # A follow-up's earlier questions count at half weight, as for the answerer.
-        weights = (analyse(own, self.aliases, context=earlier) if earlier else analyse(query, self.aliases)).weights
+        # A follow-up naming its own subject: its earlier questions count at half weight, as for the answerer.
+        weights = needs.weights if needs.names_own else analyse(query, self.aliases).weights
         for passage in passages.values():
             passage.score = _score(passage, weights, phrases, self._alias_stems)
         ranked = sorted(passages.values(), key=lambda p: (-p.score, p.id))
