@@ -1058,3 +1058,15 @@ def test_a_phrase_in_quotation_marks_is_not_speech():
     draft = compose(analyse("What did Russia say about the sanctions?", []),
                     [_passage(1, text, similarity=0.7), _passage(2, words_, similarity=0.5)])
     assert draft.outcome is Outcome.ANSWERED and "unfriendly act" in draft.lines[0], draft.lines
+
+
+def test_someone_asked_about_by_what_they_are_is_who_must_speak():
+    """"What was the ambassador's reply?": the ambassador's words, not the statement that summoned him."""
+    summons = _passage(1, "From the official statement of the Russian Foreign Ministry: \"On June 9, Deputy Minister "
+                          "Rudenko summoned the Ambassador of Japan to Russia in connection with the decision to deliver "
+                          "armoured vehicles.\"", similarity=0.7)
+    reply = _passage(2, "Summoned by the Russian deputy foreign minister on June 9, Ambassador Toyohisa Kozuki responded "
+                        "that the claims were extremely unfair and absolutely unacceptable.", similarity=0.5)
+    earlier = "Which Russian deputy foreign minister summoned Japan's ambassador on June 9, and why?"
+    draft = compose(analyse("What was the ambassador's reply?", [], context=earlier), [summons, reply])
+    assert draft.outcome is Outcome.ANSWERED and "extremely unfair" in draft.lines[0], draft.lines

@@ -25,7 +25,7 @@ the whole index, so documents about other things cannot change an answer:
   other words ("8,500 military personnel": then the answer says it is not in so many words);
 * "who is X" wants a sentence that says something of X: X named in it or in the one it refers back
   to, not only in the passage's byline or title; "did X meet Y" a sentence naming X and Y so;
-* "what did X say" / "how did X respond" wants X's words: X named in the sentence, in the one it
+* "what did X say" / "how did X respond" / "what was the ambassador's reply" wants X's words: X named in the sentence, in the one it
   refers back to (and the one that one refers back to), in the one whose quotation it goes on
   with ('he said: "..." "I am prepared ..."'), or as the passage's speaker, author or outlet
   (not the Zakharova that "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is

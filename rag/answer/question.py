@@ -260,6 +260,8 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
     counted = _focus(question)
     speakers = tuple(sorted((a for a in anchors if asked and a.text in asked[1]),
                             key=lambda a: question.find(a.text)))  # in the question's order
+    if asked and not speakers:
+        speakers = _described(asked[1])
     return Needs(
         weights=weights,
         anchors=anchors,
@@ -410,6 +412,23 @@ def passages_from(source: frozenset, passages: list) -> set[int]:
     def who(p) -> str:
         return f"{p.source.outlet} {p.source.author or ''} {p.speaker or ''} {p.segment_label} {p.segment_kind.value}"
     return {i for i, p in enumerate(passages) if source <= set(stems(who(p)))}
+
+
+_TEXT_WORDS = frozenset("comment commenter poster reader repl reply replie respondent forum".split())
+
+
+def _described(who: str) -> tuple:
+    """"What was the ambassador's reply?": the one asked about, named by what they are, not by name
+    (a sentence where the ambassador speaks answers, not one where he is summoned). None for "they",
+    "it", or words as common as "people".
+
+    >>> [a.text for a in _described("the ambassador")], _described("they"), _described("the people")
+    (['ambassador'], (), ())
+    """
+    noun = ([w for w in words(who) if w not in STOPWORDS] or [""])[-1]
+    if not noun.isalpha() or word_weight(noun) < 2.5 or noun in _ANY_SOURCE or noun.rstrip("s") in _TEXT_WORDS:
+        return ()  # "what did the commenters / the article say": which text, not who speaks in it
+    return (Anchor(noun, "name", (noun,), distinctive=False),)
 
 
 def who_speaks(question: str, speakers: tuple) -> tuple:
@@ -693,7 +712,7 @@ _ASKS_WORDS = re.compile(r"\b(what|how) (did|does|do|has|have|had)\b.{1,80}?\b(s
 _ASKS_VIEW = re.compile(r"\bwhat (?:advice|warnings?|messages?|verdict|assessment|views?|explanation|reasons?) "
                         r"(?:did|does|do|has|have|had) (.{1,80}?) (give|offer|issue|send|deliver)\b|"
                         r"\bwhat (?:is|was|were|are) (.{1,60}?)(?:'s|’s|s') (view|verdict|assessment|opinion|reaction|"
-                        r"response)\b", re.I)
+                        r"response|reply|answer|comment|message|warning|explanation)\b", re.I)
 # "Compare what Ovechko and Lavrov said", "How do Lavrov's and Zakharova's remarks differ?": their words.
 _ASKS_COMPARED = re.compile(r"\b(?:compare|contrast)\s+(?:what|how)\s+(.{1,80}?)\s+(said|say|says|described|describe|"
                             r"called|responded|reacted|wrote|argued|claimed)\b|"
