@@ -25,14 +25,15 @@ the whole index, so documents about other things cannot change an answer:
   other words ("8,500 military personnel": then the answer says it is not in so many words);
 * "who is X" wants a sentence that says something of X: X named in it or in the one it refers back
   to, not only in the passage's byline or title; "did X meet Y" a sentence naming X and Y so;
-* "what did X say" / "how did X respond" / "what was the ambassador's reply" wants X's words: X named in the sentence, in the one it
-  refers back to (and the one that one refers back to), in the one whose quotation it goes on
-  with ('he said: "..." "I am prepared ..."'), or as the passage's speaker, author or outlet
-  (not the Zakharova that "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is
-  about); "what did X say / tell / claim" only by words said (a verb of saying, or a quotation
-  opening the sentence; not a phrase in quotation marks inside it), not by a line about X that quotes
-  nobody, and not by '"…," said Robinson' after a sentence naming X (it names its own speaker);
-  "The Leicester tight-head ... he told BBC Sport" refers back to the person named before;
+* "what did X say" / "how did X respond" / "what was the ambassador's reply" wants X's words: X
+  named in the sentence, in the one it refers back to (and the one that one refers back to), in
+  the one whose quotation it goes on with ('he said: "..." "I am prepared ..."'), or as the
+  passage's speaker, author or outlet (not the Zakharova that "How did Japan's Foreign Ministry
+  respond to Zakharova's remarks?" is about); "what did X say / tell / claim" only by words said
+  (a verb of saying, or a quotation opening the sentence; not a phrase in quotation marks inside
+  it), not by a line about X that quotes nobody, and not by '"…," said Robinson' after a sentence
+  naming X (it names its own speaker); "The Leicester tight-head ... he told BBC Sport" refers
+  back to the person named before;
 * the question's own wording in order ("all territorial disputes ... resolved") counts a little;
 * a document's title line is not quoted (its words count through the header), unless the question
   asks for the headline ("How does the forum post's headline frame the trip?"): then it answers;
@@ -47,8 +48,9 @@ the whole index, so documents about other things cannot change an answer:
   has the kind of answer asked for ("vehicles ... Tokyo ... Kyiv in May" / "In May, Japan ...
   100 military trucks ... to Ukraine");
 * a question asking several things ("Why did Roddick drop Gilbert, and how did Gilbert take it?")
-  may be led by a sentence with the kind of answer one part asks for, and gets each part answered too, by a sentence about the whole question that has the kind of answer
-  the part asks for and most of the part's own words (``question_parts``);
+  may be led by a sentence with the kind of answer one part asks for, and gets each part answered
+  too, by a sentence about the whole question that has the kind of answer the part asks for and
+  most of the part's own words (``question_parts``);
 * "according to Kuroi" / "according to the forum post" / "Kuroi's report" / "the ISN piece": only
   that source's passages answer, when any passage's outlet, author or speaker names it (not when
   the question compares it with another); "what did the commenters say": only the replies;
@@ -314,12 +316,10 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
         # someone else's. "Hyundai chairman Chung Mong-koo": the last name is who speaks, the rest
         # says who he is ('..., chairman Chung Mong-koo said' is his word without "Hyundai").
-        # "How did X respond" is met by what X did as well; "what did Tait say" only by words said,
-        # not by a line about him.
-        if needs.frame <= _SPEECH_ONLY:
+        if needs.frame <= _SPEECH_ONLY:  # "what did Tait say": words said, not a line about him
             spoken = _speaking_in(text)  # None: nobody speaks here (quotation marks around a phrase are not speech)
             said_by = f"{spoken} {voice}" if spoken is not None else (voice if passage.speaker else "")
-        else:
+        else:  # "how did X respond" is met by what X did as well
             said_by = f"{_speaking(text)} {voice}"
         heard = tuple(x.text for x in needs.speaking if _names(x, fold(said_by)) or _by_surname(x, said_by, passage.text))
         typed = bool(heard)
