@@ -372,8 +372,8 @@ def test_a_follow_up_naming_someone_new_is_answered_about_them(assistant):
     history = [{"role": "user", "content": "Who is Munenori Suzuki?"}, {"role": "user", "content": "Why did he go to Moscow?"}]
     answer = assistant.ask("What did Zakharova say?", history=history)
     assert answer.outcome is Outcome.ANSWERED, answer.answer
-    assert "Zakharova" in answer.answer or "she" in answer.answer.lower(), answer.answer
-    assert all("Zakharova" in c.passage.text for c in answer.citations[:1])
+    assert "Zakharova" in answer.answer, answer.answer
+    assert answer.citations and "Zakharova" in answer.citations[0].passage.text
 
 
 def test_standalone_question_is_not_rewritten(assistant):

@@ -414,7 +414,8 @@ def passages_from(source: frozenset, passages: list) -> set[int]:
     return {i for i, p in enumerate(passages) if source <= set(stems(who(p)))}
 
 
-_TEXT_WORDS = frozenset("comment commenter poster reader repl reply replie respondent forum".split())
+# Who wrote in a thread, not someone a text reports: "what did the commenters / the replies say".
+_THREAD_VOICES = frozenset(stemmer().stemWords("comment commenter poster reader reply forum".split()))
 
 
 def _described(who: str) -> tuple:
@@ -426,7 +427,8 @@ def _described(who: str) -> tuple:
     (['ambassador'], (), ())
     """
     noun = ([w for w in words(who) if w not in STOPWORDS] or [""])[-1]
-    if not noun.isalpha() or word_weight(noun) < 2.5 or noun in _ANY_SOURCE or noun.rstrip("s") in _TEXT_WORDS:
+    if (not noun.isalpha() or word_weight(noun) < 2.5 or noun in _ANY_SOURCE
+            or stemmer().stemWords([noun])[0] in _THREAD_VOICES):
         return ()  # "what did the commenters / the article say": which text, not who speaks in it
     return (Anchor(noun, "name", (noun,), distinctive=False),)
 

@@ -13,7 +13,6 @@ chunks holding them first.
 
 from __future__ import annotations
 
-
 from ..index import Index
 from ..model import Filters, Passage
 from ..text import fold, padded_words, stems, words
@@ -60,8 +59,9 @@ class Retriever:
         # weighted words it holds), never on ranks among the other candidates or on the index's
         # word statistics, so documents about other things cannot reorder them.
         self._fill_similarity(vector, list(passages.values()))
-        # A follow-up naming its own subject: its earlier questions count at half weight, as for the answerer.
-        weights = needs.weights if needs.names_own else analyse(query, self.aliases).weights
+        # A follow-up naming its own subject: its earlier questions count at half weight, as for the
+        # answerer; any other follow-up is weighed as the whole rewritten question.
+        weights = needs.weights if not earlier or needs.names_own else analyse(query, self.aliases).weights
         for passage in passages.values():
             passage.score = _score(passage, weights, phrases, self._alias_stems)
         ranked = sorted(passages.values(), key=lambda p: (-p.score, p.id))
