@@ -113,6 +113,9 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("Which way did the committee vote?", set()),
     ("What level did the index of factory activity reach?", {"number"}),
     ("How much money did the presenter leave in his will?", {"number", "money"}),  # not "1,000 people"
+    ("What was the runner's winning time at the cross-country race?", {"number"}),  # a measure, named after "'s"
+    ("What is the sprinter's world record?", {"number"}),
+    ("What was the record label's response?", set()),  # "record" says whose response, not what is measured
 ])
 def test_answer_type_read_from_the_question(question, wants):
     assert set(analyse(question, []).wants) == wants
@@ -127,6 +130,16 @@ def test_answer_type_read_from_the_question(question, wants):
      "Under the restructuring, co-chairman Patrick Cescau will become chief executive. Shares fell 1% to 510.75 "
      "pence in London.",
      "Patrick Cescau, 56, will become chief executive, the company said on Thursday.", "56"),
+    ("How old was the dancer Ann Cole when she joined the ballet company?",  # an age said as "when she was 14"
+     "Ann Cole, the ballet company's star dancer, died in 2004 after 40 years on its stage and 3 world tours.",
+     "Ann Cole joined the ballet company in Monte Carlo when she was 14.", "14"),
+    ("On what day and month in 1956 was the declaration signed?",  # a date of that year, not of another
+     "The declaration of 1956 was recognised by the treaty signed in October 1993 in the capital.",
+     "The declaration was signed on 19 October 1956 in the capital.", "19 October"),
+    ("What was the value of trade between the two countries in 2014?",  # that year's figure, not 2013's
+     "Trade between the two countries hit a record $32bn in 2013, up 5% on the year before. The two leaders met "
+     "in the capital last week. Both sides expect closer ties in 2014.",
+     "Trade between the two countries was worth $28bn in 2014, down from the year before.", "$28bn"),
 ])
 def test_a_question_is_answered_by_the_kind_of_value_it_asks_for(question, wrong, right, value):
     assert compose(analyse(question, []), [_passage(1, wrong)]).refused
@@ -294,6 +307,25 @@ def test_whose_words_is_read_from_who_speaks_not_from_any_name_in_the_sentence()
                          "he said of the new sanctions.")
     draft = compose(analyse("What did Russia's envoy say about the new sanctions?", TRADE_ALIASES), [quoted])
     assert not draft.refused and "We see that Tokyo" in " ".join(draft.lines), draft.lines  # "we": the envoy
+
+
+def test_what_did_x_say_quotes_the_words_that_follow_the_report_of_them():
+    text = ("Club legend Phil Tate has urged the captain to stay. He said: \"The club would think about any bid, but "
+            "it is down to him. \"It would not feel the same anywhere else, where it is all about money.\" Tate "
+            "reacted sharply to some of the club's fans, who criticised the captain after the cup final. A number of "
+            "fans questioned the captain's commitment on the club's forum. Tate added: \"I heard those comments from "
+            "so-called supporters and they were diabolical. \"He has carried the club this year.\"")
+    draft = compose(analyse("What did Phil Tate say about the fans who criticised the captain?", []),
+                    [_passage(1, text)])
+    assert not draft.refused and "diabolical" in " ".join(draft.lines), draft.lines
+
+
+def test_adjacent_sentences_of_one_passage_are_quoted_on_one_line():
+    text = ("City manager Ann Lee said she would not blame goalkeeper Tom Dent for his error in the late draw with "
+            "Rovers. Lee said: \"It was difficult for Tom. \"He was expecting a cross and it became a shot, so I don't blame him.\"")
+    draft = compose(analyse("What did Ann Lee say about Tom Dent's error against Rovers?", []), [_passage(1, text)])
+    assert len(draft.lines) == 1 and "would not blame" in draft.lines[0] and "difficult for Tom" in draft.lines[0], \
+        draft.lines
 
 
 def test_what_did_x_say_quotes_x_after_a_lead_that_only_reports_it():

@@ -308,6 +308,8 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
     """Has ``text`` the kind of answer the question asks for (``Candidate.typed``)? With whether its
     number counts what was asked only in other words, and who of those asked about speaks in it."""
     undated = _without(text, needs.given_dates)  # the question's own dates say nothing about when
+    if needs.in_years:  # "on what day in 1956": "signed in October 1993" dates something else
+        undated = _OTHER_YEAR_DATE.sub(lambda m: m.group(0) if m.group("year") in needs.in_years else " ", undated)
     uncounted = text if needs.years_answer else _BARE_YEAR.sub(" ", text)  # nor does a year say how many
     typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
                                                 uncounted if kind == "number" else text)
@@ -328,10 +330,18 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
     if typed and needs.yes_no and not needs.compare and not all(a.found_in(fold(told or text))
                                                              for a in needs.anchors if a.kind == "name"):
         typed = False  # "Did Putin meet Suzuki?": a sentence on Suzuki's meetings that does not name Putin says nothing
+    if typed and {"number", "money"} & set(needs.wants) and needs.in_years and not quoted:
+        years = {m.group(0) for m in _BARE_YEAR.finditer(text)}  # "trade in 2014": "$32bn in 2013" is
+        typed = not years or bool(years & set(needs.in_years))  # another year's figure
     by_meaning = False
     if typed and needs.focus and not quoted:  # "how many troops": a number of troops
         typed, by_meaning = _count_of(text, needs, meant)
     return bool(typed), by_meaning, heard if typed else ()
+
+
+# A date with its year ("October 1993", "19 October 1993", "October 19, 1993", "in 1993").
+_OTHER_YEAR_DATE = re.compile(r"(?:\b\d{1,2}(?:st|nd|rd|th)?\s+)?\b"
+                              r"(?:[A-Z][a-z]+\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?|in\s+)(?P<year>(?:1[89]|20)\d\d)\b")
 
 
 # A capitalised word inside a sentence is a name (or part of one), not the counted noun.
@@ -586,6 +596,8 @@ def _names(anchor, folded: str) -> bool:
 _RARE = 3.5
 _TITLES = ("mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "prof", "professor", "dame")
 _QUOTATION = re.compile(r"[“\"](?:\S+\s+){2,}[^”\"]*[”\"]")  # three words or more in quotation marks
+# A quotation of three words or more opening here, closed here or running on into the next sentence.
+_QUOTE_OPENS = re.compile(r"[“\"](?:[^\s“”\"]+\s+){2,}[^\s“”\"]")
 _NUMBER = re.compile(r"\d[\d,.]*")
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 
@@ -666,10 +678,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         related = named_all or best.coverage >= RELATED_COVERAGE or top_similarity >= CLOSE_MEANING
         return Draft([], [], Outcome.TOUCHES_ON if related else Outcome.NOT_FOUND, closest=closest)
 
-    chosen = [lead]
-    quote = _own_words(needs, lead, usable, passages)
-    if quote is not None:
-        chosen.append(quote)
+    chosen = [lead, *_own_words(needs, lead, usable, passages)]
     compared = (_each_source(needs, usable, passages) if needs.compare and needs.sources else
                 _each_speaker(needs, usable) if len(needs.speaking) > 1 else [])
     if compared:  # each text compared, or each person asked about, has its say, whatever the others score
@@ -679,7 +688,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
             usable = [c for c in usable if c.passage_index in theirs]
     covered = set(lead.terms) | _names_given(needs, lead)
     limit = 4 if needs.compare else max_sentences
-    voices = _voices(lead.text) | (_voices(quote.text) if quote is not None else set())
+    voices = set().union(*(_voices(c.text) for c in chosen))
     docs_used = [passages[c.passage_index].doc_id for c in chosen]
     for cand in (usable if compared else usable[1:]):
         if cand.score < 0.7 * lead.score:
@@ -716,22 +725,27 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     order: list[int] = []
     spans: dict[int, list[tuple[int, int]]] = {}
     lines = []
+    last_line = None  # (passage, span) of the line above
     for cand in chosen:
         if cand.passage_index not in spans:
             order.append(cand.passage_index)
             spans[cand.passage_index] = []
-        start, text = _with_speaker(cand, passages[cand.passage_index].text)
+        body, taken = passages[cand.passage_index].text, spans[cand.passage_index]
+        start = _with_speaker(cand, body)[0]
         # Text of this line already quoted above (who speaks, often): go on from where that ended.
-        quoted_above = [end for begin, end in spans[cand.passage_index] if begin < cand.end and start < end]
+        quoted_above = [end for begin, end in taken if begin < cand.end and start < end]
         if quoted_above and max(quoted_above) >= cand.end:
             continue  # all of it is quoted above already
         if quoted_above:
-            body = passages[cand.passage_index].text
             start = max(quoted_above)
             start += len(body[start:cand.end]) - len(body[start:cand.end].lstrip())
-            text = body[start:cand.end]
-        text = re.sub(r"\s*\n\s*", " ", text)  # one answer line per quote
-        spans[cand.passage_index].append((start, cand.end))
+        if (taken and last_line == (cand.passage_index, taken[-1]) and start >= taken[-1][1]
+                and not body[taken[-1][1]:start].strip()):
+            start = taken.pop()[0]  # right after the line above, in the same passage: one quote, one line
+            lines.pop()
+        taken.append((start, cand.end))
+        last_line = (cand.passage_index, taken[-1])
+        text = re.sub(r"\s*\n\s*", " ", body[start:cand.end])  # one answer line per quote
         n = order.index(cand.passage_index) + 1
         lines.append(attribute(text, passages[cand.passage_index], n))
     direct = lead.coverage >= ANSWER_COVERAGE and not lead.counted_by_meaning and not close
@@ -805,17 +819,26 @@ def _names_everything(needs: Needs, cand: Candidate, passage: Passage) -> bool:
     return cand.typed and cand.informative and all(a.found_in(here) for a in needs.anchors)
 
 
-def _own_words(needs: Needs, lead: Candidate, usable: list[Candidate], passages: list[Passage]) -> Candidate | None:
+NEXT_QUOTE_REACH = 300  # characters between a report of X's words and the quotation that follows it
+
+
+def _own_words(needs: Needs, lead: Candidate, usable: list[Candidate], passages: list[Passage]) -> list[Candidate]:
     """"What did X say": when the lead reports it ("Benitez refused to blame Dudek") without X's
-    words, X's quoted words from the same document follow it (a quotation X is heard in)."""
+    words, X's quoted words from the same document follow it (a quotation X is heard in): those
+    right after the report, and X's quotation that best meets the question."""
     if not needs.asks_words or _QUOTATION.search(lead.text):
-        return None
+        return []
     doc_id = passages[lead.passage_index].doc_id
-    for cand in usable:
-        if (passages[cand.passage_index].doc_id == doc_id and _QUOTATION.search(cand.text)
-                and not _overlaps(cand, lead) and cand.score >= 0.5 * lead.score):
-            return cand
-    return None
+    theirs = [c for c in usable if passages[c.passage_index].doc_id == doc_id and _QUOTATION.search(c.text)
+              and not _overlaps(c, lead) and c.score >= 0.5 * lead.score]
+    # 'Thompson reacted sharply to the fans ... Thompson added: "I heard those comments ...': the
+    # words X is heard in right after the report are what it reports, whatever else of X's scores
+    # higher (a quotation running over sentences opens in one and closes in another).
+    after = [c for c in usable if c.passage_index == lead.passage_index and c.heard and not _overlaps(c, lead)
+             and 0 <= c.start - lead.end <= NEXT_QUOTE_REACH and _QUOTE_OPENS.search(c.text)]
+    found = [min(after, key=lambda c: (c.start, -c.score))] if after else []
+    found += [c for c in theirs[:1] if not any(_overlaps(c, f) for f in found)]
+    return found
 
 
 def _from_named_source(needs: Needs, passages: list[Passage]) -> set[int]:

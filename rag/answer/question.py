@@ -200,6 +200,7 @@ class Needs:
     source: frozenset = frozenset()  # "according to Kuroi's report": stems naming the source to answer from
     sources: tuple[frozenset, ...] = ()  # "how do the ISN analysis and Kuroi's report differ": each text compared
     given_dates: tuple[str, ...] = ()  # dates the question states itself ("january 14", "1956"), lower case
+    in_years: tuple[str, ...] = ()  # the years its event is in ("what day in 1956"): other years' dates are not it
     years_answer: bool = False  # "how long", "how long ago": years may be the number asked for
     parts: tuple = ()  # "Why did X drop Y, and how did Y take it?": each part, read as a question of its own
     defines: tuple = ()  # "Who is Munenori Suzuki?": the anchor the text must say something of, in so many words
@@ -282,6 +283,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         speakers=speakers,
         speaking=who_speaks(question, speakers),
         given_dates=given_dates(question),
+        in_years=tuple(_IN_YEAR.findall(question)),
         years_answer=bool(re.search(r"\bhow long\b", question, re.I)),
         parts=tuple(analyse(part, aliases, f"{context} {question}") for part in question_parts(question))
         if not COMPARE.search(question) else (),
@@ -331,6 +333,11 @@ def question_parts(question: str) -> list[str]:
 
 def _ordinal(number: str) -> str:
     return "th" if number in ("11", "12", "13") else {"1": "st", "2": "nd", "3": "rd"}.get(number[-1], "th")
+
+
+# "in 1956", "during March 2014", "for the full year 2014": the year the question's event is in.
+_IN_YEAR = re.compile(r"\b(?:in|during|for) (?:the (?:full |whole |fiscal |financial |calendar )?year )?"
+                      r"(?:(?:early|late|mid-?)\s*)?(?:[A-Z][a-z]+ )?((?:1[89]|20)\d\d)\b")
 
 
 def given_dates(question: str) -> tuple[str, ...]:
@@ -676,7 +683,13 @@ WANTS = {
                        r"days?)\b|\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b", re.I)),
     "number": (re.compile(r"\bhow (many|much|large|big|far|long|old)\b|\bwhat age\b|\bwhat (amount|number|percentage|share|value|total|"
                           r"size|area|cost|price|population|level|rate|figure|fee|sum|score|margin)\b|"
-                          r"\b(population|cost|price|area|square)\b", re.I),
+                          r"\b(population|cost|price|area|square)\b|"
+                          # "What was Kathy Butler's winning time at ...", "what is X's world record?": the
+                          # measure is the head noun, with nothing of its own after it ("record label" is not one)
+                          r"\bwhat(?: is| was| are| were|'s|’s) (?:[\w'’-]+ ){0,6}?(?:time|record|score|scoreline|tally|"
+                          r"total|margin|deficit|surplus|valuation|salary|fee|target)"
+                          r"(?=\s*(?:[?,;]|$|(?:that|which|when|in|at|for|of|on|after|before|by|against|so far|now)\b))",
+                          re.I),
                re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
                           r"billion|trillion|half|percent)\b", re.I)),
     # "Which Middlesbrough player", "which of Tsutsumi's companies": the noun may come a word or two on.
@@ -692,9 +705,11 @@ WANTS = {
     "often": (re.compile(r"\bhow (?:often|frequently)\b|\bhow many times\b", re.I),
               re.compile(r"\b(?:once|twice|thrice|times|every|each|daily|nightly|weekly|monthly|yearly|annually|"
                          r"hourly|always|never|often|rarely|seldom|regularly|occasionally|sometimes|usually)\b", re.I)),
-    # "How old is X?": an age ("Mr Boateng, 53,", "the 31-year-old"), not a share price or a percentage.
+    # "How old is X?": an age ("Mr Boateng, 53,", "the 31-year-old", "at the age of 14", "when she was
+    # 14"), not a share price or a percentage.
     "age": (re.compile(r"\bhow old\b|\b(?:what|which) age\b", re.I),
-            re.compile(r"\b\d{1,3}-year-olds?\b|\b\d{1,3} years? old\b|\baged? \d{1,3}\b|, \d{1,3},|\(\d{1,3}\)|"
+            re.compile(r"\b\d{1,3}-year-olds?\b|\b\d{1,3} years? old\b|\baged? (?:of )?\d{1,3}\b|, \d{1,3},|\(\d{1,3}\)|"
+                       r"\b(?:when|until|before|after) (?:he|she|they|I|we) (?:was|were|turned) \d{1,3}(?![\d%]|[.,]\d)|"
                        r"\bborn (?:in|on)\b|\b(?:teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|"
                        r"nineties)\b", re.I)),
     # "How much did it cost?": an amount of money, not any number ("four units").
