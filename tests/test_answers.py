@@ -408,6 +408,22 @@ def test_a_follow_up_naming_someone_new_is_answered_about_them(assistant):
     assert answer.citations and "Zakharova" in answer.citations[0].passage.text
 
 
+def test_he_after_a_who_question_is_the_person_its_answer_named(assistant):
+    """"Who is Russia's foreign minister?" is answered with Lavrov; "What did he say about the
+    disputed islands?" is then about Lavrov, read from that answer (the app and the CLI pass it)."""
+    first = assistant.ask("Who is Russia's foreign minister?")
+    assert "Lavrov" in first.answer, first.answer
+    history = [{"role": "user", "content": "Who is Russia's foreign minister?"},
+               {"role": "assistant", "content": first.answer}]
+    assert rewrite_offline("What did he say about the disputed islands?", history).startswith(
+        "What did Lavrov say about the disputed islands?")
+    answer = assistant.ask("What did he say about the disputed islands?", history=history)
+    assert answer.outcome is Outcome.ANSWERED and "Lavrov stated" in answer.answer.splitlines()[0], answer.answer
+    # with the questions alone there is no one to read "he" as: the question is only followed up
+    assert rewrite_offline("What did he say about the disputed islands?", history[:1]).startswith(
+        "What did he say about the disputed islands? (following up on:")
+
+
 def test_standalone_question_is_not_rewritten(assistant):
     answer = assistant.ask("What did Lavrov say on Russia 1?", history=[{"role": "user", "content": "Who is Abe?"}])
     assert answer.standalone_query == answer.question

@@ -8,15 +8,18 @@
 
 Offline the rule is deterministic: a question that leans on something earlier (a pronoun
 or "that/those", an opening "and/what about", a bare verb like "respond", or too few
-words of its own) gets the previous question appended. With an LLM configured, the LLM
-rewrites it (prompts/rewrite.md) and this rule is the fallback.
+words of its own) gets the previous question appended. After a "who" question, "he" or
+"she" is the person the answer named, when the history carries the answer (the app's and
+the CLI's do): "What did he say?" after "Who is Russia's foreign minister?" becomes "What
+did Lavrov say?". With an LLM configured, the LLM rewrites it (prompts/rewrite.md) and
+this rule is the fallback.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..text import content_words
+from ..text import STOPWORDS, content_words
 
 _PERSONAL = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|theirs)\b", re.I)
 _DEMONSTRATIVE = re.compile(
@@ -88,4 +91,81 @@ def rewrite_offline(question: str, history: list[dict] | None) -> str:
     # The previous question may itself have been a follow-up: resolve it first.
     anchor = rewrite_offline(earlier[-1], [{"role": "user", "content": q} for q in earlier[:-1]])
     anchor = without_history(anchor) if len(anchor) > 300 else anchor
+    pronoun = _SINGULAR.search(question)
+    who = person_answered(earlier[-1], _last_answer(history)) if pronoun else None
+    if who and not _NAME.search(question[:pronoun.start()]):  # "Who is Russia's foreign minister?" -
+        # "... Foreign Minister Lavrov ...": "he" is Lavrov (not in "What did Putin say of his plan?")
+        question = question[:pronoun.start()] + _as_pronoun(pronoun, who) + question[pronoun.end():]
     return f"{question.strip()} (following up on: {anchor})"
+
+
+_SINGULAR = re.compile(r"\b(he|him|his|she|her|hers)\b(\s+\w+)?", re.I)
+_ASKS_WHO = re.compile(r"^\s*(?:and\s+)?(?:who\b|which (?:[\w'’-]+ ){0,3}?(?:official|minister|person|politician|"
+                       r"leader|man|woman|spokes(?:man|woman|person)|executive|chief|boss|president|chairman|"
+                       r"player|manager|coach|lawyer|judge|analyst|envoy|ambassador|diplomat)\b)", re.I)
+# A run of capitalised words in a quotation ("Foreign Minister Lavrov", "Dr Greenspan").
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
+_NOT_PEOPLE = frozenset("""the a an in on at after before but and so this that these those it its there here what when
+who which while however meanwhile according january february march april may june july august september october
+november december monday tuesday wednesday thursday friday saturday sunday mr mrs ms dr sir lord lady dame prof
+professor""".split())
+
+
+def _last_answer(history: list[dict] | None) -> str:
+    """The assistant's last reply, if the history carries it (the app and the CLI do)."""
+    replies = [m.get("content") or "" for m in history or [] if m.get("role") == "assistant"]
+    return replies[-1] if replies else ""
+
+
+def person_answered(asked: str, answer: str) -> str | None:
+    """The person a "who" question was answered with: the first name its answer quotes that the
+    question did not give, and that reads as a person's (after a title or a role, two names of
+    someone, or a name that speaks or is described: "Lavrov said", "Trutnev, who ...").
+
+    >>> person_answered("Who is Russia's foreign minister?",
+    ...                 "According to X, “the announcement by Foreign Minister Lavrov on January 14 ...” [1]")
+    'Lavrov'
+    >>> person_answered("Who speaks for the ministry?", "“The Russian Foreign Ministry said Maria Zakharova …”")
+    'Maria Zakharova'
+    >>> person_answered("What did Japan announce?", "According to X, “Lavrov said ...” [1]") is None
+    True
+    """
+    if not _ASKS_WHO.match(asked):
+        return None
+    given = {_bare(w) for w in re.findall(r"[\w'’-]+", asked)}
+    for quote in re.findall(r"“([^”]*)”", answer):
+        for run in _CAPITALISED.finditer(quote):
+            raw = run.group(0).split()
+            if any(_bare(w) in _ORGANISATIONS for w in raw):
+                continue  # "the Russian Foreign Ministry", "the Federal Reserve"
+            titled = [i for i, w in enumerate(raw) if _bare(w) in _ROLES]
+            name = [w for w in raw[titled[-1] + 1 if titled else 0:] if _bare(w) not in given | _NOT_PEOPLE]
+            speaks = re.match(r"\s*(?:said|says|told|,\s+who)\b", quote[run.end():])
+            if name and (titled or len(name) >= 2 or speaks):
+                return " ".join(name).removesuffix("’s").removesuffix("'s")
+    return None
+
+
+def _bare(word: str) -> str:
+    return word.lower().removesuffix("'s").removesuffix("’s").strip("'’")
+
+
+# Words of titles and roles before a name ("Foreign Minister Lavrov", "Dr Greenspan"), and words
+# that make a run of capitals an organisation, not a person.
+_ROLES = frozenset("""mr mrs ms dr sir lord lady dame prof professor minister president chairman chairwoman
+secretary chancellor ambassador governor senator spokesman spokeswoman spokesperson director chief premier
+king queen prince princess general captain coach manager editor""".split())
+_ORGANISATIONS = frozenset("""ministry ministries party government office council committee commission association
+union federation republic kingdom states bank company group agency department house court parliament assembly
+reserve club university times news post daily corporation inc ltd plc forum network district region province city
+county territory territories island islands sea ocean river east eastern west western north northern south southern
+central federal national international airport station street square hotel stadium museum festival awards cup
+league championship olympics games war treaty declaration agreement act bill summit conference statement""".split())
+
+
+def _as_pronoun(match: re.Match, who: str) -> str:
+    """The name in the pronoun's place: "he" -> "Lavrov", "his remarks" -> "Lavrov's remarks"."""
+    pronoun, after = match.group(1).lower(), match.group(2) or ""
+    owner = pronoun in ("his", "hers") or (pronoun == "her" and after.strip().lower() not in STOPWORDS
+                                            and after.strip() != "")
+    return f"{who}'s{after}" if owner else f"{who}{after}"
