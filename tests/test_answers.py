@@ -418,10 +418,27 @@ def test_he_after_a_who_question_is_the_person_its_answer_named(assistant):
     assert rewrite_offline("What did he say about the disputed islands?", history).startswith(
         "What did Lavrov say about the disputed islands?")
     answer = assistant.ask("What did he say about the disputed islands?", history=history)
-    assert answer.outcome is Outcome.ANSWERED and "Lavrov stated" in answer.answer.splitlines()[0], answer.answer
+    assert answer.outcome is Outcome.ANSWERED, answer.answer
+    assert re.search(r"Lavrov (?:\w+ly )?(?:said|stated)", answer.answer.splitlines()[0]), answer.answer  # his words
     # with the questions alone there is no one to read "he" as: the question is only followed up
     assert rewrite_offline("What did he say about the disputed islands?", history[:1]).startswith(
         "What did he say about the disputed islands? (following up on:")
+
+
+def test_what_else_did_he_say_quotes_what_the_last_answer_did_not(assistant):
+    """"He" carries through the follow-ups about the person a "who" question was answered with,
+    and "What else did he say?" is answered with other words than the last answer quoted."""
+    history = []
+    for question in ("Who is Russia's foreign minister?", "What did he say about the disputed islands?"):
+        answer = assistant.ask(question, history=history)
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+    assert "Lavrov" in answer.answer.splitlines()[0], answer.answer
+    more = assistant.ask("What else did he say?", history=history)
+    assert more.standalone_query.startswith("What else did Lavrov say?"), more.standalone_query
+    assert more.outcome is Outcome.ANSWERED and "Lavrov" in more.answer, more.answer
+    before = " ".join(re.findall(r"“([^”]*)”", answer.answer))
+    assert not [s for line in more.answer.splitlines() for q in re.findall(r"“([^”]*)”", line)
+                for _, _, s in sentences(q) if s in before], more.answer
 
 
 def test_standalone_question_is_not_rewritten(assistant):

@@ -27,7 +27,7 @@ from ..text import content_words, fold, sentences
 from .compare import compare as compare_sources
 from .comparison import Comparison
 from .extractive import INDIRECT, NOT_FOUND, TOUCHES_ON, compose
-from .followup import earlier_words, previous_questions, rewrite_offline
+from .followup import earlier_words, previous_questions, rewrite_offline, said_before, without_history
 from .framing import cite, framing_warnings, injection_warnings
 from .injection import as_data as quote_instructions
 from .injection import instructions, without
@@ -110,11 +110,11 @@ class Assistant:
             except LLMError as error:
                 notice = f"The language model failed ({error}); this is the offline answer, quoted from the documents."
                 yield Event(EventKind.NOTICE, notice)
-                answer = yield from self._offline_answer(question, standalone, passages)
+                answer = yield from self._offline_answer(question, standalone, passages, said_before(question, history))
                 answer.mode = AnswerMode.FALLBACK
                 answer.warnings.insert(0, Warning(WarningKind.LLM_FALLBACK, notice))
         if answer is None:
-            answer = yield from self._offline_answer(question, standalone, passages)
+            answer = yield from self._offline_answer(question, standalone, passages, said_before(question, history))
         done = time.perf_counter()
         answer.timings_ms = {
             "retrieve": round((retrieved - started) * 1000, 1),
@@ -172,7 +172,8 @@ class Assistant:
         self.search("warm up the encoder and the BM25 index", k=1)
 
     # -- offline ---------------------------------------------------------------------------------
-    def _offline_answer(self, question, standalone, passages) -> Iterator[Event]:
+    def _offline_answer(self, question, standalone, passages, said=()) -> Iterator[Event]:
+        """``said``: what the last answer quoted, when the question asks for more ("What else did he say?")."""
         context = earlier_words(standalone)  # the earlier question's own words
         # A name's other names (aliases.yaml) are alternatives for it (``Needs.present``), not more words to cover.
         encode = self.encoder.encode
@@ -180,7 +181,10 @@ class Assistant:
         def closeness(texts: list[str]):  # cosine of each text with the question (unit vectors)
             return encode(texts) @ self._retriever.query_vector(standalone)  # searched with: not encoded again
 
-        draft = compose(analyse(question, self.aliases, context=context), passages, encode=encode, closeness=closeness)
+        # the follow-up as the offline rewrite read it ("What did Lavrov say?" for "What did he say?")
+        asked = without_history(standalone) if context else question
+        draft = compose(analyse(asked, self.aliases, context=context), passages, encode=encode, closeness=closeness,
+                        said_before=said)
         if draft.refused:
             text = TOUCHES_ON if draft.outcome is Outcome.TOUCHES_ON else NOT_FOUND
             yield Event(EventKind.TOKEN, text)

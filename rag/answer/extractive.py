@@ -626,12 +626,14 @@ def _predicate(needs: Needs, covered: frozenset) -> float:
     return 1.0 if total < 2.5 else sum(w for t, w in rest.items() if t in covered) / total
 
 
-def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encode=None, closeness=None) -> Draft:
+def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encode=None, closeness=None,
+            said_before: tuple[str, ...] = ()) -> Draft:
     """Optional, from the index's encoder: ``encode`` (texts -> unit vectors) lets a "how many
     troops" question take "8,500 military personnel" as its answer (``counted_phrases``);
     ``closeness`` (texts -> their cosine with the question) lets a question in other words than
     the text's be answered by the sentence that means what it asks (``_closest_in_meaning``).
-    Either way the answer is marked not direct."""
+    Either way the answer is marked not direct. ``said_before``: quotes of the last answer, which
+    "What else did he say?" does not want again."""
     if not passages:
         return Draft([], [], Outcome.NOT_FOUND)
     everything = fold(" ".join(f"{p.text} {header(p)} {p.source.published_iso or ''}" for p in passages))
@@ -657,7 +659,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     # any one passage does. Only passages about the question (half of them, or more) set the bar:
     # an unrelated article that happens to name one of them must not raise it.
     found_share = max([c.distinct_anchored for c in ranked if c.distinct_anchored >= 0.5], default=1.0)
-    usable = [c for c in ranked if c.typed and c.informative and c.anchored >= 0.5]
+    usable = [c for c in ranked if c.typed and c.informative and c.anchored >= 0.5 and not _said(c, said_before)]
     named = _from_named_source(needs, passages)
     if named:  # "according to Kuroi": Kuroi's passages answer, not others that say something alike
         usable = [c for c in usable if c.passage_index in named]
@@ -893,6 +895,14 @@ def _answers(lead: Candidate, needs: Needs) -> bool:
     if lead.coverage >= ANSWER_COVERAGE:
         return True
     return lead.similarity >= CLOSE_MEANING and lead.coverage >= RELATED_COVERAGE
+
+
+def _said(cand: Candidate, said_before: tuple[str, ...]) -> bool:
+    """Is a sentence of the candidate in a quote of the last answer (whitespace aside)?"""
+    if not said_before:
+        return False
+    quoted = " ".join(" ".join(q.split()) for q in said_before)
+    return any(" ".join(s.split()) in quoted for _, _, s in sentences(cand.text))
 
 
 def _closest(ranked: list[Candidate], n: int = 3) -> list[int]:

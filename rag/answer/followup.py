@@ -89,14 +89,38 @@ def rewrite_offline(question: str, history: list[dict] | None) -> str:
     if not earlier or not needs_history(question):
         return question
     # The previous question may itself have been a follow-up: resolve it first.
-    anchor = rewrite_offline(earlier[-1], [{"role": "user", "content": q} for q in earlier[:-1]])
+    anchor = rewrite_offline(earlier[-1], _before_last_question(history))
     anchor = without_history(anchor) if len(anchor) > 300 else anchor
-    pronoun = _SINGULAR.search(question)
-    who = person_answered(earlier[-1], _last_answer(history)) if pronoun else None
-    if who and not _NAME.search(question[:pronoun.start()]):  # "Who is Russia's foreign minister?" -
-        # "... Foreign Minister Lavrov ...": "he" is Lavrov (not in "What did Putin say of his plan?")
+    pronoun = _unresolved(question)
+    who = _person(question, history) if pronoun else None
+    if who:  # "Who is Russia's foreign minister?" - "... Foreign Minister Lavrov ...": "he" is Lavrov
         question = question[:pronoun.start()] + _as_pronoun(pronoun, who) + question[pronoun.end():]
     return f"{question.strip()} (following up on: {anchor})"
+
+
+def _unresolved(question: str) -> re.Match | None:
+    """The first "he", "she", "his" ... with no name before it ("What did Putin say of his plan?": none)."""
+    pronoun = _SINGULAR.search(question)
+    return pronoun if pronoun and not _NAME.search(question[:pronoun.start()]) else None
+
+
+def _person(question: str, history: list[dict] | None) -> str | None:
+    """Who "he" or "she" in a follow-up is: the person the answer to an earlier "who" question
+    named, carried through the follow-ups that spoke of them as "he" since."""
+    earlier = previous_questions(history)
+    if not earlier:
+        return None
+    named = person_answered(earlier[-1], _last_answer(history))
+    if named is None and _unresolved(earlier[-1]):
+        named = _person(earlier[-1], _before_last_question(history))
+    return named
+
+
+def _before_last_question(history: list[dict] | None) -> list[dict]:
+    """The history as it was when the last question was asked."""
+    turns = list(history or [])
+    asked = [i for i, m in enumerate(turns) if m.get("role") == "user" and (m.get("content") or "").strip()]
+    return turns[:asked[-1]] if asked else []
 
 
 _SINGULAR = re.compile(r"\b(he|him|his|she|her|hers)\b(\s+\w+)?", re.I)
@@ -109,6 +133,22 @@ _NOT_PEOPLE = frozenset("""the a an in on at after before but and so this that t
 who which while however meanwhile according january february march april may june july august september october
 november december monday tuesday wednesday thursday friday saturday sunday mr mrs ms dr sir lord lady dame prof
 professor""".split())
+
+
+# "What else did he say?", "Anything more?", "Any other reasons?": the last answer's quotes are not it.
+_MORE = re.compile(r"\b(?:else|besides|anything more|what more|any more|any other|other (?:reasons?|things?|ways?)|"
+                   r"apart from (?:that|this|those))\b", re.I)
+
+
+def said_before(question: str, history: list[dict] | None) -> tuple[str, ...]:
+    """What the last answer quoted, when the question asks for something more than it; () otherwise.
+
+    >>> said_before("What else did he say?", [{"role": "assistant", "content": "According to X, “It was resolved.” [1]"}])
+    ('It was resolved.',)
+    """
+    if not _MORE.search(question):
+        return ()
+    return tuple(q.strip() for q in re.findall(r"“([^”]*)”", _last_answer(history)) if q.strip())
 
 
 def _last_answer(history: list[dict] | None) -> str:
