@@ -129,10 +129,10 @@ _ASKS_WHO = re.compile(r"^\s*(?:and\s+)?(?:who\b|which (?:[\w'’-]+ ){0,3}?(?:o
                        r"player|manager|coach|lawyer|judge|analyst|envoy|ambassador|diplomat)\b)", re.I)
 # A run of capitalised words in a quotation ("Foreign Minister Lavrov", "Dr Greenspan").
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
-_NOT_PEOPLE = frozenset("""the a an in on at after before but and so this that these those it its there here what when
-who which while however meanwhile according january february march april may june july august september october
-november december monday tuesday wednesday thursday friday saturday sunday mr mrs ms dr sir lord lady dame prof
-professor""".split())
+_NOT_PEOPLE = frozenset("""since although though because unless until whether yet still meanwhile however
+instead later earlier first second third finally last next today yesterday tomorrow
+january february march april may june july august september october november december monday tuesday wednesday
+thursday friday saturday sunday""".split())  # with rag.text's STOPWORDS: words that open a sentence, not a name
 
 
 # "What else did he say?", "Anything more?", "Any other reasons?": the last answer's quotes are not it.
@@ -167,6 +167,8 @@ def person_answered(asked: str, answer: str) -> str | None:
     'Lavrov'
     >>> person_answered("Who speaks for the ministry?", "“The Russian Foreign Ministry said Maria Zakharova …”")
     'Maria Zakharova'
+    >>> person_answered("Who did Rank appoint?", "“Since Mike Smith's appointment in 1999, the group ...”")
+    'Mike Smith'
     >>> person_answered("What did Japan announce?", "According to X, “Lavrov said ...” [1]") is None
     True
     """
@@ -179,7 +181,8 @@ def person_answered(asked: str, answer: str) -> str | None:
             if any(_bare(w) in _ORGANISATIONS for w in raw):
                 continue  # "the Russian Foreign Ministry", "the Federal Reserve"
             titled = [i for i, w in enumerate(raw) if _bare(w) in _ROLES]
-            name = [w for w in raw[titled[-1] + 1 if titled else 0:] if _bare(w) not in given | _NOT_PEOPLE]
+            name = [w for w in raw[titled[-1] + 1 if titled else 0:]
+                    if _bare(w) not in given and _bare(w) not in _NOT_PEOPLE and _bare(w) not in STOPWORDS]
             speaks = re.match(r"\s*(?:said|says|told|,\s+who)\b", quote[run.end():])
             if name and (titled or len(name) >= 2 or speaks):
                 return " ".join(name).removesuffix("’s").removesuffix("'s")
@@ -194,7 +197,8 @@ def _bare(word: str) -> str:
 # that make a run of capitals an organisation, not a person.
 _ROLES = frozenset("""mr mrs ms dr sir lord lady dame prof professor minister president chairman chairwoman
 secretary chancellor ambassador governor senator spokesman spokeswoman spokesperson director chief premier
-king queen prince princess general captain coach manager editor""".split())
+king queen prince princess general captain coach manager editor novelist author writer singer actor actress
+player striker goalkeeper lawmaker legislator analyst economist""".split())
 _ORGANISATIONS = frozenset("""ministry ministries party government office council committee commission association
 union federation republic kingdom states bank company group agency department house court parliament assembly
 reserve club university times news post daily corporation inc ltd plc forum network district region province city
