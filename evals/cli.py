@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="a folder of documents indexed beside the corpus, which no case is about (repeatable)")
     p.add_argument("--no-tutorial", action="store_true", help="skip the tutorial baseline (faster with distractors)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--history-as-written", action="store_true",
+                   help="pass a follow-up's history as the case file writes it, instead of answering its earlier "
+                        "questions in turn and passing the answers on, as the app and the CLI do")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON instead of a table")
 
     v = commands.add_parser("validate", help="check cases.jsonl against the corpus (fast, no index)")
@@ -130,6 +133,7 @@ def _run(args) -> int:
         judge_limit=args.judge_limit, semantic_support=args.semantic_support, threads=args.threads,
         use_env=args.use_env, cases_path=args.cases, corpus_dir=args.corpus,
         distractors=tuple(args.distractors), tutorial=not args.no_tutorial, progress=False if args.no_progress else None,
+        play_history=not args.history_as_written,
     )
     if fail_under is not None:
         if load_baseline(fail_under) is None:

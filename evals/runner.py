@@ -55,6 +55,7 @@ class Options:
     corpus_dir: Path | None = None  # None: the settings' corpus (the bundled one unless --use-env says otherwise)
     distractors: tuple[Path, ...] = ()  # more folders indexed beside the corpus (no case is about them)
     tutorial: bool = True  # also run the tutorial baseline
+    play_history: bool = True  # answer a follow-up's earlier questions in turn and pass the answers on, as the app does
     progress: bool | None = None  # None: tqdm decides (shown on a terminal)
     log: object = field(default=sys.stderr, repr=False)
 
@@ -189,7 +190,7 @@ def _run_cases(opts: Options, settings, cases: list[Case], corpus_dir: Path, log
     if report.failed:
         raise EvalError("ingest failed: " + "; ".join(f"{f.path}: {f.reason}" for f in report.failed[:5]))
     index_s = time.perf_counter() - t0
-    assistant = AssistantSystem(settings, k=settings.k)
+    assistant = AssistantSystem(settings, k=settings.k, play_history=opts.play_history)
     if opts.mode == "llm" and assistant.mode != "llm":
         raise EvalError("the assistant did not pick up the LLM configuration")
     systems = [assistant]

@@ -76,9 +76,10 @@ class Run:
 class AssistantSystem:
     key = "assistant"
 
-    def __init__(self, settings, k: int | None = None):
+    def __init__(self, settings, k: int | None = None, play_history: bool = True):
         self.settings = settings
         self.k = k or settings.k
+        self.play_history = play_history
         # The eval's extra retrieval call and the support checker encode the same texts again: cache them.
         self.encoder = rag.EncodeCache(rag.get_embeddings(settings))
         self.assistant = rag.Assistant(settings, encoder=self.encoder)
@@ -92,8 +93,23 @@ class AssistantSystem:
         _version, texts = self.assistant.index.chunk_texts()
         return list(texts)
 
+    def conversation(self, case: Case) -> list[dict]:
+        """A follow-up's history as the app holds it: each earlier question with the answer it got
+        (an answer the case file writes itself is kept); as written with ``play_history`` off."""
+        turns = case.history_list
+        if not self.play_history:
+            return turns
+        played: list[dict] = []
+        for i, turn in enumerate(turns):
+            played.append(turn)
+            answered = i + 1 < len(turns) and turns[i + 1]["role"] == "assistant"
+            if turn["role"] == "user" and not answered:
+                earlier = self.assistant.ask(turn["content"], history=played[:-1] or None, k=self.k)
+                played.append({"role": "assistant", "content": earlier.answer})
+        return played
+
     def run(self, case: Case) -> Run:
-        ans = self.assistant.ask(case.question, history=case.history_list or None, k=self.k)
+        ans = self.assistant.ask(case.question, history=self.conversation(case) or None, k=self.k)
         ranked = self.assistant.search(ans.standalone_query, RETRIEVAL_DEPTH)
         citations = [_cited(c) for c in ans.citations]
         return Run(

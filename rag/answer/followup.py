@@ -167,6 +167,8 @@ def person_answered(asked: str, answer: str) -> str | None:
     'Lavrov'
     >>> person_answered("Who speaks for the ministry?", "“The Russian Foreign Ministry said Maria Zakharova …”")
     'Maria Zakharova'
+    >>> person_answered("Who wrote to Putin?", "“He will meet President Vladimir Putin. Kim Jong Un wrote”")
+    'Kim Jong Un'
     >>> person_answered("Who did Rank appoint?", "“Since Mike Smith's appointment in 1999, the group ...”")
     'Mike Smith'
     >>> person_answered("What did Japan announce?", "According to X, “Lavrov said ...” [1]") is None
@@ -182,7 +184,9 @@ def person_answered(asked: str, answer: str) -> str | None:
                 continue  # "the Russian Foreign Ministry", "the Federal Reserve"
             titled = [i for i, w in enumerate(raw) if _bare(w) in _ROLES]
             name = [w for w in raw[titled[-1] + 1 if titled else 0:]
-                    if _bare(w) not in given and _bare(w) not in _NOT_PEOPLE and _bare(w) not in STOPWORDS]
+                    if _bare(w) not in _NOT_PEOPLE and _bare(w) not in STOPWORDS]
+            if any(_bare(w) in given for w in name):
+                continue  # "President Vladimir Putin": someone the question named, not its answer
             speaks = re.match(r"\s*(?:said|says|told|,\s+who)\b", quote[run.end():])
             if name and (titled or len(name) >= 2 or speaks):
                 return " ".join(name).removesuffix("’s").removesuffix("'s")
