@@ -520,6 +520,10 @@ def test_cli_asks_follow_ups_after_earlier_questions(corpus_settings):
     assert rows[1]["answer"] == after["answer"]
     alone = run_cli(["ask", "-", "--json"], corpus_settings.data_dir, input=f"{first}\n{follow}\n")
     assert json.loads(alone.stdout.splitlines()[1])["standalone_query"] == follow  # no --conversation: no history
+    # --after questions are answered in turn, as in the app: "he" is whom the answer named
+    result = run_cli(["ask", "What did he say about the disputed islands?", "--after", "Who is Russia's foreign minister?",
+                      "--json"], corpus_settings.data_dir, input="")
+    assert json.loads(result.stdout)["standalone_query"].startswith("What did Lavrov say"), result.stdout[-500:]
 
 
 def test_cli_cues_one_json_per_line():

@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-k", type=_positive, default=None, help="number of passages to retrieve (1 to 50)")
     _filter_options(p)
     p.add_argument("--after", action="append", metavar="EARLIER_QUESTION",
-                   help="an earlier question of the conversation, oldest first (repeatable): the question is a follow-up")
+                   help="an earlier question of the conversation, oldest first (repeatable; each is answered in "
+                        "turn, unseen, as in the app): the question is a follow-up")
     p.add_argument("--conversation", action="store_true",
                    help="with '-': the stdin lines are one conversation, each question following up the ones before")
     p.set_defaults(run=_ask)
@@ -202,7 +203,11 @@ def _ask(args, settings: Settings) -> int:
         settings = settings.with_(k=args.k)
     assistant = Assistant(settings)
     questions = (line.strip() for line in sys.stdin) if args.question == "-" else iter([args.question])
-    history = [{"role": "user", "content": q} for q in args.after or []]
+    history: list[dict] = []
+    for earlier in args.after or []:  # answered in turn, as in the app: "he" may be whom an answer named
+        check_question(earlier)
+        answered = assistant.ask(earlier, history=history or None, filters=filters)
+        history += [{"role": "user", "content": earlier}, {"role": "assistant", "content": answered.answer}]
     status = 0
     for question in questions:
         if not question:
