@@ -170,6 +170,19 @@ def test_follow_up_is_rewritten_by_the_llm_and_the_rewrite_is_returned(corpus_se
     assert answer.citations[0].doc_id == "003_b5aeacde14fc594e"
 
 
+def test_the_llm_rewrite_is_given_the_person_an_earlier_answer_named(corpus_settings):
+    """The rewrite prompt holds earlier questions only (no document text): "he" after "Who is
+    Russia's foreign minister?" reaches the LLM already read as the person the answer named."""
+    history = [{"role": "user", "content": "Who is Russia's foreign minister?"},
+               {"role": "assistant", "content": "According to X, “the announcement by Foreign Minister Lavrov on "
+                                                "January 14 that he would visit Japan” [1]"}]
+    with FakeOpenAI([Reply("What did Lavrov say about the disputed islands?"), Reply("Nothing. [1]")]) as server:
+        Assistant(_settings(corpus_settings, server)).ask("What did he say about the disputed islands?", history=history)
+        rewrite_prompt = server.requests[0]["messages"][0]["content"]
+    assert "Follow-up question: What did Lavrov say about the disputed islands?" in rewrite_prompt, rewrite_prompt
+    assert "January 14" not in rewrite_prompt  # the answer's text itself is not passed on
+
+
 def test_llm_status_reports_reachability(corpus_settings):
     from rag import LLM
 

@@ -27,7 +27,8 @@ from ..text import content_words, fold, sentences
 from .compare import compare as compare_sources
 from .comparison import Comparison
 from .extractive import INDIRECT, NOT_FOUND, TOUCHES_ON, compose
-from .followup import earlier_words, previous_questions, rewrite_offline, said_before, without_history
+from .followup import (earlier_words, previous_questions, rewrite_offline, said_before, with_person,
+                       without_history)
 from .framing import cite, framing_warnings, injection_warnings
 from .injection import as_data as quote_instructions
 from .injection import instructions, without
@@ -144,8 +145,9 @@ class Assistant:
             return question
         if self._llm is not None and use_llm:
             try:
+                # "he" already read as whom an earlier answer named, when the history carries it
                 prompt = self._prompts.render(
-                    "rewrite", question=question,
+                    "rewrite", question=with_person(question, history),
                     history="\n".join(f"- {q}" for q in previous_questions(history)[-4:]),
                 )
                 rewritten = self._llm.complete([{"role": "user", "content": prompt}], max_tokens=100).strip()

@@ -91,11 +91,17 @@ def rewrite_offline(question: str, history: list[dict] | None) -> str:
     # The previous question may itself have been a follow-up: resolve it first.
     anchor = rewrite_offline(earlier[-1], _before_last_question(history))
     anchor = without_history(anchor) if len(anchor) > 300 else anchor
+    return f"{with_person(question, history).strip()} (following up on: {anchor})"
+
+
+def with_person(question: str, history: list[dict] | None) -> str:
+    """The question with its "he" or "she" replaced by the person an earlier "who" question was
+    answered with (``person_answered``); the question as it is when there is none."""
     pronoun = _unresolved(question)
     who = _person(question, history) if pronoun else None
-    if who:  # "Who is Russia's foreign minister?" - "... Foreign Minister Lavrov ...": "he" is Lavrov
-        question = question[:pronoun.start()] + _as_pronoun(pronoun, who) + question[pronoun.end():]
-    return f"{question.strip()} (following up on: {anchor})"
+    if not who:
+        return question
+    return question[:pronoun.start()] + _as_pronoun(pronoun, who) + question[pronoun.end():]
 
 
 def _unresolved(question: str) -> re.Match | None:
