@@ -101,16 +101,25 @@ STOPWORDS = frozenset(
 
 
 def fold(text: str) -> str:
-    """Lower case, accents and typographic quotes and dashes straightened: ``fold("Kyōto’s")`` is "kyoto's"."""
+    """Lower case, accents and typographic quotes and dashes straightened: ``fold("Kyōto’s")`` is
+    "kyoto's". The country's "US" and "U.S." are "usa", not the pronoun "us" (a stop word):
+    ``fold("US troops told us")`` is "usa troops told us"."""
     return _fold(text) if len(text) < 20_000 else _fold.__wrapped__(text)
 
 
 @functools.lru_cache(maxsize=20_000)  # passages are folded again for every question they come up in
 def _fold(text: str) -> str:
+    if "U" in text:
+        text = _US.sub("USA", text)
     if not text.isascii():  # the common case, plain ASCII, needs no Unicode decomposition
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))
     return text.translate(_QUOTES).lower()
+
+
+# "US", "U.S.", "U.S", "USA", "U.S.A.", written in capitals: the country. (BM25 tokens come from
+# folded text: a change here is a change of ``rag.index.lexical.TOKENIZER``.)
+_US = re.compile(r"(?<![\w.])U\.S\.(?:A\.)?|(?<![\w.])U\.S(?![\w.])|\bUSA?\b")
 
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})

@@ -3,6 +3,7 @@ without reading Chroma."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import bm25s
@@ -12,7 +13,7 @@ import pytest
 import rag
 from rag import ingest
 from rag.index.chroma import ChromaStore
-from rag.index.lexical import LexicalIndex, tokenize
+from rag.index.lexical import TOKENIZER, LexicalIndex, tokenize
 
 from helpers import BBC_BUSINESS, SEED_FILES, copy_seeds
 
@@ -161,3 +162,21 @@ def test_after_a_killed_ingest_bm25_is_rebuilt_from_chroma(tmp_path, settings, m
     ingest(settings, [inbox])
     assert reads == [1]
 
+
+
+def test_the_country_us_is_a_token_and_an_index_of_older_tokens_is_rebuilt(tmp_path, settings):
+    """"US" and "U.S." are the country ("usa"), not the pronoun "us"; a BM25 index saved with an
+    older tokenizer is not used as it is: the next search rebuilds it from the stored chunks, and
+    finds what the new tokens find."""
+    assert tokenize(["US troops and U.S. aid reached us"])[0].count("usa") == 2
+    inbox = copy_seeds(tmp_path / "inbox")
+    ingest(settings, [inbox])
+    manifest_path = settings.bm25_dir / (settings.bm25_dir / "CURRENT").read_text().strip()
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert manifest["tokenizer"] == TOKENIZER
+    manifest_path.write_text(json.dumps({k: v for k, v in manifest.items() if k != "tokenizer"}), encoding="utf-8")
+    assert LexicalIndex.load(settings.bm25_dir) is None  # an older tokenizer's index: not used as it is
+    hits = rag.Assistant(settings).index.search_lexical("U.S. sanctions", 5, rag.Filters())
+    assert hits and any("U.S." in p.text or "US " in p.text for p in hits)
+    assert json.loads((settings.bm25_dir / (settings.bm25_dir / "CURRENT").read_text().strip()).read_text())[
+        "tokenizer"] == TOKENIZER  # rebuilt and saved

@@ -2,7 +2,7 @@
 and years it is about, the kind of answer it wants, and how much each of its words says.
 
     >>> quoted_phrases("Who said 'when the US says jump' about Japan?")
-    ['when the us says jump']
+    ['when the usa says jump']
     >>> expand_query("Talks on the Kuril Islands", [["Kuril Islands", "Northern Territories"]])
     'Talks on the Kuril Islands Northern Territories'
     >>> needs = analyse("How did Maria Zakharova describe the Yasukuni Shrine in 2013?", [])

@@ -63,6 +63,11 @@ MAX_DELTA_SHARE = 0.2  # merge when this share of chunks is dead or outside the 
 _MASK64 = (1 << 64) - 1
 
 
+# The tokenizer's version, saved with the index: an index saved by another is rebuilt when loaded.
+# 2: "US" and "U.S." are the token "usa" (``rag.text.fold``), not the stop word "us".
+TOKENIZER = "2"
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
     """bm25s's tokenizer (English stop words, Snowball stems) on folded text, so "Kyōto" and
     "Kyoto" are one word, and a phrase found in a folded text has all its words indexed there."""
@@ -317,7 +322,7 @@ class LexicalIndex:
         manifest = root / f"manifest-{self.version}.json"
         tmp = manifest.with_name(f"{manifest.name}.tmp-{_writer()}")
         tmp.write_text(json.dumps({
-            "version": self.version, "checksum": self.checksum,
+            "version": self.version, "checksum": self.checksum, "tokenizer": TOKENIZER,
             "segments": [{"name": s.name, "dead": sorted(self.dead.get(s.name, []))} for s in self.segments],
         }), encoding="utf-8")
         os.replace(tmp, manifest)
@@ -337,6 +342,8 @@ class LexicalIndex:
         holds are reused, not read again."""
         try:
             manifest = json.loads((root / (root / "CURRENT").read_text().strip()).read_text(encoding="utf-8"))
+            if manifest.get("tokenizer") != TOKENIZER:
+                return None  # tokens of an older tokenizer: rebuilt from the stored chunks, as when damaged
             have = {s.name: s for s in previous.segments} if previous is not None else {}
             segments = [have.get(entry["name"]) or Segment.load(root, entry["name"]) for entry in manifest["segments"]]
             dead = {entry["name"]: list(entry["dead"]) for entry in manifest["segments"] if entry["dead"]}
