@@ -85,7 +85,7 @@ def diagnose(settings: Settings) -> Findings:
     if lexical is not None and lexical.version == found.version:
         add(Check("bm25", True, f"the keyword index matches ({lexical.live_count} passages)"))
     else:
-        why = "is missing or unreadable" if lexical is None else "does not match the passages"
+        why = "is missing, unreadable or of an older version" if lexical is None else "does not match the passages"
         add(Check("bm25", False, f"the keyword index {why}", "rebuild it from Chroma"))
 
     stored = {d.doc_id: d for d in list_documents(settings)}
