@@ -659,7 +659,8 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     # any one passage does. Only passages about the question (half of them, or more) set the bar:
     # an unrelated article that happens to name one of them must not raise it.
     found_share = max([c.distinct_anchored for c in ranked if c.distinct_anchored >= 0.5], default=1.0)
-    usable = [c for c in ranked if c.typed and c.informative and c.anchored >= 0.5 and not _said(c, said_before)]
+    quoted_before = " ".join(" ".join(q.split()) for q in said_before)
+    usable = [c for c in ranked if c.typed and c.informative and c.anchored >= 0.5 and not _said(c, quoted_before)]
     named = _from_named_source(needs, passages)
     if named:  # "according to Kuroi": Kuroi's passages answer, not others that say something alike
         usable = [c for c in usable if c.passage_index in named]
@@ -897,12 +898,9 @@ def _answers(lead: Candidate, needs: Needs) -> bool:
     return lead.similarity >= CLOSE_MEANING and lead.coverage >= RELATED_COVERAGE
 
 
-def _said(cand: Candidate, said_before: tuple[str, ...]) -> bool:
-    """Is a sentence of the candidate in a quote of the last answer (whitespace aside)?"""
-    if not said_before:
-        return False
-    quoted = " ".join(" ".join(q.split()) for q in said_before)
-    return any(" ".join(s.split()) in quoted for _, _, s in sentences(cand.text))
+def _said(cand: Candidate, quoted_before: str) -> bool:
+    """Is a sentence of the candidate in the last answer's quotes (whitespace aside)?"""
+    return bool(quoted_before) and any(" ".join(s.split()) in quoted_before for _, _, s in sentences(cand.text))
 
 
 def _closest(ranked: list[Candidate], n: int = 3) -> list[int]:
