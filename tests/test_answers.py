@@ -10,7 +10,7 @@ import pytest
 
 from rag import (AnswerMode, Assistant, Filters, Outcome, Passage, QuestionError, SegmentKind, Source, WarningKind,
                  is_comparison)
-from rag.answer.extractive import _voices, candidates, compose
+from rag.answer.extractive import NOTHING_MORE, _voices, candidates, compose
 from rag.answer.followup import rewrite_offline
 from rag.answer.question import analyse, expand_query
 from rag.answer.support import check, check_answer, split_answer
@@ -439,6 +439,17 @@ def test_what_else_did_he_say_quotes_what_the_last_answer_did_not(assistant):
     before = " ".join(re.findall(r"“([^”]*)”", answer.answer))
     assert not [s for line in more.answer.splitlines() for q in re.findall(r"“([^”]*)”", line)
                 for _, _, s in sentences(q) if s in before], more.answer
+
+
+def test_what_else_when_there_is_nothing_else_says_so(assistant):
+    """Trutnev's one statement is the whole of what the documents quote of him: asked for more,
+    the answer says there is nothing more, rather than that the documents only touch on it."""
+    question = "Which Russian official proposed developing the islands with China?"
+    first = assistant.ask(question)
+    assert "Trutnev" in first.answer.splitlines()[0], first.answer
+    history = [{"role": "user", "content": question}, {"role": "assistant", "content": first.answer}]
+    more = assistant.ask("What else did he say?", history=history)
+    assert more.refused and more.answer == NOTHING_MORE, more.answer
 
 
 def test_standalone_question_is_not_rewritten(assistant):

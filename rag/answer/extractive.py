@@ -972,3 +972,5 @@ NOT_FOUND = "The documents don't say. None of the retrieved passages mentions wh
 TOUCHES_ON = ("The documents touch on this but don't answer it directly. The closest passages are listed "
               "separately; none of them states the answer.")
 INDIRECT = "The passages do not state this in so many words; the sentences below are the closest evidence."
+NOTHING_MORE = ("The documents say nothing more on this than the last answer quoted. The closest passages are listed "
+                "separately.")
