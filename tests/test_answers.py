@@ -441,6 +441,17 @@ def test_what_else_did_he_say_quotes_what_the_last_answer_did_not(assistant):
                 for _, _, s in sentences(q) if s in before], more.answer
 
 
+def test_he_after_asking_what_someone_said_is_that_person(assistant):
+    """"How did Maria Zakharova describe the Yasukuni Shrine?", then "What else did she say?":
+    she is Zakharova, and the answer goes on past what the last one quoted."""
+    question = "How did Maria Zakharova describe the Yasukuni Shrine?"
+    first = assistant.ask(question)
+    history = [{"role": "user", "content": question}, {"role": "assistant", "content": first.answer}]
+    more = assistant.ask("What else did she say?", history=history)
+    assert more.standalone_query.startswith("What else did Maria Zakharova say?"), more.standalone_query
+    assert more.outcome is Outcome.ANSWERED and "build a temple" in more.answer, more.answer
+
+
 def test_what_else_when_there_is_nothing_else_says_so(assistant):
     """Trutnev's one statement is the whole of what the documents quote of him: asked for more,
     the answer says there is nothing more, rather than that the documents only touch on it."""

@@ -11,8 +11,9 @@ or "that/those", an opening "and/what about", a bare verb like "respond", or too
 words of its own) gets the previous question appended. After a "who" question, "he" or
 "she" is the person the answer named, when the history carries the answer (the app's and
 the CLI's do): "What did he say?" after "Who is Russia's foreign minister?" becomes "What
-did Lavrov say?". With an LLM configured, the LLM rewrites it (prompts/rewrite.md) and
-this rule is the fallback.
+did Lavrov say?"; "What else did she say?" after "How did Zakharova describe it?" is about
+Zakharova. With an LLM configured, the LLM rewrites it (prompts/rewrite.md) and this rule
+is the fallback.
 """
 
 from __future__ import annotations
@@ -117,9 +118,35 @@ def _person(question: str, history: list[dict] | None) -> str | None:
     if not earlier:
         return None
     named = person_answered(earlier[-1], _last_answer(history))
+    if named is None and _MORE.search(question):  # "What did Lavrov say …?" - "What else did he say?"
+        named = speaker_asked(earlier[-1])
     if named is None and _unresolved(earlier[-1]):
         named = _person(earlier[-1], _before_last_question(history))
     return named
+
+
+# "What did Lavrov say …", "How did Maria Zakharova describe …": the person asked what they said.
+_ASKED_SPEAKER = re.compile(r"\b(?:did|does|do|has|have|had|will|would)\s+((?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*)\s+"
+                            r"(?:say|tell|describe|call|respond|react|claim|warn|argue|write|pledge|promise|announce|"
+                            r"reply|answer|comment|explain|deny|admit)\b")
+
+
+def speaker_asked(question: str) -> str | None:
+    """The person a question asks for the words of ("What else did he say?" after it is about them).
+
+    >>> speaker_asked("How did Maria Zakharova describe the Yasukuni Shrine?")
+    'Maria Zakharova'
+    >>> speaker_asked("How did Foreign Minister Lavrov respond?"), speaker_asked("What did the Foreign Ministry say?")
+    ('Lavrov', None)
+    """
+    asked = _ASKED_SPEAKER.search(question)
+    if not asked:
+        return None
+    raw = asked.group(1).split()
+    if any(_bare(w) in _ORGANISATIONS for w in raw):
+        return None
+    titled = [i for i, w in enumerate(raw) if _bare(w) in _ROLES]  # "Foreign Minister Lavrov": Lavrov
+    return " ".join(raw[titled[-1] + 1 if titled else 0:]).removesuffix("’s").removesuffix("'s") or None
 
 
 def _before_last_question(history: list[dict] | None) -> list[dict]:
@@ -151,10 +178,18 @@ def said_before(question: str, history: list[dict] | None) -> tuple[str, ...]:
 
     >>> said_before("What else did he say?", [{"role": "assistant", "content": "According to X, “It was resolved.” [1]"}])
     ('It was resolved.',)
+    >>> said_before("Anything more?", [{"role": "assistant", "content": "X says: “She called it “loathsome”. Then she left.” [1]"}])
+    ('She called it “loathsome”. Then she left.',)
     """
     if not _MORE.search(question):
         return ()
-    return tuple(q.strip() for q in re.findall(r"“([^”]*)”", _last_answer(history)) if q.strip())
+    return tuple(q.strip() for q in _quotes(_last_answer(history)) if q.strip())
+
+
+def _quotes(answer: str) -> list[str]:
+    """What each line of an answer quotes: from its first opening mark to its last closing one
+    (a quoted sentence may itself quote: ‘declaring it “a loathsome symbol”’)."""
+    return re.findall(r"“(.*)”", answer)
 
 
 def _last_answer(history: list[dict] | None) -> str:
@@ -183,7 +218,7 @@ def person_answered(asked: str, answer: str) -> str | None:
     if not _ASKS_WHO.match(asked):
         return None
     given = {_bare(w) for w in re.findall(r"[\w'’-]+", asked)}
-    for quote in re.findall(r"“([^”]*)”", answer):
+    for quote in _quotes(answer):
         for run in _CAPITALISED.finditer(quote):
             raw = run.group(0).split()
             if any(_bare(w) in _ORGANISATIONS for w in raw):
