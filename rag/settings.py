@@ -49,9 +49,11 @@ def _float(env, name: str, default: float) -> float:
     return value
 
 
-def _bool(env, name: str) -> bool:
+def _bool(env, name: str, default: bool = False) -> bool:
     raw = (env.get(name) or "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if not raw:
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
@@ -64,6 +66,7 @@ class Settings:
     corpus_dir: Path = PROJECT_DIR / "corpus"
     # Editable lists and templates (defaults: the bundled ones).
     aliases_file: Path | None = None  # None: <corpus_dir>/aliases.yaml
+    place_aliases: bool = True  # countries and their capitals as name variants (rag.answer.places)
     cues_file: Path = PROJECT_DIR / "corpus" / "framing_cues.yaml"
     outlets_file: Path = PROJECT_DIR / "corpus" / "outlets.yaml"  # the outlet registry (ratings with provenance)
     prompts_dir: Path = PROJECT_DIR / "prompts"
@@ -119,6 +122,7 @@ class Settings:
             data_dir=path("RAG_DATA_DIR", base.data_dir),
             corpus_dir=path("RAG_CORPUS_DIR", base.corpus_dir),
             aliases_file=path("RAG_ALIASES_FILE", None),
+            place_aliases=_bool(env, "RAG_PLACE_ALIASES", base.place_aliases),
             cues_file=path("RAG_CUES_FILE", base.cues_file),
             outlets_file=path("RAG_OUTLETS_FILE", base.outlets_file),
             prompts_dir=path("RAG_PROMPTS_DIR", base.prompts_dir),

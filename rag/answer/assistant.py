@@ -34,6 +34,7 @@ from .injection import as_data as quote_instructions
 from .injection import instructions, without
 from .llm import LLM
 from .prompts import Prompts
+from .places import capital_groups
 from .question import analyse, load_aliases
 from .retrieval import Retriever
 from .support import MARKER, META, check_answer, cited_numbers, split_answer
@@ -55,7 +56,10 @@ class Assistant:
         vectors: the index was built with them), e.g. an ``EncodeCache`` around it for the evals."""
         self.settings = settings or Settings.from_env()
         self.index = Index.open(self.settings, encoder)
-        self._retriever = Retriever(self.index, load_aliases(str(self.settings.aliases_path)), self.settings.k)
+        aliases = load_aliases(str(self.settings.aliases_path))
+        self._retriever = Retriever(self.index, aliases, self.settings.k)
+        # "Moscow" for Russia, on any corpus: read as the same name in the passages, not searched for
+        self._aliases = aliases + capital_groups() if self.settings.place_aliases else aliases
         self._llm = llm if llm is not None else (LLM(self.settings) if self.settings.llm_configured else None)
         self._prompts = Prompts(self.settings.prompts_dir)
 
@@ -66,7 +70,7 @@ class Assistant:
 
     @property
     def aliases(self) -> list[list[str]]:
-        return self._retriever.aliases
+        return self._aliases
 
     @property
     def encoder(self):

@@ -27,6 +27,7 @@ import yaml
 from ..model import SegmentKind
 from ..text import STOPWORDS, content_words, fold, padded_words, stemmer, stems, words
 from .followup import points_back
+from .places import as_place
 
 # A quote opens after a space or bracket and closes before space/punctuation, so "Don't" is not a quote.
 _QUOTED = re.compile(r"(?:^|(?<=[\s(\[]))[‘'“\"](.{12,}?)(?<=\S)[’'”\"](?=[\s?.!,;:)]|$)")
@@ -516,7 +517,7 @@ def _same_as(question: str, aliases: list[list[str]], anchors: tuple = ()) -> di
     """For each alias group the question mentions, every stem of its names maps to all of them."""
     same: dict[str, set] = {}
     for group in aliases:
-        if any(mentions(question, name) for name in group):
+        if any(mentions(question, name) for name in group) and _stands_for(question, group):
             group_stems = {t for name in group for t in stemmer().stemWords(content_words(name))}
             for t in group_stems:
                 same.setdefault(t, set()).update(group_stems)
@@ -649,6 +650,8 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
             variants.append(last)  # "Maria Zakharova" ~ "Zakharova" (but "Kuril Islands" is not "islands")
         for group in aliases:
             names = [" ".join(words(n)) for n in group]
+            if not _stands_for(question, group):
+                continue
             if any(n == folded or n in variants for n in names):
                 variants += [n for n in names if n not in variants]
         if short and short not in variants:
@@ -656,6 +659,25 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
         distinctive = max(word_weight(_unowned(w)) for w in folded.split()) >= 3.5
         found.append(Anchor(name, "name", tuple(variants), distinctive, (short, spelled) if short else None))
     return found
+
+
+def _stands_for(question: str, group: list[str]) -> bool:
+    """Does each name of the group stand for the others in this question? Not when it names two of
+    them apart (``_names_apart``), nor for a capital named as a place ("the mayor of Ankara" is not Turkey)."""
+    return not _names_apart(question, group) and not as_place(question, group)
+
+
+def _names_apart(question: str, group: list[str]) -> bool:
+    """Does the question name two of a group's names, neither a part of the other? Then it tells
+    them apart ("How did Beijing respond to ... jointly with China?"), and neither stands for the other.
+
+    >>> _names_apart("How did Beijing respond to the plan with China?", ["China", "Beijing"])
+    True
+    >>> _names_apart("What is Japan's position on the South Kurils?", ["South Kurils", "Kurils", "Etorofu"])
+    False
+    """
+    named = [" ".join(words(n)) for n in group if mentions(question, n)]
+    return sum(not any(n != m and f" {n} " in f" {m} " for m in named) for n in named) > 1
 
 
 # What kind of answer the question wants, and how to recognise a sentence that has one.
