@@ -228,6 +228,18 @@ def test_a_year_standing_alone_does_not_say_how_many():
     assert not draft.refused, draft.lines  # "how long": years may answer
 
 
+def test_a_length_of_time_does_not_say_how_many_people():
+    question = "How many people live in Turkey?"
+    wait = _passage(1, "It could take up to 15 years before Turkey is able to join the European Union.")
+    draft = compose(analyse(question, TRADE_ALIASES), [wait])
+    assert draft.refused, draft.lines  # fifteen years count no one
+    census = _passage(2, "Turkey's census counted 67.8 million people living in its 81 provinces.")
+    draft = compose(analyse(question, TRADE_ALIASES), [wait, census])
+    assert not draft.refused and "67.8 million" in draft.lines[0], draft.lines
+    draft = compose(analyse("How many years could Turkey wait to join the European Union?", TRADE_ALIASES), [wait])
+    assert not draft.refused and "15 years" in draft.lines[0], draft.lines
+
+
 def test_a_quotation_that_goes_on_is_still_the_speakers_words():
     # News names the speaker once and quotes on for several sentences: 'he said: "..." "..."'.
     text = ("Ms Okada was elected to the council in 2019. Speaking in Osaka on Monday, at the launch of her "

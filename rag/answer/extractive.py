@@ -73,7 +73,7 @@ from dataclasses import dataclass
 from ..model import Outcome, Passage, Rating, SegmentKind
 from ..text import STOPWORDS, content_words, fold, sentences, stemmer, stems, words
 from .injection import instructions, overlaps
-from .question import WANTS, Needs, header, passages_from, word_pairs, word_weight
+from .question import TIME_UNITS, WANTS, Needs, header, passages_from, word_pairs, word_weight
 
 
 @dataclass
@@ -311,6 +311,8 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
     if needs.in_years:  # "on what day in 1956": "signed in October 1993" dates something else
         undated = _OTHER_YEAR_DATE.sub(lambda m: m.group(0) if m.group("year") in needs.in_years else " ", undated)
     uncounted = text if needs.years_answer else _BARE_YEAR.sub(" ", text)  # nor does a year say how many
+    if needs.counts_things:  # "how many people": "It could take up to 15 years" counts no one
+        uncounted = _DURATION.sub(" ", uncounted)
     typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
                                                 uncounted if kind == "number" else text)
                           or (kind == "name" and passage.speaker) for kind in needs.wants)
@@ -337,6 +339,11 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
     if typed and needs.focus and not quoted:  # "how many troops": a number of troops
         typed, by_meaning = _count_of(text, needs, meant)
     return bool(typed), by_meaning, heard if typed else ()
+
+
+# A length of time: "15 years", "a 10-day strike", "three months".
+_DURATION = re.compile(r"(?:\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|"
+                       rf"several|many))[\s-]+{TIME_UNITS}\b", re.I)
 
 
 # A date with its year ("October 1993", "19 October 1993", "October 19, 1993", "in 1993").

@@ -203,6 +203,7 @@ class Needs:
     given_dates: tuple[str, ...] = ()  # dates the question states itself ("january 14", "1956"), lower case
     in_years: tuple[str, ...] = ()  # the years its event is in ("what day in 1956"): other years' dates are not it
     years_answer: bool = False  # "how long", "how long ago": years may be the number asked for
+    counts_things: bool = False  # "how many people": a count of things, which "15 years" is not
     parts: tuple = ()  # "Why did X drop Y, and how did Y take it?": each part, read as a question of its own
     defines: tuple = ()  # "Who is Munenori Suzuki?": the anchor the text must say something of, in so many words
     headline: bool = False  # "How does the forum post's headline frame the trip?": the text's title line answers
@@ -286,6 +287,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         given_dates=given_dates(question),
         in_years=tuple(_IN_YEAR.findall(question)),
         years_answer=bool(re.search(r"\bhow long\b", question, re.I)),
+        counts_things=counts_things(question),
         parts=tuple(analyse(part, aliases, f"{context} {question}") for part in question_parts(question))
         if not COMPARE.search(question) else (),
         defines=who_is(question, anchors),
@@ -566,6 +568,26 @@ _COUNTERS = frozenset("units unit items item pieces piece things kinds types sor
 _COMPARATIVE = re.compile(r"more|less|fewer|further|farther|better|worse|(?:likel|eas|heav|earl|costl|risk|health|"
                           r"wealth)ier|(?:bigg|larg|high|low|long|short|great|small|fast|slow|old|young|rich|poor|"
                           r"cheap|strong|weak|wid|deep|light)er")
+
+
+# Units of time: a number of them is a length of time ("15 years", "a 10-day strike").
+TIME_UNITS = r"(?:second|minute|hour|day|night|week|fortnight|month|year|decade|centur(?:y|ie))s?"
+
+
+def counts_things(question: str) -> bool:
+    """Does "how many" ask for a count of something other than time? The counted word may be as
+    common as "people", so that ``_focus`` leaves it out; a length of time still does not count it.
+
+    >>> counts_things("How many people live in Ankara?"), counts_things("How many years could Turkey wait?")
+    (True, False)
+    >>> counts_things("How many of them left?"), counts_things("How much did it cost?")
+    (False, False)
+    """
+    match = _HOW_MANY.search(question)
+    if not match or match.group(0).lower().split()[1] != "many":
+        return False
+    counted = [w for w in match.group(1).split() if not w[:1].isupper()]  # "how many US troops": troops
+    return bool(counted) and counted[0].lower() not in STOPWORDS and not re.fullmatch(TIME_UNITS, counted[0].lower())
 
 
 def _focus(question: str) -> list[str]:
