@@ -6,7 +6,8 @@ text and the same cited documents, and no answerable case turns into a refusal.
 and Japan, and a question about Putin may rightly be answered from them. (With all 2,225 BBC
 articles, related ones included, the evals' distractor gate measures the rest.)
 
-Real parts: two embedded Chroma indexes, the real model, every case of evals/cases.jsonl.
+Real parts: two embedded Chroma indexes, the real model, every case of evals/cases.jsonl, a
+follow-up's earlier questions answered first as in the app.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 
 import rag
 from evals.dataset import load_cases
+from evals.systems import AssistantSystem
 from helpers import SHARED_DIR, copy_seeds, settings_for
 
 N_DISTRACTORS = 200
@@ -41,8 +43,12 @@ def _unrelated(n: int, dest) -> int:
 
 
 def _answers(settings) -> dict[str, rag.Answer]:
-    assistant = rag.Assistant(settings)
-    return {case.id: assistant.ask(case.question, history=case.history_list or None) for case in load_cases()}
+    """Each case's answer, a follow-up's history played as the app holds it (each earlier question
+    answered in turn, ``AssistantSystem.conversation``): an added document may change an earlier
+    answer, and with it what "he" is."""
+    system = AssistantSystem(settings)
+    return {case.id: system.assistant.ask(case.question, history=system.conversation(case) or None)
+            for case in load_cases()}
 
 
 @pytest.mark.slow
