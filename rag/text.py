@@ -89,6 +89,9 @@ def count_tokens(texts: list[str]) -> list[int]:
 # Words for lexical matching: lower-case, accents folded, curly quotes straightened.
 _WORD = re.compile(r"[\w$%]+(?:[.,'][\w]+)*", re.UNICODE)
 
+# Words written before a person's name that are no part of it ("Mr Brown", "Dame Alicia Markova").
+HONORIFICS = ("mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "prof", "professor", "dame")
+
 STOPWORDS = frozenset(
     """a an the and or but if of to in on at by for with from as is are was were be been being it its
     this that these those there here what which who whom whose when where why how do does did done

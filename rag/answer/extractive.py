@@ -71,7 +71,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import Outcome, Passage, Rating, SegmentKind
-from ..text import STOPWORDS, content_words, fold, sentences, stemmer, stems, words
+from ..text import HONORIFICS, STOPWORDS, content_words, fold, sentences, stemmer, stems, words
 from .injection import instructions, overlaps
 from .question import TIME_UNITS, WANTS, Needs, header, passages_from, word_pairs, word_weight
 
@@ -601,7 +601,7 @@ def _names(anchor, folded: str) -> bool:
 # A word this rare in English (wordfreq Zipf <= 4) is a name's own: Kiplagat 5.8, Mourinho 3.8; the last
 # words of institutions are common (ministry 2.9, department, council, parliament: all below).
 _RARE = 3.5
-_TITLES = ("mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "prof", "professor", "dame")
+_TITLES = HONORIFICS
 _QUOTATION = re.compile(r"[“\"](?:\S+\s+){2,}[^”\"]*[”\"]")  # three words or more in quotation marks
 # A quotation of three words or more opening here, closed here or running on into the next sentence.
 _QUOTE_OPENS = re.compile(r"[“\"](?:[^\s“”\"]+\s+){2,}[^\s“”\"]")

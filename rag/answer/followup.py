@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from ..text import STOPWORDS, content_words
+from ..text import HONORIFICS, STOPWORDS, content_words
 
 _PERSONAL = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|theirs)\b", re.I)
 _DEMONSTRATIVE = re.compile(
@@ -240,7 +240,7 @@ def _bare(word: str) -> str:
 
 # Words of titles and roles before a name ("Foreign Minister Lavrov", "Dr Greenspan"), and words
 # that make a run of capitals an organisation, not a person.
-_ROLES = frozenset("""mr mrs ms dr sir lord lady dame prof professor minister president chairman chairwoman
+_ROLES = frozenset(HONORIFICS) | frozenset("""minister president chairman chairwoman
 secretary chancellor ambassador governor senator spokesman spokeswoman spokesperson director chief premier
 king queen prince princess general captain coach manager editor novelist author writer singer actor actress
 player striker goalkeeper lawmaker legislator analyst economist""".split())
