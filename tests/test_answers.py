@@ -464,6 +464,18 @@ def test_he_after_asking_what_someone_said_is_that_person(assistant):
     assert more.outcome is Outcome.ANSWERED and "build a temple" in more.answer, more.answer
 
 
+def test_what_else_does_not_quote_again_who_she_is(assistant):
+    """A sentence that says "she" is quoted from the sentence naming her, except when the last
+    answer quoted that already: "What else did she say?" goes on with her next words alone."""
+    question = "Who warned Japan of countermeasures?"
+    first = assistant.ask(question)
+    assert "Maria Zakharova issued" in first.answer and "countermeasures" in first.answer, first.answer
+    history = [{"role": "user", "content": question}, {"role": "assistant", "content": first.answer}]
+    more = assistant.ask("What else did she say?", history=history)
+    assert "loathsome symbol" in more.answer, more.answer
+    assert "Maria Zakharova issued" not in more.answer and "non-nuclear" not in more.answer, more.answer
+
+
 def test_what_else_when_there_is_nothing_else_says_so(assistant):
     """Trutnev's one statement is the whole of what the documents quote of him: asked for more,
     the answer says there is nothing more, rather than that the documents only touch on it."""

@@ -742,6 +742,8 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
             spans[cand.passage_index] = []
         body, taken = passages[cand.passage_index].text, spans[cand.passage_index]
         start = _with_speaker(cand, body)[0]
+        if start < cand.start and quoted_before and " ".join(body[start:cand.start].split()) in quoted_before:
+            start = cand.start  # "What else did she say?": who "she" is was quoted by the last answer
         # Text of this line already quoted above (who speaks, often): go on from where that ended.
         quoted_above = [end for begin, end in taken if begin < cand.end and start < end]
         if quoted_above and max(quoted_above) >= cand.end:
