@@ -311,8 +311,9 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
     if needs.in_years:  # "on what day in 1956": "signed in October 1993" dates something else
         undated = _OTHER_YEAR_DATE.sub(lambda m: m.group(0) if m.group("year") in needs.in_years else " ", undated)
     uncounted = text if needs.years_answer else _BARE_YEAR.sub(" ", text)  # nor does a year say how many
-    if needs.counts_things:  # "how many people": "It could take up to 15 years" counts no one
-        uncounted = _DURATION.sub(" ", uncounted)
+    if needs.counts_things:  # "how many people": "It could take up to 15 years" counts no one, nor
+        uncounted = _AMOUNT.sub(" ", _DURATION.sub(" ", uncounted))  # does "a budget of 9 trillion yen"
+        uncounted = _DAY_OF_MONTH.sub(" ", uncounted)  # or the 25 of "December 25"
     typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
                                                 uncounted if kind == "number" else text)
                           or (kind == "name" and passage.speaker) for kind in needs.wants)
@@ -344,6 +345,18 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
 # A length of time: "15 years", "a 10-day strike", "three months".
 _DURATION = re.compile(r"(?:\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|"
                        rf"several|many))[\s-]+{TIME_UNITS}\b", re.I)
+
+
+# A day of a month: "December 25", "25 December", "25th of December".
+_DAY_OF_MONTH = re.compile(r"\b(?:(?:January|February|March|April|May|June|July|August|September|October|November|"
+                           r"December)\s+\d{1,2}(?:st|nd|rd|th)?\b|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:January|"
+                           r"February|March|April|May|June|July|August|September|October|November|December))\b")
+
+
+# A sum of money: "$1.8bn", "£46m", "9 trillion yen", "1.55bn euros".
+_SCALED = r"\d[\d,.]*(?:\s*(?:bn|m|k|billion|million|trillion|thousand)\b)?"
+_AMOUNT = re.compile(rf"[$€£¥₽₩]\s?{_SCALED}|\b{_SCALED}\s*(?:dollars?|euros?|pounds?|yen|yuan|renminbi|rubles?|"
+                     r"roubles?|rupees?|francs?|baht|lira)\b", re.I)
 
 
 # A date with its year ("October 1993", "19 October 1993", "October 19, 1993", "in 1993").
