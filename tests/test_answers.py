@@ -240,12 +240,15 @@ def test_a_length_of_time_does_not_say_how_many_people():
     assert not draft.refused and "15 years" in draft.lines[0], draft.lines
 
 
-def test_a_sum_of_money_or_a_day_of_the_month_does_not_say_how_many_people():
+def test_a_sum_of_money_a_day_of_the_month_or_a_share_does_not_say_how_many_people():
     question = "How many people were in the delegation that flew with Suzuki to Moscow on December 25?"
     flight = _passage(1, "On December 25 a flight carrying Suzuki's delegation departed Tokyo for Moscow.")
     budget = _passage(2, "As Suzuki's delegation left for Moscow, Tokyo unveiled a budget of 9 trillion yen.")
     draft = compose(analyse(question, TRADE_ALIASES), [flight, budget])
     assert draft.refused, draft.lines  # the 25 of a date and a sum of yen count no one
+    share = _passage(4, "Some 40% of the people in the delegation that flew with Suzuki to Moscow on December 25 "
+                        "were MPs.")
+    assert compose(analyse(question, TRADE_ALIASES), [flight, budget, share]).refused  # nor a share
     size = _passage(3, "Suzuki's delegation of 12 people flew to Moscow on December 25.")
     draft = compose(analyse(question, TRADE_ALIASES), [flight, budget, size])
     assert not draft.refused and "12 people" in draft.lines[0], draft.lines

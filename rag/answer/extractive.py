@@ -313,7 +313,7 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
     uncounted = text if needs.years_answer else _BARE_YEAR.sub(" ", text)  # nor does a year say how many
     if needs.counts_things:  # "how many people": "It could take up to 15 years" counts no one, nor
         uncounted = _AMOUNT.sub(" ", _DURATION.sub(" ", uncounted))  # does "a budget of 9 trillion yen"
-        uncounted = _DAY_OF_MONTH.sub(" ", uncounted)  # or the 25 of "December 25"
+        uncounted = _SHARE.sub(" ", _DAY_OF_MONTH.sub(" ", uncounted))  # or the 25 of "December 25", or a share
     typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
                                                 uncounted if kind == "number" else text)
                           or (kind == "name" and passage.speaker) for kind in needs.wants)
@@ -351,6 +351,10 @@ _DURATION = re.compile(r"(?:\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eig
 _DAY_OF_MONTH = re.compile(r"\b(?:(?:January|February|March|April|May|June|July|August|September|October|November|"
                            r"December)\s+\d{1,2}(?:st|nd|rd|th)?\b|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:January|"
                            r"February|March|April|May|June|July|August|September|October|November|December))\b")
+
+
+# A share, not a count: "25%", "30 percent", "5.3 per cent".
+_SHARE = re.compile(r"\d[\d,.]*\s*(?:%|percent\b|per\s+cent\b)", re.I)
 
 
 # A sum of money: "$1.8bn", "£46m", "9 trillion yen", "1.55bn euros".
