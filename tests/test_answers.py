@@ -254,6 +254,16 @@ def test_a_sum_of_money_a_day_of_the_month_or_a_share_does_not_say_how_many_peop
     assert not draft.refused and "12 people" in draft.lines[0], draft.lines
 
 
+def test_what_is_the_population_asks_for_a_count_not_a_share():
+    question = "What is the population of India?"
+    mobiles = _passage(1, "Less than 20% of India's total population own a mobile, against well over 50% in Europe.")
+    draft = compose(analyse(question, TRADE_ALIASES), [mobiles])
+    assert draft.refused, draft.lines
+    census = _passage(2, "Christians make up about two per cent of India's population of more than a billion people.")
+    draft = compose(analyse(question, TRADE_ALIASES), [mobiles, census])
+    assert not draft.refused and "a billion people" in draft.lines[0], draft.lines
+
+
 def test_a_quotation_that_goes_on_is_still_the_speakers_words():
     # News names the speaker once and quotes on for several sentences: 'he said: "..." "..."'.
     text = ("Ms Okada was elected to the council in 2019. Speaking in Osaka on Monday, at the launch of her "

@@ -582,7 +582,12 @@ def counts_things(question: str) -> bool:
     (True, False)
     >>> counts_things("How many of them left?"), counts_things("How much did it cost?")
     (False, False)
+    >>> counts_things("What is the population of India?"), counts_things("What was the death toll?")
+    (True, True)
     """
+    amount = _WHAT_AMOUNT.search(question)
+    if amount and amount.group(1).lower() in ("population", "number", "toll"):
+        return True  # "What is the population of India?": "20% of India's population" is no count
     match = _HOW_MANY.search(question)
     if not match or match.group(0).lower().split()[1] != "many":
         return False
