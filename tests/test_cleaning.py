@@ -275,3 +275,10 @@ def test_comment_kicker_above_an_article_is_not_a_comment_section():
 def test_sentence_starting_report_by_is_kept():
     doc = clean("Report by the UN commission found no breach.\nOther text here.")
     assert "Report by the UN commission found no breach." in doc.text
+
+
+def test_html_character_references_are_the_characters_they_stand_for():
+    """Text copied out of web pages keeps "&#233;" and "&#163;": the index, the answer and the
+    money it quotes read "communiqué" and "£5m". Nothing else with an ampersand changes."""
+    doc = clean("G7 backs debt plan\nThe G7 communiqu&#233; pledged &#163;5m &amp; more; AT&T and R&D were not named.\n")
+    assert "The G7 communiqué pledged £5m & more; AT&T and R&D were not named." in doc.text

@@ -17,6 +17,7 @@ point into it, so ``doc.text[chunk.start:chunk.end] == chunk.text``.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from ..model import Segment, SegmentKind
 from ..text import words
 
-CLEANER_VERSION = "5"
+CLEANER_VERSION = "6"  # 6: HTML character references decoded
 
 ARTICLE, OPENING_POST, COMMENT = SegmentKind.ARTICLE, SegmentKind.OPENING_POST, SegmentKind.COMMENT
 
@@ -76,8 +77,21 @@ _XF_FIELDS = ("Joined", "Messages", "Reaction score", "Points", "Country", "Loca
 _POST_SEPARATOR = re.compile(r"^\s*\.(?:\s*\.)*\s*$")
 
 
+# An HTML character reference left in text copied out of a web page: "communiqu&#233;", "&#163;5m", "&amp;".
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
 def normalise(raw: str) -> str:
-    text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
+    """Line ends, Unicode form, spaces, and character references as the characters they stand for
+    (the text is shown as plain text, never as HTML: "&lt;b&gt;" becomes "<b>" to read, not a tag).
+
+    >>> normalise("G7 communiqu&#233; on &#163;5m &amp; more&nbsp;here; AT&T R&D")
+    'G7 communiqué on £5m & more here; AT&T R&D'
+    """
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    if "&" in text:
+        text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    text = unicodedata.normalize("NFC", text)
     return text.lstrip("\ufeff").replace("\u00a0", " ").replace("\t", " ")
 
 
