@@ -677,9 +677,7 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
             variants.append(last)  # "Maria Zakharova" ~ "Zakharova" (but "Kuril Islands" is not "islands")
         for group in aliases:
             names = [" ".join(words(n)) for n in group]
-            if not _stands_for(question, group):
-                continue
-            if any(n == folded or n in variants for n in names):
+            if any(n == folded or n in variants for n in names) and _stands_for(question, group):
                 variants += [n for n in names if n not in variants]
         if short and short not in variants:
             variants.append(short)  # "Consumer Electronics Show" ~ "CES"
