@@ -97,16 +97,7 @@ class AssistantSystem:
         """A follow-up's history as the app holds it: each earlier question with the answer it got
         (an answer the case file writes itself is kept); as written with ``play_history`` off."""
         turns = case.history_list
-        if not self.play_history:
-            return turns
-        played: list[dict] = []
-        for i, turn in enumerate(turns):
-            played.append(turn)
-            answered = i + 1 < len(turns) and turns[i + 1]["role"] == "assistant"
-            if turn["role"] == "user" and not answered:
-                earlier = self.assistant.ask(turn["content"], history=played[:-1] or None, k=self.k)
-                played.append({"role": "assistant", "content": earlier.answer})
-        return played
+        return self.assistant.replay(turns, k=self.k) if self.play_history else turns
 
     def run(self, case: Case) -> Run:
         ans = self.assistant.ask(case.question, history=self.conversation(case) or None, k=self.k)

@@ -461,6 +461,18 @@ def test_he_after_a_who_question_is_the_person_its_answer_named(assistant):
         "What did he say about the disputed islands? (following up on:")
 
 
+def test_replay_answers_the_questions_a_history_leaves_unanswered(assistant):
+    """``replay`` gives a follow-up the history the app holds: each earlier question with its answer,
+    asked in turn, and an answer the turns already give kept as it is."""
+    played = assistant.replay([{"role": "user", "content": "Who is Russia's foreign minister?"},
+                               {"role": "user", "content": "What did he say about the disputed islands?"}])
+    assert [t["role"] for t in played] == ["user", "assistant", "user", "assistant"]
+    assert "Lavrov" in played[1]["content"] and "have been resolved" in played[3]["content"], played
+    given = [{"role": "user", "content": "Who is Russia's foreign minister?"},
+             {"role": "assistant", "content": "According to X, “Foreign Minister Shoigu said so.” [1]"}]
+    assert assistant.replay(given) == given
+
+
 def test_what_else_did_he_say_quotes_what_the_last_answer_did_not(assistant):
     """"He" carries through the follow-ups about the person a "who" question was answered with,
     and "What else did he say?" is answered with other words than the last answer quoted."""

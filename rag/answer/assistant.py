@@ -94,6 +94,21 @@ class Assistant:
                 answer = event.value
         return answer
 
+    def replay(self, turns: list[dict], filters: Filters | None = None, k: int | None = None) -> list[dict]:
+        """A conversation as the app holds it, for a follow-up's ``history``: each question with the
+        answer it got. A question the turns already answer keeps that answer; one they do not is
+        asked now, after the turns before it ("he" may be whom an earlier answer named).
+
+        ``turns``: {"role": "user" | "assistant", "content": ...}, oldest first."""
+        played: list[dict] = []
+        for i, turn in enumerate(turns):
+            played.append(turn)
+            answered = i + 1 < len(turns) and turns[i + 1].get("role") == "assistant"
+            if turn.get("role") == "user" and not answered:
+                earlier = self.ask(turn["content"], history=played[:-1] or None, filters=filters, k=k)
+                played.append({"role": "assistant", "content": earlier.answer})
+        return played
+
     def stream(self, question: str, history: list[dict] | None = None, filters: Filters | None = None,
                k: int | None = None, offline: bool = False) -> Iterator[Event]:
         """``offline=True`` answers extractively even when an LLM is configured."""

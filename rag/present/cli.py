@@ -203,11 +203,10 @@ def _ask(args, settings: Settings) -> int:
         settings = settings.with_(k=args.k)
     assistant = Assistant(settings)
     questions = (line.strip() for line in sys.stdin) if args.question == "-" else iter([args.question])
-    history: list[dict] = []
-    for earlier in args.after or []:  # answered in turn, as in the app: "he" may be whom an answer named
+    for earlier in args.after or []:
         check_question(earlier)
-        answered = assistant.ask(earlier, history=history or None, filters=filters)
-        history += [{"role": "user", "content": earlier}, {"role": "assistant", "content": answered.answer}]
+    # answered in turn, as in the app: "he" may be whom an answer named
+    history = assistant.replay([{"role": "user", "content": q} for q in args.after or []], filters=filters)
     status = 0
     for question in questions:
         if not question:
