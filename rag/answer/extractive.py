@@ -73,7 +73,7 @@ from dataclasses import dataclass
 from ..model import Outcome, Passage, Rating, SegmentKind
 from ..text import HONORIFICS, STOPWORDS, content_words, fold, sentences, stemmer, stems, words
 from .injection import instructions, overlaps
-from .question import TIME_UNITS, WANTS, Needs, header, passages_from, word_pairs, word_weight
+from .question import DAY_DATE, TIME_UNITS, WANTS, Needs, header, passages_from, word_pairs, word_weight
 
 
 @dataclass
@@ -313,7 +313,7 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
     uncounted = text if needs.years_answer else _BARE_YEAR.sub(" ", text)  # nor does a year say how many
     if needs.counts_things:  # "how many people": "It could take up to 15 years" counts no one, nor
         uncounted = _AMOUNT.sub(" ", _DURATION.sub(" ", uncounted))  # does "a budget of 9 trillion yen"
-        uncounted = _SHARE.sub(" ", _DAY_OF_MONTH.sub(" ", uncounted))  # or the 25 of "December 25", or a share
+        uncounted = _SHARE.sub(" ", DAY_DATE.sub(" ", uncounted))  # or the 25 of "December 25", or a share
     typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
                                                 uncounted if kind == "number" else text)
                           or (kind == "name" and passage.speaker) for kind in needs.wants)
@@ -345,12 +345,6 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
 # A length of time: "15 years", "a 10-day strike", "three months".
 _DURATION = re.compile(r"(?:\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|"
                        rf"several|many))[\s-]+{TIME_UNITS}\b", re.I)
-
-
-# A day of a month: "December 25", "25 December", "25th of December".
-_DAY_OF_MONTH = re.compile(r"\b(?:(?:January|February|March|April|May|June|July|August|September|October|November|"
-                           r"December)\s+\d{1,2}(?:st|nd|rd|th)?\b|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:January|"
-                           r"February|March|April|May|June|July|August|September|October|November|December))\b")
 
 
 # A share, not a count: "25%", "30 percent", "5.3 per cent".
@@ -608,7 +602,7 @@ def _names(anchor, folded: str) -> bool:
         if len(name) > 1 and word_weight(name[-1]) >= _RARE and name[-1] in tokens:
             return True  # "Isaiah Kiplagat", then "said Kiplagat": a person's surname (a rare word;
             # not the "ministry" of "Japan's Foreign Ministry")
-        if len(name) > 1 and any(f" {title} {name[-1]} " in padded for title in _TITLES):
+        if len(name) > 1 and any(f" {title} {name[-1]} " in padded for title in HONORIFICS):
             return True  # "David Davis", then "argued Mr Davis": a common surname, but a person's by title
         if len(name) == 1 and any(t.startswith(name[0]) for t in tokens):
             return True
@@ -618,7 +612,6 @@ def _names(anchor, folded: str) -> bool:
 # A word this rare in English (wordfreq Zipf <= 4) is a name's own: Kiplagat 5.8, Mourinho 3.8; the last
 # words of institutions are common (ministry 2.9, department, council, parliament: all below).
 _RARE = 3.5
-_TITLES = HONORIFICS
 _QUOTATION = re.compile(r"[“\"](?:\S+\s+){2,}[^”\"]*[”\"]")  # three words or more in quotation marks
 # A quotation of three words or more opening here, closed here or running on into the next sentence.
 _QUOTE_OPENS = re.compile(r"[“\"](?:[^\s“”\"]+\s+){2,}[^\s“”\"]")

@@ -648,7 +648,7 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
     found: list[Anchor] = []
     for year in dict.fromkeys(_YEAR_WORD.findall(question)):
         found.append(Anchor(year, "year", (year,)))
-    for day in _DAY_DATE.finditer(question):  # "May 26", "11 October": a day that names one event
+    for day in DAY_DATE.finditer(question):  # "May 26", "11 October": a day that names one event
         month = (day.group("m1") or day.group("m2")).lower()
         number = str(int(day.group("d1") or day.group("d2")))
         variants = [f"{month} {number}", f"{number} {month}", f"{month} {number}{_ordinal(number)}",
@@ -712,8 +712,8 @@ _MONTH_NAMES = "(?-i:" + "|".join(m.capitalize() for m in _MONTHS.split("|")) + 
 # "January 14", "14th January", "January 14, 2024"; a year alone.
 _GIVEN_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS}))\b"
                          r"(?:,?\s+(?:1[89]\d\d|20\d\d)\b)?|\b(?:1[89]\d\d|20\d\d)\b", re.I)
-# A day of a month ("May 26", "11 October"), for the question's date anchors.
-_DAY_DATE = re.compile(rf"\b(?:(?P<m1>{_MONTH_NAMES})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?![\d,.]\d)|(?P<d2>\d{{1,2}})"
+# A day of a month ("May 26", "11 October"): the question's date anchors, and no count of anything.
+DAY_DATE = re.compile(rf"\b(?:(?P<m1>{_MONTH_NAMES})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?![\d,.]\d)|(?P<d2>\d{{1,2}})"
                        rf"(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH_NAMES}))\b", re.I)
 WANTS = {
     # "When did ...", "... and when?": not "how did she describe him when he was home secretary".
