@@ -116,6 +116,11 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("What was the runner's winning time at the cross-country race?", {"number"}),  # a measure, named after "'s"
     ("What is the sprinter's world record?", {"number"}),
     ("What was the record label's response?", set()),  # "record" says whose response, not what is measured
+    ("What proportion of the film's data has to be squeezed out?", {"number"}),  # a share: "about 98%"
+    ("What fraction of the world's pandas live there?", {"number"}),
+    ("Which newspaper first reported the leak?", {"name"}),  # a named outlet, product or place
+    ("Which airline cancelled the most flights?", {"name"}),
+    ("Which city will host the contest?", {"name"}),
 ])
 def test_answer_type_read_from_the_question(question, wants):
     assert set(analyse(question, []).wants) == wants

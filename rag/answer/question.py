@@ -728,7 +728,7 @@ WANTS = {
     "day": (re.compile(r"\b(what|which) (date|day)\b", re.I),
             re.compile(rf"\b({_MONTH_NAMES})\b|\b(yesterday|today|tomorrow|tonight|(?:mon|tues|wednes|thurs|fri|satur|sun)"
                        r"days?)\b|\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b", re.I)),
-    "number": (re.compile(r"\bhow (many|much|large|big|far|long|old)\b|\bwhat age\b|\bwhat (amount|number|percentage|share|value|total|"
+    "number": (re.compile(r"\bhow (many|much|large|big|far|long|old)\b|\bwhat age\b|\bwhat (amount|number|percentage|proportion|fraction|share|value|total|"
                           r"size|area|cost|price|population|level|rate|figure|fee|sum|score|margin)\b|"
                           r"\b(population|cost|price|area|square)\b|"
                           # "What was Kathy Butler's winning time at ...", "what is X's world record?": the
@@ -745,7 +745,9 @@ WANTS = {
                         r"band|singer|actor|film|book|novel|group|party|bank|network|charity|spokes(?:man|woman|person)|"
                         r"executive|chief|boss|president|chairman|chairwoman|secretary|lawyer|judge|coach|manager|"
                         r"author|writer|analyst|economist|journalist|reporter|envoy|actress|director|artist|"
-                        r"candidate|lawmaker|legislator|MP)\b|"
+                        r"candidate|lawmaker|legislator|MP|newspaper|magazine|paper|broadcaster|channel|station|airline|carmaker|"
+                        r"maker|manufacturer|brand|agency|organi[sz]ation|university|city|town|studio|label|album|song|"
+                        r"programme|program|show|game|website|site|guide)\b|"
                         r"\bnames? of\b|\bwho (said|wrote|posted|called)\b", re.I),
              re.compile(r"(?<!^)\b[A-Z][a-z]+|[\u4e00-\u9fff]")),
     # "How often did he sing it?": a frequency ("at least once a day", "every week", "twice").
