@@ -14,7 +14,7 @@ from rag.answer.extractive import NOTHING_MORE, _voices, candidates, compose
 from rag.answer.followup import rewrite_offline
 from rag.answer.question import analyse, expand_query
 from rag.answer.support import check, check_answer, split_answer
-from rag.text import sentences
+from rag.text import fold, sentences
 
 from helpers import PROJECT_DIR, clean_environ
 
@@ -380,6 +380,13 @@ def test_what_did_x_say_quotes_x_after_a_lead_that_only_reports_it():
 def test_brand_names_written_in_camel_case_are_names():
     anchors = [a.text for a in analyse("Who is the iTunes customer suing Apple over the iPod?", []).anchors]
     assert anchors == ["iTunes", "Apple", "iPod"]  # not "Tunes" and "Pod", which no text contains
+
+
+def test_names_written_with_an_ampersand_are_one_name():
+    anchors = analyse("What did Marks & Spencer and AT&T say about R&D?", []).anchors
+    assert [a.text for a in anchors] == ["Marks & Spencer", "AT&T"]  # not "Marks", "Spencer", "T"; R&D names no one
+    marks = anchors[0]
+    assert marks.found_in(fold("Marks and Spencer cut prices.")) and marks.found_in(fold("Shares in Marks & Spencer rose."))
 
 
 def test_the_ceremony_refers_back_and_what_date_is_not_a_word_to_find():

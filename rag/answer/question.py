@@ -81,9 +81,10 @@ both either neither not no yes please tell give list name describe explain compa
 according january february march april may june july august september october november december monday tuesday
 wednesday thursday friday saturday sunday""".split())
 # A name starts a word: "Apple", or a brand written "iTunes"/"iPod"/"eBay" (never "Tunes" inside "iTunes").
-_WORD = r"(?<![\w'’])(?:[A-Z]|[a-z][A-Z])[\w'’.-]*"
+# "AT&T" and "Marks & Spencer" are one name each.
+_WORD = r"(?<![\w'’])(?:[A-Z]|[a-z][A-Z])[\w'’.&-]*"
 # A numbered name keeps its number: "Live 8", "Channel 4", "Blinx 2" (not "5-4", "9,000" or "2.5").
-_NAME = re.compile(rf"{_WORD}(?:\s+(?:of|de|la|von|van|al|bin|the)?\s*{_WORD})*(?:\s+\d{{1,3}}(?![\w,.:%/-]))?")
+_NAME = re.compile(rf"{_WORD}(?:\s+(?:of|de|la|von|van|al|bin|the|&)?\s*{_WORD})*(?:\s+\d{{1,3}}(?![\w,.:%/-]))?")
 _YEAR_WORD = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
@@ -672,6 +673,8 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
         if len(name) <= 3 and name.isupper() and folded not in known_names:
             continue  # TV, UN, ISN: an acronym may be spelled out in the text
         variants = [folded]
+        if " & " in name:  # "Marks & Spencer" is written "Marks and Spencer" too
+            variants.append(" ".join(words(name.replace(" & ", " and "))))
         last = folded.split()[-1]
         if " " in folded and len(last) >= 4 and word_weight(last) >= 4.0:
             variants.append(last)  # "Maria Zakharova" ~ "Zakharova" (but "Kuril Islands" is not "islands")
