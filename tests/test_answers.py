@@ -1233,3 +1233,21 @@ def test_someone_asked_about_by_what_they_are_is_who_must_speak():
     earlier = "Which Russian deputy foreign minister summoned Japan's ambassador on June 9, and why?"
     draft = compose(analyse("What was the ambassador's reply?", [], context=earlier), [summons, reply])
     assert draft.outcome is Outcome.ANSWERED and "extremely unfair" in draft.lines[0], draft.lines
+
+
+def test_who_is_the_role_of_x_wants_a_sentence_naming_that_role():
+    prices = _passage(1, "Marks & Spencer has cut prices by an average of 24%, said analyst Dresdner Kleinwort Wasserstein.")
+    needs = analyse("Who is the chief executive of Marks & Spencer?", [])
+    assert needs.role == "execut"
+    assert compose(needs, [prices]).refused  # someone is named, but not its chief executive
+    boss = _passage(2, "Marks & Spencer chief executive Stuart Rose said spring sales had started well.")
+    draft = compose(needs, [prices, boss])
+    assert not draft.refused and "Stuart Rose" in draft.lines[0], draft.lines
+
+
+def test_a_who_answer_names_someone_besides_the_question_s_own_names():
+    squad = _passage(1, '"The whole of Chelsea is different now - the chairman, the manager and all the players," '
+                        "he said.", similarity=0.6)
+    manager = _passage(2, "Chelsea manager Jose Mourinho expects the Champions League clash to be a fight to the finish.")
+    draft = compose(analyse("Who is the manager of Chelsea?", []), [squad, manager])
+    assert not draft.refused and "Jose Mourinho" in draft.lines[0], draft.lines

@@ -314,8 +314,13 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
     if needs.counts_things:  # "how many people": "It could take up to 15 years" counts no one, nor
         uncounted = _AMOUNT.sub(" ", _DURATION.sub(" ", uncounted))  # does "a budget of 9 trillion yen"
         uncounted = _SHARE.sub(" ", DAY_DATE.sub(" ", uncounted))  # or the 25 of "December 25", or a share
+    # "Who is the manager of Chelsea?": a name besides the question's own ("the chairman, the manager
+    # and all the players of Chelsea" names no one); "Who is Anna Brandt?" asks what is said of her
+    unnamed = text if needs.defines else _without(text, tuple(v for a in needs.anchors if a.kind == "name"
+                                                              for v in a.variants))
     typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
-                                                uncounted if kind == "number" else text)
+                                                uncounted if kind == "number" else
+                                                unnamed if kind == "name" else text)
                           or (kind == "name" and passage.speaker) for kind in needs.wants)
     heard = ()
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not
@@ -330,6 +335,8 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
         typed = bool(heard)
     if typed and needs.defines and not all(_names(a, fold(told or text)) for a in needs.defines):
         typed = False  # "Who is Kuroi?": a sentence of his article, naming him only in its byline, says not who he is
+    if typed and needs.role and not needs.present(needs.role, set(stems(told or text))):
+        typed = False  # "Who is the chief executive of M&S?": a sentence naming someone, not its chief executive
     if typed and needs.yes_no and not needs.compare and not all(a.found_in(fold(told or text))
                                                              for a in needs.anchors if a.kind == "name"):
         typed = False  # "Did Putin meet Suzuki?": a sentence on Suzuki's meetings that does not name Putin says nothing

@@ -207,6 +207,7 @@ class Needs:
     counts_things: bool = False  # "how many people": a count of things, which "15 years" is not
     parts: tuple = ()  # "Why did X drop Y, and how did Y take it?": each part, read as a question of its own
     defines: tuple = ()  # "Who is Munenori Suzuki?": the anchor the text must say something of, in so many words
+    role: str = ""  # "Who is the chief executive of M&S?": the stem of the role an answer names ("execut")
     headline: bool = False  # "How does the forum post's headline frame the trip?": the text's title line answers
     names_own: bool = False  # names its own subject and points back at nothing ("What did Zakharova say?")
 
@@ -292,6 +293,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         parts=tuple(analyse(part, aliases, f"{context} {question}") for part in question_parts(question))
         if not COMPARE.search(question) else (),
         defines=who_is(question, anchors),
+        role=asked_role(question),
         headline=bool(re.search(r"\bheadline[sd]?\b", question, re.I)),
         names_own=names_own,
     )
@@ -309,12 +311,39 @@ def who_is(question: str, anchors: tuple) -> tuple:
     ['Munenori Suzuki']
     >>> who_is("Who is Suzuki meeting in Moscow?", (Anchor("Suzuki", "name", ()), Anchor("Moscow", "name", ())))
     ()
+    >>> who_is("Who is the manager of Chelsea?", (Anchor("Chelsea", "name", ()),))
+    ()
     """
     match = _WHO_IS.match(question)
     names = [a for a in anchors if a.kind == "name"]
     if not match or len(names) != 1 or not match.group("who").endswith(names[0].text):
         return ()
+    if re.search(r"\b(?:of|at|for|in|to|from|with|behind)\s*$", match.group("who")[:-len(names[0].text)], re.I):
+        return ()  # "Who is the manager of Chelsea?" asks for someone else
     return (names[0],)
+
+
+# "Who is the chief executive of Marks & Spencer?", "Who was Russia's foreign minister then?": a
+# person asked for by a role. The role runs to its first word that says of what or which one.
+_WHO_THE = re.compile(r"^\s*(?i:who)\s+(?:is|was|are|were|will be|has been|had been)\s+(?:the|its|their|his|her|"
+                      r"[A-Z][\w'’&.-]*(?:'s|’s))\s+(?P<role>(?:[\w'’&.-]+\s+){0,3}?[\w'’&.-]+?)"
+                      r"(?=\s+(?:of|who|whom|that|which|at|in|for|to|on|with|behind|from|during|when|now|then|"
+                      r"before|after|over)\b|\s+\w+ing\b|\s*[?,;]|\s*$)")
+
+
+def asked_role(question: str) -> str:
+    """The stem of the role a "Who is the <role> ...?" question names: its last word in lower case
+    (adjectives and names before it say which one). An answer names the role, in so many words:
+    "Marks & Spencer has cut prices ..." names someone, but not its chief executive.
+
+    >>> asked_role("Who is the chief executive of Marks & Spencer?"), asked_role("Who is Russia's foreign minister?")
+    ('execut', 'minist')
+    >>> asked_role("Who is the iTunes customer taking Apple to court?"), asked_role("Who is Munenori Suzuki?")
+    ('custom', '')
+    """
+    match = _WHO_THE.match(question)
+    role = [w for w in match.group("role").split() if w.islower()] if match else []
+    return stemmer().stemWord(role[-1].strip("'’.")) if role else ""
 
 
 # ", and how did ...", "; what did ...": where a question asks a second thing.
@@ -752,7 +781,8 @@ WANTS = {
                         r"maker|manufacturer|brand|agency|organi[sz]ation|university|city|town|studio|label|album|song|"
                         r"programme|program|show|game|website|site|guide)\b|"
                         r"\bnames? of\b|\bwho (said|wrote|posted|called)\b", re.I),
-             re.compile(r"(?<!^)\b[A-Z][a-z]+|[\u4e00-\u9fff]")),
+             # a capitalised word that does not start a sentence, a quotation or a line
+             re.compile(r"(?<!^)(?<![.!?:]\s)(?<![“\"‘'\n])\b[A-Z][a-z]+|[\u4e00-\u9fff]")),
     # "How often did he sing it?": a frequency ("at least once a day", "every week", "twice").
     "often": (re.compile(r"\bhow (?:often|frequently)\b|\bhow many times\b", re.I),
               re.compile(r"\b(?:once|twice|thrice|times|every|each|daily|nightly|weekly|monthly|yearly|annually|"
