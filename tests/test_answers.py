@@ -121,6 +121,9 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("Which newspaper first reported the leak?", {"name"}),  # a named outlet, product or place
     ("Which airline cancelled the most flights?", {"name"}),
     ("Which city will host the contest?", {"name"}),
+    ("Where will the contest be held?", {"place"}),
+    ("When and where are they due in court?", {"date", "place"}),
+    ("Where had the explorer's shares sunk to by the close?", set()),  # a level, not a place
 ])
 def test_answer_type_read_from_the_question(question, wants):
     assert set(analyse(question, []).wants) == wants
@@ -1251,3 +1254,11 @@ def test_a_who_answer_names_someone_besides_the_question_s_own_names():
     manager = _passage(2, "Chelsea manager Jose Mourinho expects the Champions League clash to be a fight to the finish.")
     draft = compose(analyse("Who is the manager of Chelsea?", []), [squad, manager])
     assert not draft.refused and "Jose Mourinho" in draft.lines[0], draft.lines
+
+
+def test_where_wants_a_named_place_besides_the_question_s_own():
+    tickets = _passage(1, "The 50th Eurovision Song Contest will be held amid record demand for tickets, organisers "
+                          "said.", similarity=0.6)
+    venue = _passage(2, "Kiev was chosen to stage the 50th Eurovision Song Contest in May.")
+    draft = compose(analyse("Where will the 50th Eurovision Song Contest be held?", []), [tickets, venue])
+    assert not draft.refused and "Kiev" in draft.lines[0], draft.lines

@@ -320,7 +320,7 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
                                                               for v in a.variants))
     typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
                                                 uncounted if kind == "number" else
-                                                unnamed if kind == "name" else text)
+                                                unnamed if kind in ("name", "place") else text)
                           or (kind == "name" and passage.speaker) for kind in needs.wants)
     heard = ()
     if typed and needs.speakers and not quoted:  # "How did Japan's ministry respond?": Japan's words, not

@@ -185,7 +185,7 @@ class Needs:
 
     weights: dict  # content-word stem -> weight: rare words (in general English) weigh more
     anchors: tuple[Anchor, ...]  # names and years an answer's passage must mention
-    wants: tuple[str, ...]  # "date" | "day" | "number" | "name" | "often" | "age" | "money": the kind of answer asked for
+    wants: tuple[str, ...]  # "date" | "day" | "number" | "name" | "place" | "often" | "age" | "money": the answer's kind
     asks_words: bool  # "What did X say / how did X describe / respond to ...": X's own words
     compare: bool  # compares sources or asks how they frame something
     phrases: tuple[str, ...]  # exact wording quoted in the question
@@ -747,6 +747,8 @@ _GIVEN_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1
 # A day of a month ("May 26", "11 October"): the question's date anchors, and no count of anything.
 DAY_DATE = re.compile(rf"\b(?:(?P<m1>{_MONTH_NAMES})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?![\d,.]\d)|(?P<d2>\d{{1,2}})"
                        rf"(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH_NAMES}))\b", re.I)
+# A name: a capitalised word that does not start a sentence, a quotation or a line.
+_NAMED = re.compile(r"(?<!^)(?<![.!?:]\s)(?<![“\"‘'\n])\b[A-Z][a-z]+|[\u4e00-\u9fff]")
 WANTS = {
     # "When did ...", "... and when?": not "how did she describe him when he was home secretary".
     "date": (re.compile(r"(?:^|[,;:(]\s*|\b(?:and|or|but|so|since|until)\s+)when\b|\bwhen\s+(?:did|does|do|is|are|was|"
@@ -781,8 +783,12 @@ WANTS = {
                         r"maker|manufacturer|brand|agency|organi[sz]ation|university|city|town|studio|label|album|song|"
                         r"programme|program|show|game|website|site|guide)\b|"
                         r"\bnames? of\b|\bwho (said|wrote|posted|called)\b", re.I),
-             # a capitalised word that does not start a sentence, a quotation or a line
-             re.compile(r"(?<!^)(?<![.!?:]\s)(?<![“\"‘'\n])\b[A-Z][a-z]+|[\u4e00-\u9fff]")),
+             _NAMED),
+    # "Where will the contest be held?": a named place ("in Kiev"). Not "where had its shares sunk
+    # to?", which asks for a level.
+    "place": (re.compile(r"\bwhere\b(?!.*\b(?:sunk|sank|fallen|fell|risen|rose|climbed|dropped|slipped|got|go) to\b)",
+                         re.I),
+              _NAMED),
     # "How often did he sing it?": a frequency ("at least once a day", "every week", "twice").
     "often": (re.compile(r"\bhow (?:often|frequently)\b|\bhow many times\b", re.I),
               re.compile(r"\b(?:once|twice|thrice|times|every|each|daily|nightly|weekly|monthly|yearly|annually|"
