@@ -316,8 +316,8 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
         uncounted = _SHARE.sub(" ", DAY_DATE.sub(" ", uncounted))  # or the 25 of "December 25", or a share
     # "Who is the manager of Chelsea?": a name besides the question's own ("the chairman, the manager
     # and all the players of Chelsea" names no one); "Who is Anna Brandt?" asks what is said of her
-    unnamed = text if needs.defines else _without(text, tuple(v for a in needs.anchors if a.kind == "name"
-                                                              for v in a.variants))
+    unnamed = text if needs.defines else _without(text, tuple({w for a in needs.anchors if a.kind == "name"
+                                                               for v in a.variants for w in v.split()}))
     typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
                                                 uncounted if kind == "number" else
                                                 unnamed if kind in ("name", "place") else text)

@@ -747,8 +747,11 @@ _GIVEN_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1
 # A day of a month ("May 26", "11 October"): the question's date anchors, and no count of anything.
 DAY_DATE = re.compile(rf"\b(?:(?P<m1>{_MONTH_NAMES})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?![\d,.]\d)|(?P<d2>\d{{1,2}})"
                        rf"(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>{_MONTH_NAMES}))\b", re.I)
-# A name: a capitalised word that does not start a sentence, a quotation or a line.
-_NAMED = re.compile(r"(?<!^)(?<![.!?:]\s)(?<![“\"‘'\n])\b[A-Z][a-z]+|[\u4e00-\u9fff]")
+# A name: a capitalised word that does not start a sentence, a quotation or a line, and is not a
+# month or a day of the week.
+_NAMED = re.compile(r"(?<!^)(?<![.!?:]\s)(?<![“\"‘'\n])\b(?!(?:January|February|March|April|May|June|July|August|"
+                    r"September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
+                    r"Sunday)\b)[A-Z][a-z]+|[\u4e00-\u9fff]")
 WANTS = {
     # "When did ...", "... and when?": not "how did she describe him when he was home secretary".
     "date": (re.compile(r"(?:^|[,;:(]\s*|\b(?:and|or|but|so|since|until)\s+)when\b|\bwhen\s+(?:did|does|do|is|are|was|"
