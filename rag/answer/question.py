@@ -86,6 +86,8 @@ _WORD = r"(?<![\w'’])(?:[A-Z]|[a-z][A-Z])[\w'’.&-]*"
 # A numbered name keeps its number: "Live 8", "Channel 4", "Blinx 2" (not "5-4", "9,000" or "2.5").
 _NAME = re.compile(rf"{_WORD}(?:\s+(?:of|de|la|von|van|al|bin|the|&)?\s*{_WORD})*(?:\s+\d{{1,3}}(?![\w,.:%/-]))?")
 _YEAR_WORD = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+# A score or a vote: "5-4", "2-1" (not "2005-06", nor "10-day").
+_SCORE = re.compile(r"(?<![\w.,-])\d{1,2}-\d{1,2}(?![\w.,-]*\w)")
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ class Anchor:
     """Something a question is about that an answer's passage must mention: a name, a year or a day."""
 
     text: str  # as the question writes it
-    kind: str  # "name" | "year" | "date" (a day: "May 26")
+    kind: str  # "name" | "year" | "date" (a day: "May 26") | "score" ("5-4")
     variants: tuple[str, ...]  # folded words or phrases that count as mentioning it
     distinctive: bool = True  # a year, or a name rare in general English (Kishida, not Japan)
     initials: tuple[str, str] | None = None  # ("ces", "Consumer Electronics Show"): what it is shortened to
@@ -684,6 +686,8 @@ def _anchors(question: str, aliases: list[list[str]]) -> list[Anchor]:
         variants = [f"{month} {number}", f"{number} {month}", f"{month} {number}{_ordinal(number)}",
                     f"{number}{_ordinal(number)} {month}"]
         found.append(Anchor(day.group(0), "date", tuple(dict.fromkeys(variants))))
+    for score in dict.fromkeys(_SCORE.findall(question)):  # "Arsenal's 5-4 win": that match, no other
+        found.append(Anchor(score, "score", (" ".join(words(score)),)))
     known_names = {" ".join(words(n)) for group in aliases for n in group}
     for match in _NAME.finditer(question):
         tokens = [t for t in re.split(r"\s+", match.group().strip(" .")) if t]

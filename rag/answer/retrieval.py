@@ -54,6 +54,12 @@ class Retriever:
         phrases = quoted_phrases(query)
         for passage in self.index.search_phrases(phrases, filters):
             passages.setdefault(passage.id, passage)
+        # "Who did Arsenal beat 5-4?": the chunks naming Arsenal that give that score (its digits
+        # are too short to be indexed words, so BM25 never finds them).
+        scores = [fold(a.text) for a in needs.anchors if a.kind == "score"]
+        names = " ".join(a.text for a in needs.anchors if a.kind == "name")
+        for passage in self.index.search_phrases(scores, filters, among=names) if names else ():
+            passages.setdefault(passage.id, passage)
 
         # Their order: each judged on its own (closeness in meaning, and how much of the question's
         # weighted words it holds), never on ranks among the other candidates or on the index's
@@ -63,7 +69,7 @@ class Retriever:
         # answerer; any other follow-up is weighed as the whole rewritten question.
         weights = needs.weights if not earlier or needs.names_own else analyse(query, self.aliases).weights
         for passage in passages.values():
-            passage.score = _score(passage, weights, phrases, self._alias_stems)
+            passage.score = _score(passage, weights, phrases, self._alias_stems, scores)
         ranked = sorted(passages.values(), key=lambda p: (-p.score, p.id))
         # judged on the matched chunks, before widening
         chosen = _from_texts_asked_for(query, ranked, k) or diversify(ranked, k)
@@ -101,18 +107,22 @@ class Retriever:
             passage.dense_similarity = similarities.get(passage.id)
 
 
-def _score(passage: Passage, weights: dict[str, float], phrases: list[str], alias_stems: list) -> float:
+def _score(passage: Passage, weights: dict[str, float], phrases: list[str], alias_stems: list,
+           scores: list[str] = ()) -> float:
     """0.5 x cosine similarity + 0.5 x the weighted share of the question's words the chunk (with
     who and where it is from, as the answerer reads it: ``header``) holds, a name counting when any
-    of its variants is there; +1 for a chunk holding words the question quotes."""
+    of its variants is there, and a score it gives ("5-4") as much as its heaviest word; +1 for a
+    chunk holding words the question quotes."""
     text = f"{header(passage)} {passage.text}"  # "according to the ISN analysis": its author says ISN
     here = set(stems(text))
     folded = padded_words(text)
     for variants, group_stems in alias_stems:
         if any(v in folded for v in variants):
             here |= group_stems
-    total = sum(weights.values()) or 1.0
-    lexical = sum(w for t, w in weights.items() if t in here) / total
+    heaviest = max(weights.values(), default=1.0)
+    total = (sum(weights.values()) + heaviest * len(scores)) or 1.0
+    given = sum(f" {' '.join(words(s))} " in folded for s in scores)
+    lexical = (sum(w for t, w in weights.items() if t in here) + heaviest * given) / total
     score = 0.5 * (passage.dense_similarity or 0.0) + 0.5 * lexical
     if phrases and any(p in fold(passage.text) for p in phrases):
         score += 1.0

@@ -449,13 +449,14 @@ class Index:
         hits = lexical.search(query, n, self._mask(lexical, filters))
         return [self._passage(lexical, lexical.position[chunk_id], score) for chunk_id, score in hits]
 
-    def search_phrases(self, phrases: list[str], filters: Filters) -> list[Passage]:
-        """Chunks containing any of the (``rag.text.fold``-ed) phrases word for word."""
+    def search_phrases(self, phrases: list[str], filters: Filters, among: str = "") -> list[Passage]:
+        """Chunks containing any of the (``rag.text.fold``-ed) phrases word for word (and, when
+        given, all the indexed words of ``among``)."""
         if not phrases:
             return []
         lexical = self._lexical()
         mask = self._mask(lexical, filters)
-        found = sorted({i for phrase in phrases for i in lexical.containing(phrase)})
+        found = sorted({i for phrase in phrases for i in lexical.containing(phrase, among)})
         return [self._passage(lexical, i) for i in found if mask is None or mask[i]]
 
     def similarities(self, vector, ids: list[str]) -> dict[str, float]:

@@ -244,11 +244,12 @@ class LexicalIndex:
         top = top[np.lexsort((top, -scores[top]))]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
-    def containing(self, phrase: str) -> list[int]:
+    def containing(self, phrase: str, among: str = "") -> list[int]:
         """Positions of live chunks whose folded text holds ``phrase`` (already folded) word for
         word: the chunks holding all its indexed words, checked; every chunk for a phrase of
-        stop words only."""
-        terms = set(tokenize([phrase])[0])
+        stop words only. ``among``: other words the chunks must hold too, for a phrase with no
+        indexed word of its own ("5-4": among the chunks naming Arsenal, not every chunk)."""
+        terms = set(tokenize([phrase])[0]) | set(tokenize([among])[0] if among else ())
         candidates = None
         for term in terms:
             where = set(self.postings(term)[0].tolist())
