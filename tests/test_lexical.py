@@ -101,6 +101,13 @@ def test_phrases_are_found_through_their_words(tmp_path):
     assert index.containing(fold("cat")) == []
 
 
+def test_a_phrase_of_unindexed_words_is_found_among_the_chunks_holding_other_words(tmp_path):
+    texts = ["Arsenal ran out 5-4 winners at Spurs.", "Chelsea won 5-4 on penalties.", "Arsenal beat Fulham 2-0."]
+    index = LexicalIndex.build(tmp_path, ["a", "b", "c"], texts, _metas(3), texts)
+    assert index.containing("5-4", among="Arsenal") == [0]  # "5" and "4" are too short to be indexed
+    assert index.containing("5-4", among="the") == []  # nothing to narrow by: no scan of every chunk
+
+
 def _all_chunk_reads(monkeypatch) -> list[int]:
     calls = []
     original = ChromaStore.all_chunks

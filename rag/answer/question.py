@@ -92,7 +92,8 @@ _SCORE = re.compile(r"(?<![\w.,-])\d{1,2}-\d{1,2}(?![\w.,-]*\w)")
 
 @dataclass(frozen=True)
 class Anchor:
-    """Something a question is about that an answer's passage must mention: a name, a year or a day."""
+    """Something a question is about that an answer's passage must mention: a name, a year, a day
+    or a score."""
 
     text: str  # as the question writes it
     kind: str  # "name" | "year" | "date" (a day: "May 26") | "score" ("5-4")

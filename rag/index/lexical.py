@@ -250,6 +250,8 @@ class LexicalIndex:
         stop words only. ``among``: other words the chunks must hold too, for a phrase with no
         indexed word of its own ("5-4": among the chunks naming Arsenal, not every chunk)."""
         terms = set(tokenize([phrase])[0]) | set(tokenize([among])[0] if among else ())
+        if among and not terms:
+            return []  # nothing indexed to narrow by: no scan of every chunk for a phrase like "5-4"
         candidates = None
         for term in terms:
             where = set(self.postings(term)[0].tolist())
