@@ -1265,3 +1265,11 @@ def test_where_wants_a_named_place_besides_the_question_s_own():
     summit = _passage(3, "Both Japan and Russia agreed at a summit in April to speed up the talks.")
     draft = compose(analyse("Where was the April summit between Japan and Russia held?", []), [summit])
     assert draft.refused, draft.lines  # a month and the question's own names are no place
+
+
+def test_what_is_x_leads_with_the_sentence_saying_what_x_is():
+    mention = _passage(1, '"The big question is whether the industry, and particularly Ofcom, feels the proposals go '
+                          'far enough," an analyst said.', similarity=0.6)
+    described = _passage(2, "Figures from telecommunications regulator Ofcom show that BT faces increasing competition.")
+    draft = compose(analyse("What is Ofcom?", []), [mention, described])
+    assert not draft.refused and "regulator Ofcom" in draft.lines[0], draft.lines

@@ -289,6 +289,8 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     if not informative:
         score *= 0.7  # a sentence that only restates the question
     score += 0.02 * min(facts, 5)  # lead with the sentence that carries numbers, names, quotes
+    if needs.defines and any(_describes(text, a.text) for a in needs.defines):
+        score += 0.1  # "Who is Mervyn King?": "Bank of England governor Mervyn King", "Ofcom, the regulator"
     if needs.pairs:  # the question's own wording, in order ("all territorial disputes ... resolved")
         score += 0.15 * len(needs.pairs & word_pairs(text)) / len(needs.pairs)
     if quoted:
@@ -630,6 +632,25 @@ def _plain(first: str, second: str) -> bool:
     """Two sentences that can be quoted as one: no quotation opens or closes between them."""
     marks = "“”\"«»"
     return not any(c in first for c in marks) and second.count("“") == second.count("”") and second.count('"') % 2 == 0
+
+
+def _describes(text: str, name: str) -> bool:
+    """Does the sentence say what ``name`` is, as news introduces someone or something: a title or
+    a description just before it ("media regulator Ofcom", "Chelsea boss Jose Mourinho"), an
+    apposition ("Ofcom, the regulator,"), or "Ofcom is a ..."?
+
+    >>> _describes("The decision falls to media regulator Ofcom.", "Ofcom"), _describes("Ofcom, the watchdog, said so.", "Ofcom")
+    (True, True)
+    >>> _describes("The industry, and particularly Ofcom, said so.", "Ofcom"), _describes("It was approved by Ofcom.", "Ofcom")
+    (False, False)
+    """
+    named = re.escape(name)
+    before = re.search(rf"\b([a-z][\w-]*)\s+{named}\b", text)
+    if before and before.group(1) not in STOPWORDS and not _SPEECH_VERB.fullmatch(before.group(1)) \
+            and not before.group(1).endswith(("ly", "ed", "ing")):
+        return True
+    return bool(re.search(rf"\b{named}(?:'s|’s)?,\s+(?:the|a|an|who|which)\b|\b{named}\s+(?:is|was|are|were)\s+"
+                          r"(?:a|an|the|one)\b", text))
 
 
 def _facts(text: str, needs: Needs) -> int:

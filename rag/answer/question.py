@@ -303,7 +303,8 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
 
 
 # "Who is Munenori Suzuki?", "Who exactly was the commenter Adelaide?": a question about who someone is.
-_WHO_IS = re.compile(r"^\s*who\s+(?:exactly\s+)?(?:is|was)\s+(?P<who>[^?,;]+?)\s*\?*\s*$", re.I)
+# "What is Ofcom?", "What was Yukos?": the same question about an organisation or a thing.
+_WHO_IS = re.compile(r"^\s*(?:who|what)\s+(?:exactly\s+)?(?:is|was)\s+(?P<who>[^?,;]+?)\s*\?*\s*$", re.I)
 
 
 def who_is(question: str, anchors: tuple) -> tuple:
@@ -316,11 +317,15 @@ def who_is(question: str, anchors: tuple) -> tuple:
     ()
     >>> who_is("Who is the manager of Chelsea?", (Anchor("Chelsea", "name", ()),))
     ()
+    >>> [a.text for a in who_is("What is Ofcom?", (Anchor("Ofcom", "name", ()),))]
+    ['Ofcom']
     """
     match = _WHO_IS.match(question)
     names = [a for a in anchors if a.kind == "name"]
     if not match or len(names) != 1 or not match.group("who").endswith(names[0].text):
         return ()
+    if question.lstrip()[:4].lower() == "what" and match.group("who").lower().removeprefix("the ") != names[0].text.lower():
+        return ()  # "What is Japan's position?" asks for the position, "What is the Gershon review?" is no one name
     if re.search(r"\b(?:of|at|for|in|to|from|with|behind)\s*$", match.group("who")[:-len(names[0].text)], re.I):
         return ()  # "Who is the manager of Chelsea?" asks for someone else
     return (names[0],)
