@@ -10,8 +10,8 @@ import threading
 import numpy as np
 import pytest
 
-from rag import Citation, DateError, Filters, Index, PartialDate, Passage, Source
-from rag.answer.retrieval import Retriever
+from rag import Citation, DateError, Filters, Index, PartialDate, Passage, SegmentKind, Source
+from rag.answer.retrieval import Retriever, diversify
 from rag.index.records import allows, chroma_where
 from rag.present.cli import main
 
@@ -251,3 +251,19 @@ def test_a_follow_up_asking_what_someone_said_is_not_kept_to_the_text_named_befo
     assert any("Ovechko" in p.text for p in retriever.search(standalone, k=6))
     kept = retriever.search("Why does it say that? (following up on: What does the Chinese forum post say about Suzuki?)")
     assert {p.doc_id for p in kept} == {"000_e3a53b2cbbda76ec"}  # "it": the text named before
+
+
+# -- diversity -----------------------------------------------------------------------------------
+def test_two_chunks_of_one_story_are_kept_unless_their_text_overlaps():
+    story = ("BNP leader arrested. The party leader was arrested on suspicion of incitement, the party said. "
+             "Police said the party leader was arrested on suspicion of incitement. Seven other men were arrested.")
+    source = Source("bnp")
+    cut = story.index("Police")
+    lead = Passage("bnp:0", "bnp", story[:cut], 0, cut, source, score=0.8)
+    later = Passage("bnp:1", "bnp", story[cut:], cut, len(story), source, score=0.79)  # its words, not its text
+    edge = Passage("bnp:2", "bnp", story[cut - 20:], cut - 20, len(story), source, score=0.78)  # `later`'s text
+    copied = Passage("wire:0", "wire", story[cut:], 0, len(story) - cut, Source("wire"), score=0.3)  # republished
+    retold = Passage("bnp:3", "bnp", story[cut:], len(story) + 10, 2 * len(story) - cut + 10, source,
+                     SegmentKind.COMMENT, "comment by Rida", score=0.2)  # a comment retelling the story
+    chosen = diversify([later, lead, edge, copied, retold], k=5)
+    assert [p.id for p in chosen] == ["bnp:0", "bnp:1"]

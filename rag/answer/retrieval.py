@@ -176,9 +176,22 @@ def diversify(ranked: list[Passage], k: int, same_doc_decay: float = 0.75, overl
         best = max(candidates, key=lambda p: p.score * same_doc_decay ** per_doc.get(p.doc_id, 0))
         candidates.remove(best)
         tokens = set(words(best.text))
-        if any(len(tokens & other) > overlap_limit * max(1, min(len(tokens), len(other))) for other in chosen_words):
+        if any(_repeats(best, tokens, other, other_words, overlap_limit)
+               for other, other_words in zip([*taken, *chosen], chosen_words)):
             continue
         chosen.append(best)
         chosen_words.append(tokens)
         per_doc[best.doc_id] = per_doc.get(best.doc_id, 0) + 1
     return chosen
+
+
+def _repeats(passage: Passage, tokens: set, other: Passage, other_tokens: set, limit: float) -> bool:
+    """Does ``passage`` mostly repeat ``other``? Two chunks of one segment of a document (its
+    article, or one comment) by how much of the shorter one's text they share: chunks overlap at
+    their edges by design, and a story's own words recur all through it, so their word sets always
+    look alike. Anything else by its words: a wire story republished, a comment retelling the
+    article."""
+    if passage.doc_id == other.doc_id and passage.segment_label == other.segment_label:
+        shared = min(passage.end, other.end) - max(passage.start, other.start)
+        return shared > limit * max(1, min(passage.end - passage.start, other.end - other.start))
+    return len(tokens & other_tokens) > limit * max(1, min(len(tokens), len(other_tokens)))
