@@ -51,6 +51,18 @@ def run_cli(*args, env: dict | None = None, timeout: float = 600, check: bool = 
     return proc
 
 
+def ingest_texts(root: Path, texts: dict[str, str]) -> tuple[Path, Path]:
+    """A corpus of ``texts`` (file name -> contents) under ``root``, ingested: (corpus, data) folders."""
+    import rag
+
+    corpus, data = root / "corpus", root / "data"
+    corpus.mkdir()
+    for name, text in texts.items():
+        (corpus / name).write_text(text)
+    rag.ingest(settings_for(data, RAG_CORPUS_DIR=corpus))
+    return corpus, data
+
+
 def copy_seeds(dest: Path, ids: list[str] | None = None) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     for path in SEED_FILES:

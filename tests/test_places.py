@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-import rag
 from rag import Assistant, Outcome
 from rag.answer.places import MIN_POPULATION, capital_groups
 from rag.answer.question import analyse
 
-from helpers import settings_for
+from helpers import ingest_texts, settings_for
 
 
 def test_capitals_come_from_geonames_by_rule_not_by_hand():
@@ -37,21 +36,14 @@ def test_two_names_of_one_group_in_a_question_are_two_things():
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory):
     """Two wire stories that name countries, never their capitals, and no aliases.yaml."""
-    root = tmp_path_factory.mktemp("places")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "turkey_eu.txt").write_text(
-        "Turkey edges closer to EU talks\n\n"
+    return ingest_texts(tmp_path_factory.mktemp("places"), {
+        "turkey_eu.txt": "Turkey edges closer to EU talks\n\n"
         "European Union leaders are expected to open membership talks with Turkey next month. "
         "It could take up to 15 years before Turkey is able to join, and entry cannot be guaranteed, "
-        "officials in Brussels said. Critics point to the country's human rights record.\n")
-    (corpus / "lira.txt").write_text(
-        "Turkey knocks six zeros off its currency\n\n"
+        "officials in Brussels said. Critics point to the country's human rights record.\n",
+        "lira.txt": "Turkey knocks six zeros off its currency\n\n"
         "Turkey's new lira came into circulation on Saturday, replacing notes worth millions of the old lira. "
-        "The central bank said the change would make accounting simpler for businesses.\n")
-    data = root / "data"
-    rag.ingest(settings_for(data, RAG_CORPUS_DIR=corpus))
-    return corpus, data
+        "The central bank said the change would make accounting simpler for businesses.\n"})
 
 
 def test_a_capital_asked_about_is_its_country_in_the_documents(archive):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-import rag
 from rag import Assistant, Outcome
 from rag.answer.question import analyse
 
-from helpers import settings_for
+from helpers import ingest_texts, settings_for
 
 
 def test_a_score_is_an_anchor_but_a_season_or_a_length_is_not():
@@ -21,22 +20,16 @@ def test_a_score_is_an_anchor_but_a_season_or_a_length_is_not():
 def archive(tmp_path_factory):
     """Match reports naming Arsenal: forty about beating someone, one about the 5-4 game, which
     says "5-4 winners" and not "beat", so on the question's words alone it ranks below all forty."""
-    root = tmp_path_factory.mktemp("scores")
-    corpus = root / "corpus"
-    corpus.mkdir()
     towns = ["Portsmouth", "Newcastle", "Fulham", "Everton", "Bolton", "Norwich", "Charlton", "Southampton",
              "Middlesbrough", "Blackburn", "Birmingham", "Liverpool", "Wolves", "Leeds", "Derby", "Ipswich", "Reading",
              "Sunderland", "Wigan", "Watford"]
-    for n, opponent in enumerate(towns * 2):  # more reports than retrieval's candidate pool (30)
-        (corpus / f"report{n}.txt").write_text(
-            f"Arsenal beat {opponent}\n\nArsenal beat {opponent} on Saturday to keep up the pressure at the top of the "
-            f"table. Arsenal manager Arsene Wenger said his side beat {opponent} with patience in game {n}.\n")
-    (corpus / "spurs.txt").write_text(
-        "Chelsea boss eyes the title\n\nChelsea would have taken encouragement from Arsenal's rocky defensive display "
-        "at Spurs, even though they ran out 5-4 winners. The Chelsea manager said the title race was far from over.\n")
-    data = root / "data"
-    rag.ingest(settings_for(data, RAG_CORPUS_DIR=corpus))
-    return corpus, data
+    texts = {f"report{n}.txt": f"Arsenal beat {opponent}\n\nArsenal beat {opponent} on Saturday to keep up the pressure "
+             f"at the top of the table. Arsenal manager Arsene Wenger said his side beat {opponent} with patience in "
+             f"game {n}.\n" for n, opponent in enumerate(towns * 2)}  # more reports than retrieval's pool (30)
+    texts["spurs.txt"] = ("Chelsea boss eyes the title\n\nChelsea would have taken encouragement from Arsenal's rocky "
+                          "defensive display at Spurs, even though they ran out 5-4 winners. The Chelsea manager said "
+                          "the title race was far from over.\n")
+    return ingest_texts(tmp_path_factory.mktemp("scores"), texts)
 
 
 def test_the_match_with_the_score_asked_about_answers(archive):
