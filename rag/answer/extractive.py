@@ -318,8 +318,8 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
         uncounted = _SHARE.sub(" ", DAY_DATE.sub(" ", uncounted))  # or the 25 of "December 25", or a share
     # "Who is the manager of Chelsea?": a name besides the question's own ("the chairman, the manager
     # and all the players of Chelsea" names no one); "Who is Anna Brandt?" asks what is said of her
-    unnamed = text if needs.defines else _without(text, tuple({w for a in needs.anchors if a.kind == "name"
-                                                               for v in a.variants for w in v.split()}))
+    unnamed = text if needs.defines or not {"name", "place"} & set(needs.wants) else _without(
+        text, tuple(sorted({w for a in needs.anchors if a.kind == "name" for v in a.variants for w in v.split()})))
     typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
                                                 uncounted if kind == "number" else
                                                 unnamed if kind in ("name", "place") else text)
@@ -643,12 +643,14 @@ def _describes(text: str, name: str) -> bool:
     (True, True)
     >>> _describes("The industry, and particularly Ofcom, said so.", "Ofcom"), _describes("It was approved by Ofcom.", "Ofcom")
     (False, False)
+    >>> _describes("It was approved by Ofcom, as media regulator Ofcom must.", "Ofcom")  # any mention, not the first
+    True
     """
     named = re.escape(name)
-    before = re.search(rf"\b([a-z][\w-]*)\s+{named}\b", text)
-    if before and before.group(1) not in STOPWORDS and not _SPEECH_VERB.fullmatch(before.group(1)) \
-            and not before.group(1).endswith(("ly", "ed", "ing")):
-        return True
+    for before in re.finditer(rf"\b([a-z][\w-]*)\s+{named}\b", text):
+        word = before.group(1)
+        if word not in STOPWORDS and not _SPEECH_VERB.fullmatch(word) and not word.endswith(("ly", "ed", "ing")):
+            return True
     return bool(re.search(rf"\b{named}(?:'s|’s)?,\s+(?:the|a|an|who|which)\b|\b{named}\s+(?:is|was|are|were)\s+"
                           r"(?:a|an|the|one)\b", text))
 
