@@ -476,6 +476,42 @@ def test_he_after_a_who_question_is_the_person_its_answer_named(assistant):
         "What did he say about the disputed islands? (following up on:")
 
 
+@pytest.fixture(scope="module")
+def guilty_pleas(tmp_path_factory):
+    """Two reports of executives pleading guilty, each naming a prosecutor and an executive."""
+    from helpers import ingest_texts
+
+    return ingest_texts(tmp_path_factory.mktemp("pleas"), {
+        "pleas.txt": "Insurance bosses admit fraud\n\n"
+        "Three more insurance executives have admitted fraud charges in an inquiry into bid rigging. "
+        "The inquiry by New York attorney general Eliot Spitzer has now obtained nine guilty pleas. "
+        "The highest ranking executive pleading guilty on Tuesday was former Marsh senior vice president "
+        "Joshua Bewlay. He admitted one count of scheming to defraud and faces up to four years in prison.\n",
+        "stearns.txt": "Broker admits bid rigging\n\n"
+        "A broker has admitted rigging bids for insurance contracts, prosecutors said. Senior vice president "
+        "Robert Stearns pleaded guilty to scheming to defraud. The offence carries a sentence of 16 months to "
+        "four years in state prison.\n"})
+
+
+def test_he_is_the_person_the_answer_names_in_the_role_asked_not_the_first_name_it_quotes(guilty_pleas):
+    """Over the BBC set, "Who is the most senior executive to plead guilty?" is answered with a pair
+    whose first sentence names New York and its attorney general. "he" in the follow-up is the
+    executive the second sentence names, Bewlay, not "New York" (two capitalised words)."""
+    from helpers import settings_for
+
+    corpus, data = guilty_pleas
+    assistant = Assistant(settings_for(data, RAG_CORPUS_DIR=corpus))
+    history = [{"role": "user", "content": "Who is the most senior executive to plead guilty?"},
+               {"role": "assistant", "content": "According to the document titled Insurance bosses admit fraud "
+                "(unrated source), “The inquiry by New York attorney general Eliot Spitzer has now obtained nine "
+                "guilty pleas. The highest ranking executive pleading guilty on Tuesday was former Marsh senior "
+                "vice president Joshua Bewlay.” [1]"}]
+    answer = assistant.ask("What prison sentence does he face?", history=history)
+    assert answer.standalone_query.startswith("What prison sentence does Joshua Bewlay face?"), answer.standalone_query
+    assert answer.citations[0].passage.source.title == "Insurance bosses admit fraud", answer.answer
+    assert "four years in prison" in answer.answer.splitlines()[0], answer.answer
+
+
 def test_replay_answers_the_questions_a_history_leaves_unanswered(assistant):
     """``replay`` gives a follow-up the history the app holds: each earlier question with its answer,
     asked in turn, and an answer the turns already give kept as it is."""

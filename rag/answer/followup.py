@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 
-from ..text import HONORIFICS, STOPWORDS, content_words
+from ..text import STOPWORDS, content_words, sentences, stems
+from .roles import ROLES, asked_role, which_role
 
 _PERSONAL = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|theirs)\b", re.I)
 _DEMONSTRATIVE = re.compile(
@@ -145,7 +146,7 @@ def speaker_asked(question: str) -> str | None:
     raw = asked.group(1).split()
     if any(_bare(w) in _ORGANISATIONS for w in raw):
         return None
-    titled = [i for i, w in enumerate(raw) if _bare(w) in _ROLES]  # "Foreign Minister Lavrov": Lavrov
+    titled = [i for i, w in enumerate(raw) if _bare(w) in ROLES]  # "Foreign Minister Lavrov": Lavrov
     return " ".join(raw[titled[-1] + 1 if titled else 0:]).removesuffix("’s").removesuffix("'s") or None
 
 
@@ -214,16 +215,29 @@ def person_answered(asked: str, answer: str) -> str | None:
     'Mike Smith'
     >>> person_answered("What did Japan announce?", "According to X, “Lavrov said ...” [1]") is None
     True
+
+    The sentence that names the role asked about comes first, and a name before a role in lower
+    case says whose the role is ("Marsh senior vice president Joshua Bewlay": Bewlay, not Marsh):
+
+    >>> person_answered("Who is the most senior executive to plead guilty?", "“The inquiry by New York attorney "
+    ...                 "general Eliot Spitzer has nine guilty pleas. The highest ranking executive pleading guilty "
+    ...                 "was former Marsh senior vice president Joshua Bewlay.” [1]")
+    'Joshua Bewlay'
     """
     if not _ASKS_WHO.match(asked):
         return None
     given = {_bare(w) for w in re.findall(r"[\w'’-]+", asked)}
-    for quote in _quotes(answer):
+    role = asked_role(asked) or which_role(asked)
+    said = [sentence for quote in _quotes(answer) for _, _, sentence in sentences(quote)]
+    for quote in sorted(said, key=lambda sentence: role not in stems(sentence)) if role else said:
         for run in _CAPITALISED.finditer(quote):
             raw = run.group(0).split()
             if any(_bare(w) in _ORGANISATIONS for w in raw):
                 continue  # "the Russian Foreign Ministry", "the Federal Reserve"
-            titled = [i for i, w in enumerate(raw) if _bare(w) in _ROLES]
+            whose = _WHOSE_ROLE.match(quote[run.end():])
+            if whose and any(_bare(w) in ROLES for w in whose.group(1).split()):
+                continue  # "New York attorney general Eliot Spitzer": whose attorney general, not who
+            titled = [i for i, w in enumerate(raw) if _bare(w) in ROLES]
             name = [w for w in raw[titled[-1] + 1 if titled else 0:]
                     if _bare(w) not in _NOT_PEOPLE and _bare(w) not in STOPWORDS]
             if any(_bare(w) in given for w in name):
@@ -234,16 +248,13 @@ def person_answered(asked: str, answer: str) -> str | None:
     return None
 
 
+# After a name: lower-case words up to the next name ("New York| attorney general |Eliot Spitzer").
+_WHOSE_ROLE = re.compile(r"\s+((?:[a-z][\w-]*\s+){1,4})(?=[A-Z])")
 def _bare(word: str) -> str:
     return word.lower().removesuffix("'s").removesuffix("’s").strip("'’")
 
 
-# Words of titles and roles before a name ("Foreign Minister Lavrov", "Dr Greenspan"), and words
-# that make a run of capitals an organisation, not a person.
-_ROLES = frozenset(HONORIFICS) | frozenset("""minister president chairman chairwoman
-secretary chancellor ambassador governor senator spokesman spokeswoman spokesperson director chief premier
-king queen prince princess general captain coach manager editor novelist author writer singer actor actress
-player striker goalkeeper lawmaker legislator analyst economist""".split())
+# Words that make a run of capitals an organisation, not a person.
 _ORGANISATIONS = frozenset("""ministry ministries party government office council committee commission association
 union federation republic kingdom states bank company group agency department house court parliament assembly
 reserve club university times news post daily corporation inc ltd plc forum network district region province city

@@ -28,6 +28,7 @@ from ..model import SegmentKind
 from ..text import STOPWORDS, content_words, fold, padded_words, stemmer, stems, words
 from .followup import points_back
 from .places import as_place
+from .roles import asked_role
 
 # A quote opens after a space or bracket and closes before space/punctuation, so "Don't" is not a quote.
 _QUOTED = re.compile(r"(?:^|(?<=[\s(\[]))[‘'“\"](.{12,}?)(?<=\S)[’'”\"](?=[\s?.!,;:)]|$)")
@@ -329,29 +330,6 @@ def who_is(question: str, anchors: tuple) -> tuple:
     if re.search(r"\b(?:of|at|for|in|to|from|with|behind)\s*$", match.group("who")[:-len(names[0].text)], re.I):
         return ()  # "Who is the manager of Chelsea?" asks for someone else
     return (names[0],)
-
-
-# "Who is the chief executive of Marks & Spencer?", "Who was Russia's foreign minister then?": a
-# person asked for by a role. The role runs to its first word that says of what or which one.
-_WHO_THE = re.compile(r"^\s*(?i:who)\s+(?:is|was|are|were|will be|has been|had been)\s+(?:the|its|their|his|her|"
-                      r"[A-Z][\w'’&.-]*(?:'s|’s))\s+(?P<role>(?:[\w'’&.-]+\s+){0,3}?[\w'’&.-]+?)"
-                      r"(?=\s+(?:of|who|whom|that|which|at|in|for|to|on|with|behind|from|during|when|now|then|"
-                      r"before|after|over)\b|\s+\w+ing\b|\s*[?,;]|\s*$)")
-
-
-def asked_role(question: str) -> str:
-    """The stem of the role a "Who is the <role> ...?" question names: its last word in lower case
-    (adjectives and names before it say which one). An answer names the role, in so many words:
-    "Marks & Spencer has cut prices ..." names someone, but not its chief executive.
-
-    >>> asked_role("Who is the chief executive of Marks & Spencer?"), asked_role("Who is Russia's foreign minister?")
-    ('execut', 'minist')
-    >>> asked_role("Who is the iTunes customer taking Apple to court?"), asked_role("Who is Munenori Suzuki?")
-    ('custom', '')
-    """
-    match = _WHO_THE.match(question)
-    role = [w for w in match.group("role").split() if w.islower()] if match else []
-    return stemmer().stemWord(role[-1].strip("'’.")) if role else ""
 
 
 # ", and how did ...", "; what did ...": where a question asks a second thing.
