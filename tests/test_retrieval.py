@@ -267,3 +267,19 @@ def test_two_chunks_of_one_story_are_kept_unless_their_text_overlaps():
                      SegmentKind.COMMENT, "comment by Rida", score=0.2)  # a comment retelling the story
     chosen = diversify([later, lead, edge, copied, retold], k=5)
     assert [p.id for p in chosen] == ["bnp:0", "bnp:1"]
+
+
+def test_two_stories_on_one_subject_are_both_kept_though_they_share_most_of_their_words():
+    """A day apart, two reports of one prize: most words in common, hardly any text. Judged by
+    their words, the second was taken for a copy of the first, and the one naming the winner was
+    never offered; by the runs of words they share, only a copy is."""
+    before = ("Novelist Andrea Levy is favourite to win the Whitbread book of the year award, after winning "
+              "novel of the year with her book Small Island. The winner will be named on 25 January.")
+    after = ("Andrea Levy has seen her book Small Island win the Whitbread novel of the year award. She is "
+             "now favourite to win the overall book award, to be named on 25 January.")
+    first = Passage("tipped:0", "tipped", before, 0, len(before), Source("tipped"), score=0.86)
+    second = Passage("takes:0", "takes", after, 0, len(after), Source("takes"), score=0.82)
+    copy = Passage("wire:0", "wire", after, 0, len(after), Source("wire"), score=0.5)
+    shared = set(before.lower().split()) & set(after.lower().split())
+    assert len(shared) > 0.6 * min(len(set(before.lower().split())), len(set(after.lower().split())))
+    assert [p.id for p in diversify([first, second, copy], k=3)] == ["tipped:0", "takes:0"]
