@@ -43,6 +43,13 @@ def points_back(question: str) -> bool:
 
 
 def needs_history(question: str) -> bool:
+    """Does the question lean on the conversation before it?
+
+    >>> needs_history("Where did the money come from?"), needs_history("Who else criticised patents?")
+    (True, True)
+    >>> needs_history("Where did Gazprom get the money?"), needs_history("How much did Baikal pay for Yuganskneftegas?")
+    (False, False)
+    """
     own_words = [w for w in content_words(question) if w not in _QUESTION_WORDS]
     personal = _PERSONAL.search(question)
     # "he/they" with no name before it points back into the conversation
@@ -53,6 +60,8 @@ def needs_history(question: str) -> bool:
         _CONNECTIVE.search(question)
         or _BARE_VERB.search(question.strip())
         or len(own_words) <= 1  # "Why?", "What did the Conservatives say?"
+        or (len(own_words) <= 2 and not _NAME.search(question))  # "Where did the money come from?"
+        or _MORE.search(question)  # "Who else criticised patents?"
         or personal_unresolved
         or plural
         or (_DEMONSTRATIVE.search(question) and len(own_words) <= 5)
