@@ -238,27 +238,41 @@ def person_answered(asked: str, answer: str) -> str | None:
     given = {_bare(w) for w in re.findall(r"[\w'’-]+", asked)}
     role = asked_role(asked) or which_role(asked)
     said = [sentence for quote in _quotes(answer) for _, _, sentence in sentences(quote)]
-    for quote in sorted(said, key=lambda sentence: role not in stems(sentence)) if role else said:
-        for run in _CAPITALISED.finditer(quote):
+    for sentence in sorted(said, key=lambda sentence: role not in stems(sentence)) if role else said:
+        for run in _CAPITALISED.finditer(sentence):
             raw = run.group(0).split()
             if any(_bare(w) in _ORGANISATIONS for w in raw):
                 continue  # "the Russian Foreign Ministry", "the Federal Reserve"
-            whose = _WHOSE_ROLE.match(quote[run.end():])
-            if whose and any(_bare(w) in ROLES for w in whose.group(1).split()):
+            if _whose_role(sentence[run.end():]):
                 continue  # "New York attorney general Eliot Spitzer": whose attorney general, not who
             titled = [i for i, w in enumerate(raw) if _bare(w) in ROLES]
             name = [w for w in raw[titled[-1] + 1 if titled else 0:]
                     if _bare(w) not in _NOT_PEOPLE and _bare(w) not in STOPWORDS]
             if any(_bare(w) in given for w in name):
                 continue  # "President Vladimir Putin": someone the question named, not its answer
-            speaks = re.match(r"\s*(?:said|says|told|,\s+who)\b", quote[run.end():])
+            speaks = re.match(r"\s*(?:said|says|told|,\s+who)\b", sentence[run.end():])
             if name and (titled or len(name) >= 2 or speaks):
                 return " ".join(name).removesuffix("’s").removesuffix("'s")
     return None
 
 
 # After a name: lower-case words up to the next name ("New York| attorney general |Eliot Spitzer").
-_WHOSE_ROLE = re.compile(r"\s+((?:[a-z][\w-]*\s+){1,4})(?=[A-Z])")
+_BEFORE_NAME = re.compile(r"\s+((?:[a-z][\w-]*\s+){1,4})(?=[A-Z])")
+
+
+def _whose_role(after: str) -> bool:
+    """Does a name's ``after`` text go on with a role and the name of who holds it? Then the name
+    says whose role it is ("Marsh| senior vice president Joshua Bewlay"), not who answers; "Lavrov|
+    and the foreign minister Kono" goes on with words between the two people.
+
+    >>> _whose_role(" senior vice president Joshua Bewlay"), _whose_role(" and the foreign minister Taro Kono")
+    (True, False)
+    """
+    between = _BEFORE_NAME.match(after)
+    found = between.group(1).split() if between else []
+    return any(w in ROLES for w in found) and not any(w in STOPWORDS for w in found)
+
+
 def _bare(word: str) -> str:
     return word.lower().removesuffix("'s").removesuffix("’s").strip("'’")
 
