@@ -112,7 +112,9 @@ def _score(passage: Passage, weights: dict[str, float], phrases: list[str], alia
     """0.5 x cosine similarity + 0.5 x the weighted share of the question's words the chunk (with
     who and where it is from, as the answerer reads it: ``header``) holds, a name counting when any
     of its variants is there, and a score it gives ("5-4") as much as its heaviest word; +1 for a
-    chunk holding words the question quotes."""
+    chunk holding words the question quotes, +0.5 for one giving every score it asks about (a run
+    of digits as exact as a quotation, though shorter: forty reports of "Arsenal beat X" must not
+    keep out the one saying Arsenal "ran out 5-4 winners")."""
     text = f"{header(passage)} {passage.text}"  # "according to the ISN analysis": its author says ISN
     here = set(stems(text))
     folded = padded_words(text)
@@ -126,6 +128,8 @@ def _score(passage: Passage, weights: dict[str, float], phrases: list[str], alia
     score = 0.5 * (passage.dense_similarity or 0.0) + 0.5 * lexical
     if phrases and any(p in fold(passage.text) for p in phrases):
         score += 1.0
+    if scores and given == len(scores):
+        score += 0.5
     return round(score, 9)  # equal scores tie-break on the id, whatever the float noise
 
 
