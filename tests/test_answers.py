@@ -512,6 +512,37 @@ def test_he_is_the_person_the_answer_names_in_the_role_asked_not_the_first_name_
     assert "four years in prison" in answer.answer.splitlines()[0], answer.answer
 
 
+@pytest.fixture(scope="module")
+def envoys(tmp_path_factory):
+    """A report whose opening restates who is going where, and names his predecessor later on; and a
+    sale where only companies are named."""
+    from helpers import ingest_texts
+
+    return ingest_texts(tmp_path_factory.mktemp("envoys"), {
+        "envoy.txt": "Minister to become envoy\n\n"
+        "Paul Hartley, Chief Secretary to the Treasury, is to step down as a Labour MP at the election. "
+        "Mr Hartley, 53, is to become the UK's high commissioner to South Africa. "
+        "He was the UK's first black cabinet minister when appointed to his post in 2002. "
+        "He will succeed the previous high commissioner, Ann Grant, shortly after the election.\n",
+        "auction.txt": "Oil unit sold at auction\n\n"
+        "The main production unit of the oil firm was sold at an auction in Moscow on Sunday. "
+        "Baikal Finance Group outbid the gas monopoly Gazprom to buy the production unit for $9bn.\n"})
+
+
+def test_who_leads_with_the_sentence_naming_a_person_not_the_opening_that_restates_the_question(envoys):
+    """The opening sentence shares most of the question's words and names only the Treasury, a
+    party and a country; "who" asks for a person, and the sentence naming Ann Grant answers."""
+    from helpers import settings_for
+
+    corpus, data = envoys
+    assistant = Assistant(settings_for(data, RAG_CORPUS_DIR=corpus))
+    answer = assistant.ask("Who is Paul Hartley taking over from as the UK's high commissioner in South Africa?")
+    assert answer.outcome is Outcome.ANSWERED and "Ann Grant" in answer.answer.splitlines()[0], answer.answer
+    # where nobody but companies is named, "who" is still answered by a company
+    bought = assistant.ask("Who bought the oil firm's main production unit at the Moscow auction?")
+    assert bought.outcome is Outcome.ANSWERED and "Baikal Finance Group" in bought.answer, bought.answer
+
+
 def test_replay_answers_the_questions_a_history_leaves_unanswered(assistant):
     """``replay`` gives a follow-up the history the app holds: each earlier question with its answer,
     asked in turn, and an answer the turns already give kept as it is."""

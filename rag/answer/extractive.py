@@ -74,6 +74,7 @@ from ..model import Outcome, Passage, Rating, SegmentKind
 from ..text import HONORIFICS, STOPWORDS, content_words, fold, sentences, stemmer, stems, words
 from .injection import instructions, overlaps
 from .question import DAY_DATE, TIME_UNITS, WANTS, Needs, header, passages_from, word_pairs, word_weight
+from .roles import person_named
 
 
 @dataclass
@@ -285,6 +286,10 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     score *= 0.6 + 0.4 * anchored  # a passage about someone else answers nothing about X
     if not typed:
         score *= 0.6  # a "when" question wants a date, "how many" a number, "who" a name
+    elif (needs.person and not quoted and not passage.speaker and passage.segment_kind is SegmentKind.ARTICLE
+          and not person_named(_unnamed(needs, text))):
+        score *= 0.6  # "who" wants a person: "Ann Grant", not "the Treasury" or "South Africa" (a post or a
+        # comment has one: whoever wrote it, named or not)
     score *= 0.8 + 0.2 * dated
     if not informative:
         score *= 0.7  # a sentence that only restates the question
@@ -318,8 +323,7 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
         uncounted = _SHARE.sub(" ", DAY_DATE.sub(" ", uncounted))  # or the 25 of "December 25", or a share
     # "Who is the manager of Chelsea?": a name besides the question's own ("the chairman, the manager
     # and all the players of Chelsea" names no one); "Who is Anna Brandt?" asks what is said of her
-    unnamed = text if needs.defines or not {"name", "place"} & set(needs.wants) else _without(
-        text, tuple(sorted({w for a in needs.anchors if a.kind == "name" for v in a.variants for w in v.split()})))
+    unnamed = text if needs.defines or not {"name", "place"} & set(needs.wants) else _unnamed(needs, text)
     typed = quoted or all(WANTS[kind][1].search(undated if kind in ("date", "day") else
                                                 uncounted if kind == "number" else
                                                 unnamed if kind in ("name", "place") else text)
@@ -482,6 +486,11 @@ _SPEAKER_BEFORE = re.compile(r"(?<![\w'’-])((?:[A-Z][\w'’-]+\s+){0,3}[A-Z][a
                              r"(?:\s+also)?,?\s+" + _SAYING + r"\b")
 _SPEAKER_AFTER = re.compile(r"[”\"]\s*,?\s*" + _SAYING +
                             r"\s+(?:[\w'’-]+\s+){0,4}?([A-Z][a-z][\w'’-]*(?:\s+[A-Z][\w'’-]+){0,3})")
+
+
+def _unnamed(needs: Needs, text: str) -> str:
+    """The text without the question's names, word by word: what else it names."""
+    return _without(text, tuple(sorted({w for a in needs.anchors if a.kind == "name" for v in a.variants for w in v.split()})))
 
 
 def _without(text: str, phrases: tuple[str, ...]) -> str:

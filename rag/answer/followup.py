@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from ..text import STOPWORDS, content_words, sentences, stems
-from .roles import ROLES, asked_role, which_role
+from .roles import ORGANISATIONS, ROLES, asked_role, which_role
 
 _PERSONAL = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|theirs)\b", re.I)
 _DEMONSTRATIVE = re.compile(
@@ -153,7 +153,7 @@ def speaker_asked(question: str) -> str | None:
     if not asked:
         return None
     raw = asked.group(1).split()
-    if any(_bare(w) in _ORGANISATIONS for w in raw):
+    if any(_bare(w) in ORGANISATIONS for w in raw):
         return None
     titled = [i for i, w in enumerate(raw) if _bare(w) in ROLES]  # "Foreign Minister Lavrov": Lavrov
     return " ".join(raw[titled[-1] + 1 if titled else 0:]).removesuffix("’s").removesuffix("'s") or None
@@ -241,7 +241,7 @@ def person_answered(asked: str, answer: str) -> str | None:
     for sentence in sorted(said, key=lambda sentence: role not in stems(sentence)) if role else said:
         for run in _CAPITALISED.finditer(sentence):
             raw = run.group(0).split()
-            if any(_bare(w) in _ORGANISATIONS for w in raw):
+            if any(_bare(w) in ORGANISATIONS for w in raw):
                 continue  # "the Russian Foreign Ministry", "the Federal Reserve"
             if _whose_role(sentence[run.end():]):
                 continue  # "New York attorney general Eliot Spitzer": whose attorney general, not who
@@ -275,15 +275,6 @@ def _whose_role(after: str) -> bool:
 
 def _bare(word: str) -> str:
     return word.lower().removesuffix("'s").removesuffix("’s").strip("'’")
-
-
-# Words that make a run of capitals an organisation, not a person.
-_ORGANISATIONS = frozenset("""ministry ministries party government office council committee commission association
-union federation republic kingdom states bank company group agency department house court parliament assembly
-reserve club university times news post daily corporation inc ltd plc forum network district region province city
-county territory territories island islands sea ocean river east eastern west western north northern south southern
-central federal national international airport station street square hotel stadium museum festival awards cup
-league championship olympics games war treaty declaration agreement act bill summit conference statement""".split())
 
 
 def _as_pronoun(match: re.Match, who: str) -> str:

