@@ -34,7 +34,7 @@ from .injection import as_data as quote_instructions
 from .injection import instructions, without
 from .llm import LLM
 from .prompts import Prompts
-from .places import capital_groups
+from .places import capital_groups, place_names
 from .question import analyse, load_aliases
 from .retrieval import Retriever
 from .support import MARKER, META, check_answer, cited_numbers, split_answer
@@ -189,8 +189,10 @@ class Assistant:
         self.index.reload()
 
     def warm_up(self) -> None:
-        """Load the model and the BM25 snapshot now, so the first question is as fast as any."""
+        """Load the model, the BM25 snapshot and GeoNames' place names now, so the first question
+        is as fast as any."""
         self.search("warm up the encoder and the BM25 index", k=1)
+        place_names()
 
     # -- offline ---------------------------------------------------------------------------------
     def _offline_answer(self, question, standalone, passages, said=()) -> Iterator[Event]:
