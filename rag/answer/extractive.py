@@ -286,10 +286,6 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     score *= 0.6 + 0.4 * anchored  # a passage about someone else answers nothing about X
     if not typed:
         score *= 0.6  # a "when" question wants a date, "how many" a number, "who" a name
-    elif (needs.person and not quoted and not passage.speaker and passage.segment_kind is SegmentKind.ARTICLE
-          and not person_named(_unnamed(needs, text))):
-        score *= 0.6  # "who" wants a person: "Ann Grant", not "the Treasury" or "South Africa" (a post or a
-        # comment has one: whoever wrote it, named or not)
     score *= 0.8 + 0.2 * dated
     if not informative:
         score *= 0.7  # a sentence that only restates the question
@@ -737,6 +733,10 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         related = named_all or best.coverage >= RELATED_COVERAGE or top_similarity >= CLOSE_MEANING
         return Draft([], [], Outcome.TOUCHES_ON if related else Outcome.NOT_FOUND, closest=closest)
 
+    if needs.person and not close and not _names_a_person(needs, lead, passages):
+        # "Who is Paul Boateng taking over from?": the opening that restates the question names the
+        # Treasury and South Africa; the sentence naming Ann Grant answers too, and names a person
+        lead = next((c for c in leads if _answers(c, needs) and _names_a_person(needs, c, passages)), lead)
     chosen = [lead, *_own_words(needs, lead, usable, passages)]
     compared = (_each_source(needs, usable, passages) if needs.compare and needs.sources else
                 _each_speaker(needs, usable) if len(needs.speaking) > 1 else [])
@@ -941,6 +941,14 @@ def _names_given(needs: Needs, cand: Candidate) -> set:
     """Question names a chosen sentence gives under another of their names ("Russia" for the
     question's "Moscow"): what it covers, though not in the question's own words."""
     return set(stems(cand.text)) & set(needs.same_as)
+
+
+def _names_a_person(needs: Needs, cand: Candidate, passages: list[Passage]) -> bool:
+    """Does the candidate name a person besides the question's own names? A post or a comment
+    does: whoever wrote it, named or not."""
+    passage = passages[cand.passage_index]
+    return (bool(passage.speaker) or passage.segment_kind is not SegmentKind.ARTICLE
+            or person_named(_unnamed(needs, cand.text)))
 
 
 def _answers(lead: Candidate, needs: Needs) -> bool:
