@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from ..text import STOPWORDS, content_words, sentences, stems
+from .places import place_names
 from .roles import ORGANISATIONS, ROLES, asked_role, which_role
 
 _PERSONAL = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|theirs)\b", re.I)
@@ -49,11 +50,13 @@ def needs_history(question: str) -> bool:
     (True, True)
     >>> needs_history("Where did Gazprom get the money?"), needs_history("How much did Baikal pay for Yuganskneftegas?")
     (False, False)
+    >>> needs_history("What did the England coach say about him?"), needs_history("What did Putin say of his plan?")
+    (True, False)
     """
     own_words = [w for w in content_words(question) if w not in _QUESTION_WORDS]
     personal = _PERSONAL.search(question)
     # "he/they" with no name before it points back into the conversation
-    personal_unresolved = personal and not _NAME.search(question[: personal.start()])
+    personal_unresolved = personal and not _someone_named(question[: personal.start()])
     # "How did Putin react to them?": a plural pronoun points back even after a name
     plural = _PLURAL.search(question) and len(own_words) <= 5
     return bool(
@@ -66,6 +69,23 @@ def needs_history(question: str) -> bool:
         or plural
         or (_DEMONSTRATIVE.search(question) and len(own_words) <= 5)
     )
+
+
+def _someone_named(text: str) -> bool:
+    """Does the text name someone "he" or "his" could be? Any name but a place's (GeoNames), an
+    organisation's, or one saying whose role follows ("the England coach"): "What did the England
+    coach say about him?" points back; "What did Putin say of his plan?" does not.
+
+    >>> _someone_named("What did the England coach say about"), _someone_named("What did Putin say of")
+    (False, True)
+    >>> _someone_named("How did Moscow respond to"), _someone_named("Did the Chelsea boss praise")
+    (False, False)
+    """
+    return any(m.group(0).lower() not in place_names() and m.group(0).lower() not in ORGANISATIONS
+               and not _ROLE_AFTER.match(text, m.end()) for m in _NAME.finditer(text))
+
+
+_ROLE_AFTER = re.compile(r"\s+(?:[a-z]+\s+){0,2}?(?:" + "|".join(sorted(ROLES)) + r")\b")
 
 
 def previous_questions(history: list[dict] | None) -> list[str]:
@@ -118,12 +138,19 @@ def with_person(question: str, history: list[dict] | None) -> str:
 def _unresolved(question: str) -> re.Match | None:
     """The first "he", "she", "his" ... with no name before it ("What did Putin say of his plan?": none)."""
     pronoun = _SINGULAR.search(question)
-    return pronoun if pronoun and not _NAME.search(question[:pronoun.start()]) else None
+    return pronoun if pronoun and not _someone_named(question[:pronoun.start()]) else None
 
 
 def _person(question: str, history: list[dict] | None) -> str | None:
     """Who "he" or "she" in a follow-up is: the person the answer to an earlier "who" question
-    named, carried through the follow-ups that spoke of them as "he" since."""
+    named, carried through the follow-ups that spoke of them as "he" since; for "what else", the
+    person the earlier question asked what they said.
+
+    Tried and dropped: "he" as the one person the earlier question named ("Why will Jason Robinson
+    miss the Six Nations?" - "When will he have surgery?"). Named in the question, the person is
+    then asked what they said, and the answerer wants their name in or just before the sentence
+    quoted; news says "he said" three sentences on. Dev follow-ups lost more than they gained
+    ("What did he say about Gerrard?" quoted Mourinho on Benitez's team)."""
     earlier = previous_questions(history)
     if not earlier:
         return None

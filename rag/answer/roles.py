@@ -38,7 +38,9 @@ union federation republic kingdom states bank company group agency department ho
 reserve club university times news post daily corporation inc ltd plc forum network district region province city
 county territory territories island islands sea ocean river east eastern west western north northern south southern
 central federal national international airport station street square hotel stadium museum festival awards cup
-league championship olympics games war treaty declaration agreement act bill summit conference statement""".split())
+league championship olympics games nations war treaty declaration agreement act bill summit conference statement
+shrine temple church mosque cathedral palace park hall centre center hospital school college institute foundation
+society trust fund prize trophy""".split())
 
 # "Who is the chief executive of Marks & Spencer?", "Who was Russia's foreign minister then?": a
 # person asked for by a role. The role runs to its first word that says of what or which one.
@@ -101,11 +103,23 @@ def person_named(text: str) -> bool:
             return True
     if any(m.group("role") in ROLES and m.group("name").lower() not in ORGANISATIONS for m in _ROLE_NAME.finditer(text)):
         return True
+    return bool(people_in(text))
+
+
+def people_in(text: str) -> list[str]:
+    """The runs of capitalised words in the text that name people: two names or more, or a name
+    after a title ("Foreign Minister Lavrov": Lavrov), that are no place and hold no word of a
+    role or an organisation. As written, without "'s".
+
+    >>> people_in("Why will Jason Robinson miss the rest of the Six Nations?"), people_in("Did Japan sign it?")
+    (['Jason Robinson'], [])
+    """
+    people = []
     for run in _RUN.finditer(text):
-        found = [w.lower().removesuffix("'s").removesuffix("’s") for w in run.group(0).split()]
-        titled = [i for i, w in enumerate(found) if w in ROLES]
-        name = found[titled[-1] + 1:] if titled else found  # "Foreign Minister Lavrov": Lavrov
-        if (name and (titled or len(name) >= 2) and not any(w in ROLES or w in ORGANISATIONS for w in name)
-                and " ".join(name) not in place_names()):
-            return True
-    return False
+        raw = [w.removesuffix("'s").removesuffix("’s") for w in run.group(0).split()]
+        titled = [i for i, w in enumerate(raw) if w.lower() in ROLES]
+        name = raw[titled[-1] + 1:] if titled else raw  # "Foreign Minister Lavrov": Lavrov
+        if (name and (titled or len(name) >= 2) and not any(w.lower() in ROLES or w.lower() in ORGANISATIONS for w in name)
+                and " ".join(name).lower() not in place_names()):
+            people.append(" ".join(name))
+    return people
