@@ -486,7 +486,8 @@ _SPEAKER_AFTER = re.compile(r"[”\"]\s*,?\s*" + _SAYING +
 
 def _unnamed(needs: Needs, text: str) -> str:
     """The text without the question's names, word by word: what else it names."""
-    return _without(text, tuple(sorted({w for a in needs.anchors if a.kind == "name" for v in a.variants for w in v.split()})))
+    names = {w for a in needs.anchors if a.kind == "name" for v in a.variants for w in v.split()}
+    return _without(text, tuple(sorted(names)))
 
 
 def _without(text: str, phrases: tuple[str, ...]) -> str:

@@ -101,17 +101,18 @@ def person_named(text: str) -> bool:
         name = (m.group("name") or m.group("after")).lower()
         if name not in ORGANISATIONS and name not in place_names():
             return True
-    if any(m.group("role") in ROLES and m.group("name").lower() not in ORGANISATIONS for m in _ROLE_NAME.finditer(text)):
+    if any(m.group("role") in ROLES and m.group("name").lower() not in ORGANISATIONS
+           for m in _ROLE_NAME.finditer(text)):
         return True
-    return bool(people_in(text))
+    return bool(_people_in(text))
 
 
-def people_in(text: str) -> list[str]:
+def _people_in(text: str) -> list[str]:
     """The runs of capitalised words in the text that name people: two names or more, or a name
     after a title ("Foreign Minister Lavrov": Lavrov), that are no place and hold no word of a
     role or an organisation. As written, without "'s".
 
-    >>> people_in("Why will Jason Robinson miss the rest of the Six Nations?"), people_in("Did Japan sign it?")
+    >>> _people_in("Why will Jason Robinson miss the rest of the Six Nations?"), _people_in("Did Japan sign it?")
     (['Jason Robinson'], [])
     """
     people = []
@@ -119,7 +120,7 @@ def people_in(text: str) -> list[str]:
         raw = [w.removesuffix("'s").removesuffix("’s") for w in run.group(0).split()]
         titled = [i for i, w in enumerate(raw) if w.lower() in ROLES]
         name = raw[titled[-1] + 1:] if titled else raw  # "Foreign Minister Lavrov": Lavrov
-        if (name and (titled or len(name) >= 2) and not any(w.lower() in ROLES or w.lower() in ORGANISATIONS for w in name)
-                and " ".join(name).lower() not in place_names()):
+        common = any(w.lower() in ROLES or w.lower() in ORGANISATIONS for w in name)
+        if name and (titled or len(name) >= 2) and not common and " ".join(name).lower() not in place_names():
             people.append(" ".join(name))
     return people
