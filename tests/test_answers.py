@@ -459,6 +459,17 @@ def test_a_follow_up_naming_someone_new_is_answered_about_them(assistant):
     assert answer.citations and "Zakharova" in answer.citations[0].passage.text
 
 
+def test_a_follow_up_naming_someone_and_pointing_back_still_searches_for_them(assistant):
+    """"What did Zakharova say about it?" after two questions on Suzuki's trip: the article on the
+    trip also quotes her, and its chunks on Suzuki had kept out every chunk naming her, so the
+    answer was that no passage mentions what the question is about. Her statements are not about
+    the trip, so "touches on" is the honest outcome, with her words among the closest passages."""
+    history = [{"role": "user", "content": "Who is Munenori Suzuki?"}, {"role": "user", "content": "Why did he go to Moscow?"}]
+    answer = assistant.ask("What did Zakharova say about it?", history=history)
+    assert answer.outcome is not Outcome.NOT_FOUND, answer.answer
+    assert any("Zakharova" in c.passage.text for c in [*answer.citations, *answer.closest]), answer
+
+
 def test_he_after_a_who_question_is_the_person_its_answer_named(assistant):
     """"Who is Russia's foreign minister?" is answered with Lavrov; "What did he say about the
     disputed islands?" is then about Lavrov, read from that answer (the app and the CLI pass it)."""

@@ -73,6 +73,8 @@ class Retriever:
         ranked = sorted(passages.values(), key=lambda p: (-p.score, p.id))
         # judged on the matched chunks, before widening
         chosen = _from_texts_asked_for(query, ranked, k) or diversify(ranked, k)
+        if earlier:  # a follow-up's own names, not only the earlier questions' ones
+            chosen = _with_every_name(chosen, ranked, [a for a in needs.anchors if a.distinctive])
         for passage in chosen:
             self._widen(passage)
         return chosen
@@ -131,6 +133,28 @@ def _score(passage: Passage, weights: dict[str, float], phrases: list[str], alia
     if scores and given == len(scores):
         score += 0.5
     return round(score, 9)  # equal scores tie-break on the id, whatever the float noise
+
+
+def _with_every_name(chosen: list[Passage], ranked: list[Passage], anchors: list) -> list[Passage]:
+    """``chosen`` with, for each of a follow-up's own distinctive names and years that no chosen
+    passage mentions, the best candidate that does, in place of the last chosen one that mentions
+    none of them. "What did Zakharova say about it?" after two questions on Suzuki's trip: one
+    article holds both, and its chunks on Suzuki, each counting for less than the one before,
+    kept out every chunk naming Zakharova, and the answer was that no passage mentions what the
+    question is about. (Not for a question on its own: its names are all its own words already,
+    and a chunk naming only "2010" is no reason to say a 2010 World Cup question is touched on.)"""
+    def mentions(passage: Passage, anchor) -> bool:
+        return anchor.found_in(fold(f"{passage.text} {header(passage)}"))
+
+    chosen = list(chosen)
+    for anchor in anchors:
+        if not chosen or any(mentions(p, anchor) for p in chosen):
+            continue
+        best = next((p for p in ranked if p not in chosen and mentions(p, anchor)), None)
+        spare = [i for i, p in enumerate(chosen) if not any(mentions(p, a) for a in anchors)]
+        if best is not None and spare:
+            chosen[spare[-1]] = best
+    return chosen
 
 
 def _from_texts_asked_for(query: str, ranked: list[Passage], k: int) -> list[Passage]:
