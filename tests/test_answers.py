@@ -148,6 +148,14 @@ def test_answer_type_read_from_the_question(question, wants):
      "Trade between the two countries hit a record $32bn in 2013, up 5% on the year before. The two leaders met "
      "in the capital last week. Both sides expect closer ties in 2014.",
      "Trade between the two countries was worth $28bn in 2014, down from the year before.", "$28bn"),
+    ("What was the average house price in December, according to the Office of the Deputy Prime Minister?",
+     # that month's figure, not another month's
+     "The Office of the Deputy Prime Minister said the average house price fell to £180,226 in November, from "
+     "£180,444 in October.",
+     "The Office of the Deputy Prime Minister said the average house price fell to £178,906 in December.", "£178,906"),
+    ("How many times over was the share offer subscribed?",  # a number in words past ten
+     "The share offer was subscribed mostly by foreign funds and local banks, brokers said on Monday.",
+     "The share offer was eleven times oversubscribed, brokers said on Monday.", "eleven times"),
 ])
 def test_a_question_is_answered_by_the_kind_of_value_it_asks_for(question, wrong, right, value):
     assert compose(analyse(question, []), [_passage(1, wrong)]).refused
@@ -168,6 +176,41 @@ def test_a_question_is_answered_by_the_kind_of_value_it_asks_for(question, wrong
 def test_a_comparison_of_sources_is_told_from_the_parties_of_a_story(question, compares):
     assert analyse(question, []).compare is compares
     assert is_comparison(question) is compares
+
+
+def test_each_part_of_a_question_is_answered_from_the_passages_naming_what_that_part_names():
+    question = ("What was the average house price in December according to the Office of the Deputy Prime Minister, "
+                "and what average asking price did Rightmove report for the same month?")
+    needs = analyse(question, [])
+    assert [a.text for a in needs.anchors] == ["Office of the Deputy Prime Minister", "Rightmove"]
+    official = _passage(1, "The average house price fell to £178,906 in December, the Office of the Deputy Prime "
+                           "Minister said.")
+    asking = _passage(2, "Property website Rightmove said the average asking price of a home fell to £189,733 in "
+                         "December.")
+    draft = compose(needs, [official, asking])
+    assert not draft.refused and "£178,906" in " ".join(draft.lines) and "£189,733" in " ".join(draft.lines), draft.lines
+    assert [a.text for a in analyse("What did Andrew Bud of the Mobile Entertainment Forum say?", []).anchors] == [
+        "Andrew Bud", "Mobile Entertainment Forum"]  # a person of an organisation: two names
+
+
+def test_a_part_is_answered_by_the_best_sentence_answering_it_not_the_first_with_a_number():
+    question = "How many people does Yahoo now employ, and how many gamers a month does its games service attract?"
+    games = _passage(1, '"Gamers play poker and pool," said Geoff Graber, director of Yahoo Games, which attracts '
+                        'about 12 million gamers a month.')
+    firm = _passage(2, "Yahoo is ten years old this week. Now the firm employs 7,600 workers in its offices.")
+    lines = " ".join(compose(analyse(question, []), [games, firm]).lines)
+    assert "12 million" in lines and "7,600" in lines, lines
+
+
+def test_a_quotation_going_on_is_the_speakers_and_is_quoted_with_who_speaks():
+    text = ('The drafting of the rules was led by the forum and the phone firms. "Everyone is required to conform '
+            'to this code," said Andrew Bud, regulatory head of the forum. "It\'s all about transparency," he said. '
+            '"Consumers have to be told what they have got themselves into and how to get out of it." "The consumer '
+            'has a right to be protected," he said. Christian Harris of Zed said the system was essential.')
+    draft = compose(analyse("What did Andrew Bud say consumers must be told under the new code?", []), [_passage(1, text)])
+    assert not draft.refused, draft.lines
+    line = next(line for line in draft.lines if "themselves into" in line)  # "told" is the quotation's own word
+    assert "said Andrew Bud" in line, draft.lines  # the line says who is speaking
 
 
 def _passage(n: int, text: str, outlet: str = "Wire", similarity: float = 0.5) -> Passage:

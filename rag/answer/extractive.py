@@ -131,10 +131,7 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
     for i, passage in enumerate(passages):
         head, title = header(passage), passage.source.title.strip()
         header_stems = set(stems(head))
-        passage_fold = fold(f"{passage.text} {head} {passage.source.published_iso or ''}")
-        anchored = (sum(a.found_in(passage_fold) for a in needs.anchors) / len(needs.anchors)) if needs.anchors else 1.0
-        distinctive = [a for a in needs.anchors if a.distinctive]
-        distinct = sum(a.found_in(passage_fold) for a in distinctive) / len(distinctive) if distinctive else 1.0
+        anchored, distinct = _anchoring(needs, passage)
         spans = [(a, b, s) for a, b, s in sentences(passage.text)]
         sent_stems = [set(stems(s)) for _, _, s in spans]
         # A follow-up's earlier question says which passages are on topic, not which sentence
@@ -150,6 +147,10 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
                 # sentence to quote, unless the question asks for the headline); text addressed to
                 # a model is never evidence
             back = backs[j]
+            if back is None and j and _goes_on_quoting(sentence, spans[j - 1][2]):
+                # '"It's all about transparency," he said. "Consumers have to be told ..."': the
+                # quotation goes on, and whoever the sentence before quotes is speaking here too
+                back = backs[j - 1] if backs[j - 1] is not None else j - 1
             context = (sent_stems[back] if back is not None else set()) | header_stems
             window = sent_stems[j] | context | topic
             # '"I have had a word with Mathew," said Robinson': who speaks is named here, so the
@@ -178,6 +179,32 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
                     cand.score = round(cand.score - 0.03, 9)  # a single sentence that answers is better than two
                 found.append(cand)
     return sorted(found, key=lambda c: (-c.score, c.passage_index, c.start))
+
+
+def _anchoring(needs: Needs, passage: Passage) -> tuple[float, float]:
+    """The shares of the question's names and years, and of its distinctive ones, that the passage
+    (with its title, byline and date) mentions; 1.0 when there are none."""
+    passage_fold = fold(f"{passage.text} {header(passage)} {passage.source.published_iso or ''}")
+    anchored = (sum(a.found_in(passage_fold) for a in needs.anchors) / len(needs.anchors)) if needs.anchors else 1.0
+    distinctive = [a for a in needs.anchors if a.distinctive]
+    distinct = sum(a.found_in(passage_fold) for a in distinctive) / len(distinctive) if distinctive else 1.0
+    return anchored, distinct
+
+
+def _kept(passages: list[Passage], keep: set[int]) -> list[Passage | None]:
+    """The passages with those not kept as None (their numbering unchanged)."""
+    return [p if i in keep else None for i, p in enumerate(passages)]
+
+
+def _on_topic_for(part: Needs, passages: list[Passage]) -> set[int]:
+    """The passages that mention everything one part of a question names, when it names something
+    of its own ("..., and what average asking price did Rightmove report?"): that part may be
+    answered from them though they say nothing of the other parts' names."""
+    if not any(a.kind == "name" for a in part.anchors):
+        return set()
+    shares = [_anchoring(part, p) for p in passages]
+    bar = max([d for _, d in shares if d >= 0.5], default=1.0)
+    return {i for i, (anchored, distinct) in enumerate(shares) if anchored >= 1.0 and distinct >= bar}
 
 
 # "She", "They", "The ministry", "The ceremony": a sentence naming what an earlier one named.
@@ -345,10 +372,17 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
     if typed and {"number", "money"} & set(needs.wants) and needs.in_years and not quoted:
         years = {m.group(0) for m in _BARE_YEAR.finditer(text)}  # "trade in 2014": "$32bn in 2013" is
         typed = not years or bool(years & set(needs.in_years))  # another year's figure
+    if typed and {"number", "money"} & set(needs.wants) and needs.in_months and not quoted:
+        months = {m.group(0).lower() for m in _MONTH_NAME.finditer(text)}  # "the price in December": "fell
+        typed = not months or bool(months & set(needs.in_months))  # to £180,226, from £180,444 in October" is not it
     by_meaning = False
     if typed and needs.focus and not quoted:  # "how many troops": a number of troops
         typed, by_meaning = _count_of(text, needs, meant)
     return bool(typed), by_meaning, heard if typed else ()
+
+
+_MONTH_NAME = re.compile(r"\b(?:January|February|March|April|June|July|August|September|October|November|"
+                         r"December)\b")  # not "May", which may be the verb
 
 
 # A length of time: "15 years", "a 10-day strike", "three months".
@@ -471,7 +505,9 @@ _SPEECH_ONLY = frozenset(stemmer().stemWords("say said tell told comment argue c
                                              "characterize".split()))
 
 
-_ATTRIBUTION = re.compile(r'[”"]\s*,?\s*((?:\S+\s+){0,6}?(?:said|says|added|told|explained|insisted|stressed|'
+# A closing quotation mark, then who said it ('..., it," said Andrew Bud'); not an opening one
+# ('"Consumers have to be told ...': "told" is the quotation's own word).
+_ATTRIBUTION = re.compile(r'(?:”|(?<=\S)")\s*,?\s*((?:\S+\s+){0,6}?(?:said|says|added|told|explained|insisted|stressed|'
                           r'warned)\b(?:\s+\S+){0,5})')
 
 
@@ -720,7 +756,14 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     leads = usable if needs.compare else [c for c in usable if c.distinct_anchored >= found_share]
     lead = leads[0] if leads else None
     close = False
-    if (lead is None or not _answers(lead, needs)) and closeness is not None:
+    on_topic = {c.passage_index for c in ranked if c.distinct_anchored >= found_share and c.anchored >= 0.5}
+    if (lead is None or not _answers(lead, needs)) and needs.parts:
+        # "What did the ODPM put the price at, and what did Rightmove report?": no one sentence
+        # answers both; one answering a part leads, and the other part is looked for below
+        parted = next((c for part in needs.parts for c in [_answer_to(part, _kept(passages, on_topic | _on_topic_for(
+            part, passages)), [], encode)] if c is not None), None)
+        lead, close = (parted, True) if parted is not None else (lead, close)
+    if (lead is None or not (close or _answers(lead, needs))) and closeness is not None:
         lead, close = _closest_in_meaning(needs, leads, closeness), True
     if ((lead is None or not (close or _answers(lead, needs))) and leads
             and _names_everything(needs, leads[0], passages[leads[0].passage_index])):
@@ -775,9 +818,8 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         first = {d: k for k, d in reversed(list(enumerate(passages[c.passage_index].doc_id for c in chosen)))}
         chosen.sort(key=lambda c: first[passages[c.passage_index].doc_id])
 
-    on_topic = {c.passage_index for c in ranked if c.distinct_anchored >= found_share and c.anchored >= 0.5}
     for part in needs.parts:  # "..., and how did Gilbert take it?": each part answered, if any sentence does
-        extra = _answer_to(part, [p if i in on_topic else None for i, p in enumerate(passages)], chosen, encode)
+        extra = _answer_to(part, _kept(passages, on_topic | _on_topic_for(part, passages)), chosen, encode)
         if extra is not None and len(chosen) <= limit:
             chosen.append(extra)
 
@@ -847,7 +889,7 @@ def _answer_to(part: Needs, passages: list[Passage | None], chosen: list[Candida
             continue
         cand.passage_index = where[cand.passage_index]  # back to the answer's numbering
         if math.fsum(part.weights[t] for t in cand.terms if t in part.own_terms) / own < ANSWER_COVERAGE:
-            return None
+            continue  # the best that answers it: not one sharing few of its words
         if any(cand.text in c.text for c in chosen):
             return None  # the answer quotes it already
         if not any(_overlaps(cand, c) for c in chosen):
@@ -990,15 +1032,21 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
 
 def _with_speaker(cand: Candidate, passage_text: str) -> tuple[int, str]:
     """A quote starting "He said…" names nobody: quote from the sentence that names him (at most
-    two sentences back; verbatim and contiguous)."""
-    if not _PRONOUN_START.match(cand.text) or _names_someone(cand.text):
-        return cand.start, cand.text
+    two sentences back, three for a quotation; verbatim and contiguous)."""
     before = sentences(passage_text[:cand.start])
-    for back in before[::-1][:2]:
-        if _refers_back(back[2]) and not _names_someone(back[2]):
+    first = sentences(cand.text)[0][2] if sentences(cand.text) else cand.text
+    # '"The consumer has a right to be protected," he said.', and a quotation going on from the
+    # sentence before, name nobody either
+    quoting = bool(_SAID_BY_PRONOUN.search(first)) or bool(before) and _goes_on_quoting(first, before[-1][2])
+    if not quoting and (not _PRONOUN_START.match(cand.text) or _names_someone(cand.text)):
+        return cand.start, cand.text
+    for back in before[::-1][:3 if quoting else 2]:
+        if _refers_back(back[2]) and not _names_someone(back[2]) or _goes_on_quoting(back[2], "\""):
             continue
         if re.search(r"(?<!^)\b[A-Z][a-z]+", back[2].lstrip("“\"‘' ")):  # '"These lessons': no name
             return back[0], passage_text[back[0]:cand.end]
+        if quoting and not _QUOTATION.search(back[2]):
+            return cand.start, cand.text  # the words between are not the speaker's ("Ticket sales rose")
     return (before[-1][0], passage_text[before[-1][0]:cand.end]) if before else (cand.start, cand.text)
 
 

@@ -85,7 +85,10 @@ wednesday thursday friday saturday sunday""".split())
 # "AT&T" and "Marks & Spencer" are one name each.
 _WORD = r"(?<![\w'’])(?:[A-Z]|[a-z][A-Z])[\w'’.&-]*"
 # A numbered name keeps its number: "Live 8", "Channel 4", "Blinx 2" (not "5-4", "9,000" or "2.5").
-_NAME = re.compile(rf"{_WORD}(?:\s+(?:of|de|la|von|van|al|bin|the|&)?\s*{_WORD})*(?:\s+\d{{1,3}}(?![\w,.:%/-]))?")
+# "Office of the Deputy Prime Minister" is one name: one word, "of the", a name ("Andrew Bud of the
+# Mobile Entertainment Forum" is two).
+_NAME = re.compile(rf"(?:{_WORD}\s+of\s+the\s+)?{_WORD}(?:\s+(?:of|de|la|von|van|al|bin|the|&)?\s*{_WORD})*"
+                   rf"(?:\s+\d{{1,3}}(?![\w,.:%/-]))?")
 _YEAR_WORD = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 # A score or a vote: "5-4", "2-1" (not "2005-06", nor "10-day").
 _SCORE = re.compile(r"(?<![\w.,-])\d{1,2}-\d{1,2}(?![\w.,-]*\w)")
@@ -207,6 +210,7 @@ class Needs:
     sources: tuple[frozenset, ...] = ()  # "how do the ISN analysis and Kuroi's report differ": each text compared
     given_dates: tuple[str, ...] = ()  # dates the question states itself ("january 14", "1956"), lower case
     in_years: tuple[str, ...] = ()  # the years its event is in ("what day in 1956"): other years' dates are not it
+    in_months: tuple[str, ...] = ()  # the months a figure is asked for ("the price in December"), lower case
     years_answer: bool = False  # "how long", "how long ago": years may be the number asked for
     counts_things: bool = False  # "how many people": a count of things, which "15 years" is not
     parts: tuple = ()  # "Why did X drop Y, and how did Y take it?": each part, read as a question of its own
@@ -293,6 +297,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         speaking=who_speaks(question, speakers),
         given_dates=given_dates(question),
         in_years=tuple(_IN_YEAR.findall(question)),
+        in_months=tuple(m.lower() for m in _IN_MONTH.findall(question)),
         years_answer=bool(re.search(r"\bhow long\b", question, re.I)),
         counts_things=counts_things(question),
         parts=tuple(analyse(part, aliases, f"{context} {question}") for part in question_parts(question))
@@ -734,6 +739,8 @@ def _names_apart(question: str, group: list[str]) -> bool:
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 # In an answer a month is written with its capital: "may have been stolen" and "march on" say no date.
 _MONTH_NAMES = "(?-i:" + "|".join(m.capitalize() for m in _MONTHS.split("|")) + ")"
+# "the average house price in December": the month the figure is for (not a day: "December 15").
+_IN_MONTH = re.compile(rf"\b(?:in|during|for) (?:the month of )?({_MONTH_NAMES})\b(?!\s+\d{{1,2}}\b)")
 # "January 14", "14th January", "January 14, 2024"; a year alone.
 _GIVEN_DATE = re.compile(rf"\b(?:(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS}))\b"
                          r"(?:,?\s+(?:1[89]\d\d|20\d\d)\b)?|\b(?:1[89]\d\d|20\d\d)\b", re.I)
@@ -767,7 +774,8 @@ WANTS = {
                           r"total|margin|deficit|surplus|valuation|salary|fee|target)"
                           r"(?=\s*(?:[?,;]|$|(?:that|which|when|in|at|for|of|on|after|before|by|against|so far|now)\b))",
                           re.I),
-               re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|"
+               re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|"
+                          r"eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|dozen|hundred|thousand|million|"
                           r"billion|trillion|half|percent)\b", re.I)),
     # "Which Middlesbrough player", "which of Tsutsumi's companies": the noun may come a word or two on.
     "name": (re.compile(r"^\s*who\b|\bwhich (?:of |[\w'’-]+ ){0,3}?(official|minister|person|politician|leader|commenter|"
