@@ -113,7 +113,7 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("Which way did the committee vote?", set()),
     ("What level did the index of factory activity reach?", {"number"}),
     ("How much money did the presenter leave in his will?", {"number", "money"}),  # not "1,000 people"
-    ("What was the runner's winning time at the cross-country race?", {"number"}),  # a measure, named after "'s"
+    ("What was the runner's winning time at the cross-country race?", {"number", "duration"}),  # a time taken
     ("What is the sprinter's world record?", {"number"}),
     ("What was the record label's response?", set()),  # "record" says whose response, not what is measured
     ("What proportion of the film's data has to be squeezed out?", {"number"}),  # a share: "about 98%"
@@ -124,6 +124,7 @@ def test_other_names_of_a_covered_thing_count_as_covered():
     ("Where will the contest be held?", {"place"}),
     ("When and where are they due in court?", {"date", "place"}),
     ("Where had the explorer's shares sunk to by the close?", set()),  # a level, not a place
+    ("And who was named best Irish male?", {"name"}),  # a follow-up's "and who" asks for a name too
 ])
 def test_answer_type_read_from_the_question(question, wants):
     assert set(analyse(question, []).wants) == wants
@@ -153,6 +154,9 @@ def test_answer_type_read_from_the_question(question, wants):
      "The Office of the Deputy Prime Minister said the average house price fell to £180,226 in November, from "
      "£180,444 in October.",
      "The Office of the Deputy Prime Minister said the average house price fell to £178,906 in December.", "£178,906"),
+    ("What was Kathy Butler's winning time at the race in Spain?",  # a time taken, not the race's numbers
+     "Kathy Butler won Sunday's 25th race in Spain, pulling away from the field halfway into the 6.6km course.",
+     "Kathy Butler shrugged off her rival to win the race in Spain in 20 minutes 38 seconds.", "20 minutes 38"),
     ("How many times over was the share offer subscribed?",  # a number in words past ten
      "The share offer was subscribed mostly by foreign funds and local banks, brokers said on Monday.",
      "The share offer was eleven times oversubscribed, brokers said on Monday.", "eleven times"),

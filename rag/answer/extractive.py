@@ -19,7 +19,8 @@ the whole index, so documents about other things cannot change an answer:
   name of a question name ("Russia" for "Moscow", aliases.yaml) is that name, not one more word;
 * its passage must mention what the question is about (names, years: ``Anchor``), and a sentence
   about the question's year beats one that only shares its passage with that year;
-* a "when" question wants a date ("on what date" a day, not a year), "how old" an age, "who" a
+* a "when" question wants a date ("on what date" a day, not a year), "how old" an age, "what was
+  her winning time" a time taken ("20 minutes 38 seconds", not "the 25th race"), "who" a
   name, "what was the value" an amount of money, "how many" a number (a year alone counts
   nothing), "how many troops" a number and troops, or, by the encoder, a number of troops in
   other words ("8,500 military personnel": then the answer says it is not in so many words);

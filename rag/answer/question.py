@@ -192,7 +192,8 @@ class Needs:
 
     weights: dict  # content-word stem -> weight: rare words (in general English) weigh more
     anchors: tuple[Anchor, ...]  # names and years an answer's passage must mention
-    wants: tuple[str, ...]  # "date" | "day" | "number" | "name" | "place" | "often" | "age" | "money": the answer's kind
+    # the answer's kind: "date" | "day" | "number" | "name" | "place" | "often" | "duration" | "age" | "money"
+    wants: tuple[str, ...]
     asks_words: bool  # "What did X say / how did X describe / respond to ...": X's own words
     compare: bool  # compares sources or asks how they frame something
     phrases: tuple[str, ...]  # exact wording quoted in the question
@@ -778,7 +779,7 @@ WANTS = {
                           r"eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|dozen|hundred|thousand|million|"
                           r"billion|trillion|half|percent)\b", re.I)),
     # "Which Middlesbrough player", "which of Tsutsumi's companies": the noun may come a word or two on.
-    "name": (re.compile(r"^\s*who\b|\bwhich (?:of |[\w'’-]+ ){0,3}?(official|minister|person|politician|leader|commenter|"
+    "name": (re.compile(r"^\s*(?:(?:and|but|so|then)\s+)?who\b|\bwhich (?:of |[\w'’-]+ ){0,3}?(official|minister|person|politician|leader|commenter|"
                         r"poster|diplomat|ambassador|country|countries|company|companies|firm|firms|team|club|player|"
                         r"band|singer|actor|film|book|novel|group|party|bank|network|charity|spokes(?:man|woman|person)|"
                         r"executive|chief|boss|president|chairman|chairwoman|secretary|lawyer|judge|coach|manager|"
@@ -797,6 +798,11 @@ WANTS = {
     "often": (re.compile(r"\bhow (?:often|frequently)\b|\bhow many times\b", re.I),
               re.compile(r"\b(?:once|twice|thrice|times|every|each|daily|nightly|weekly|monthly|yearly|annually|"
                          r"hourly|always|never|often|rarely|seldom|regularly|occasionally|sometimes|usually)\b", re.I)),
+    # "What was her winning time?": a time taken ("20 minutes 38 seconds", "2:04:55", "in 30.26"),
+    # not the race's other numbers ("the 25th race", "the 6.6km course").
+    "duration": (re.compile(r"\b(?:winning|finishing|record|race|lap|qualifying|personal best) time\b", re.I),
+                 re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s*(?:hours?|hrs?|"
+                            r"minutes?|mins?|seconds?|secs?)\b|\b\d{1,2}[:.]\d{2}(?::\d{2})?(?:\.\d+)?(?![\w%]|[.,]\d)", re.I)),
     # "How old is X?": an age ("Mr Boateng, 53,", "the 31-year-old", "at the age of 14", "when she was
     # 14"), not a share price or a percentage.
     "age": (re.compile(r"\bhow old\b|\b(?:what|which) age\b", re.I),
