@@ -206,6 +206,18 @@ def test_a_part_is_answered_by_the_best_sentence_answering_it_not_the_first_with
     assert "12 million" in lines and "7,600" in lines, lines
 
 
+def test_a_sentence_close_in_meaning_answers_though_it_shares_few_of_the_questions_words():
+    question = ("Which pricey compound makes the signal boosters of today's fibre networks so dear, according to "
+                "Intel's head of light-based computing research?")
+    said = _passage(1, "Currently, says Intel's Dr Paniccia, equipment that amplifies the laser light travelling down "
+                       "optic cables is very expensive because of the exotic materials, such as gallium arsenide, used "
+                       "to make it.")  # shares a fifth of the question's words
+    needs = analyse(question, [])
+    draft = compose(needs, [said], closeness=lambda texts: np.full(len(texts), 0.66))
+    assert not draft.refused and not draft.direct and "gallium arsenide" in draft.lines[0], draft.lines
+    assert compose(needs, [said], closeness=lambda texts: np.full(len(texts), 0.40)).refused  # not close: touches on
+
+
 def test_a_quotation_going_on_is_the_speakers_and_is_quoted_with_who_speaks():
     text = ('The drafting of the rules was led by the forum and the phone firms. "Everyone is required to conform '
             'to this code," said Andrew Bud, regulatory head of the forum. "It\'s all about transparency," he said. '

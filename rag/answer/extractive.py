@@ -858,15 +858,15 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
 
 
 def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: int = 8) -> Candidate | None:
-    """When no sentence covers most of the question's words: the one, of the few best that cover
-    some of them, whose meaning is close to the question's (MiniLM cosine of question and
+    """When no sentence covers most of the question's words: the one, of the few best that share
+    any of them, whose meaning is close to the question's (MiniLM cosine of question and
     sentence >= ``CLOSE_MEANING``). "How does Ken Clarke rate the Tories' prospects of taking power
     at the next poll?" is answered by "Mr Clarke says ... it is "conceivable" it could win the next
     election". Not for yes/no questions (whether it happened is in the words, not the topic) nor
     comparisons (their own rule)."""
     if needs.yes_no or needs.compare:
         return None
-    few = [c for c in leads if c.coverage >= RELATED_COVERAGE][:pool]
+    few = [c for c in leads if c.coverage > 0][:pool]
     if not few:
         return None
     similarity = closeness([c.text for c in few])
