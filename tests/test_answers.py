@@ -218,6 +218,17 @@ def test_a_sentence_close_in_meaning_answers_though_it_shares_few_of_the_questio
     assert compose(needs, [said], closeness=lambda texts: np.full(len(texts), 0.40)).refused  # not close: touches on
 
 
+def test_a_sentence_quoting_a_phrase_leads_into_the_quotation_after_it():
+    text = ("Singer Alex Kapranos studied English at university. The buzz about the band soon spread and 40 record "
+            "labels turned up to one gig in Glasgow - which the band thought was \"totally ridiculous\". \"I'm "
+            "really glad it was almost comical because we weren't overwhelmed by the seriousness of it,\" Kapranos "
+            "said. They signed with an independent label in June 2003.")
+    question = "How did Alex Kapranos react to 40 record labels turning up to one of their Glasgow gigs?"
+    draft = compose(analyse(question, []), [_passage(1, text)])
+    answer = " ".join(draft.lines)
+    assert not draft.refused and "almost comical" in answer and "studied English" not in answer, draft.lines
+
+
 def test_a_quotation_going_on_is_the_speakers_and_is_quoted_with_who_speaks():
     text = ('The drafting of the rules was led by the forum and the phone firms. "Everyone is required to conform '
             'to this code," said Andrew Bud, regulatory head of the forum. "It\'s all about transparency," he said. '

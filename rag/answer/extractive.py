@@ -672,9 +672,16 @@ _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 
 
 def _plain(first: str, second: str) -> bool:
-    """Two sentences that can be quoted as one: no quotation opens or closes between them."""
+    """Two sentences that can be quoted as one: no quotation opens or closes between them. A first
+    sentence quoting a phrase it closes itself may lead into a quotation that opens the second:
+    '... 40 record labels turned up to one gig in Glasgow - which the band thought was "totally
+    ridiculous".' '"I'm really glad it was almost comical ...," Kapranos said.'"""
+    def closed(s: str) -> bool:
+        return s.count("“") == s.count("”") and s.count("«") == s.count("»") and s.count('"') % 2 == 0
     marks = "“”\"«»"
-    return not any(c in first for c in marks) and second.count("“") == second.count("”") and second.count('"') % 2 == 0
+    if not closed(second):
+        return False
+    return not any(c in first for c in marks) or (closed(first) and second.lstrip()[:1] in "“\"«")
 
 
 def _describes(text: str, name: str) -> bool:
