@@ -229,6 +229,17 @@ def test_a_sentence_quoting_a_phrase_leads_into_the_quotation_after_it():
     assert not draft.refused and "almost comical" in answer and "studied English" not in answer, draft.lines
 
 
+def test_he_after_a_sentence_that_refers_back_is_who_that_sentence_is_about_not_a_name_in_it():
+    text = ("Top seed Roger Federer had to save two match points in Dubai. Federer was not unduly worried despite "
+            "being taken to three sets. The world number one was forced to go the distance against Ivo Minar in "
+            "the first round. \"I definitely had a slow start again after the final,\" he said. Minar, ranked "
+            "158th in the world, reached his first final. \"For me, this was a big success,\" said the 20-year-old.")
+    found = candidates(analyse("What did Ivo Minar say after the final?", []), [_passage(1, text)])
+    assert not any(c.typed for c in found if "slow start" in c.text)  # Federer's words, not Minar's
+    found = candidates(analyse("What did Roger Federer say after the final?", []), [_passage(1, text)])
+    assert any(c.typed for c in found if "slow start" in c.text)
+
+
 def test_a_quotation_going_on_is_the_speakers_and_is_quoted_with_who_speaks():
     text = ('The drafting of the rules was led by the forum and the phone firms. "Everyone is required to conform '
             'to this code," said Andrew Bud, regulatory head of the forum. "It\'s all about transparency," he said. '

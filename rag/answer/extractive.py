@@ -611,10 +611,18 @@ def _speaking_in(text: str) -> str | None:
             continue  # the first sentence that speaks says whose words the quote is
         if k and not _voices(sentence) and not _names_someone(sentence) and (
                 _SAID_BY_PRONOUN.search(sentence) or _PRONOUN_SAYS.search(sentence) or _PRONOUN_START.match(sentence)):
+            if _SUBJECT_DESCRIBED.match(spans[k - 1]) or _DESCRIBED.match(spans[k - 1]):
+                # "The world number one was forced to go the distance against Ivo Minar. '...,' he
+                # said": he is the one the first sentence refers back to, said before the pair
+                return _speaking(sentence)
             return f"{spans[k - 1]} {_speaking(sentence)}"
         named = " ".join(" ".join(name) for name in _speakers_named(sentence))  # '"…," argued Mr Davis'
         return f"{_speaking(sentence)} {named}"
     return None
+
+
+# A sentence whose subject is a description of someone named before ("The world number one was ...").
+_SUBJECT_DESCRIBED = re.compile(r"[“\"‘']?The\s+(?-i:[a-z])")
 
 
 def _speaks(sentence: str) -> bool:
