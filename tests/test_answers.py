@@ -153,7 +153,8 @@ def test_answer_type_read_from_the_question(question, wants):
      # that month's figure, not another month's
      "The Office of the Deputy Prime Minister said the average house price fell to £180,226 in November, from "
      "£180,444 in October.",
-     "The Office of the Deputy Prime Minister said the average house price fell to £178,906 in December.", "£178,906"),
+     "The Office of the Deputy Prime Minister said the average house price fell to £178,906 in December.",
+     "£178,906"),
     ("What was Kathy Butler's winning time at the race in Spain?",  # a time taken, not the race's numbers
      "Kathy Butler won Sunday's 25th race in Spain, pulling away from the field halfway into the 6.6km course.",
      "Kathy Butler shrugged off her rival to win the race in Spain in 20 minutes 38 seconds.", "20 minutes 38"),
@@ -192,7 +193,8 @@ def test_each_part_of_a_question_is_answered_from_the_passages_naming_what_that_
     asking = _passage(2, "Property website Rightmove said the average asking price of a home fell to £189,733 in "
                          "December.")
     draft = compose(needs, [official, asking])
-    assert not draft.refused and "£178,906" in " ".join(draft.lines) and "£189,733" in " ".join(draft.lines), draft.lines
+    answer = " ".join(draft.lines)
+    assert not draft.refused and "£178,906" in answer and "£189,733" in answer, draft.lines
     assert [a.text for a in analyse("What did Andrew Bud of the Mobile Entertainment Forum say?", []).anchors] == [
         "Andrew Bud", "Mobile Entertainment Forum"]  # a person of an organisation: two names
 
@@ -245,7 +247,8 @@ def test_a_quotation_going_on_is_the_speakers_and_is_quoted_with_who_speaks():
             'to this code," said Andrew Bud, regulatory head of the forum. "It\'s all about transparency," he said. '
             '"Consumers have to be told what they have got themselves into and how to get out of it." "The consumer '
             'has a right to be protected," he said. Christian Harris of Zed said the system was essential.')
-    draft = compose(analyse("What did Andrew Bud say consumers must be told under the new code?", []), [_passage(1, text)])
+    needs = analyse("What did Andrew Bud say consumers must be told under the new code?", [])
+    draft = compose(needs, [_passage(1, text)])
     assert not draft.refused, draft.lines
     line = next(line for line in draft.lines if "themselves into" in line)  # "told" is the quotation's own word
     assert "said Andrew Bud" in line, draft.lines  # the line says who is speaking

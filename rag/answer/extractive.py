@@ -508,8 +508,8 @@ _SPEECH_ONLY = frozenset(stemmer().stemWords("say said tell told comment argue c
 
 # A closing quotation mark, then who said it ('..., it," said Andrew Bud'); not an opening one
 # ('"Consumers have to be told ...': "told" is the quotation's own word).
-_ATTRIBUTION = re.compile(r'(?:”|(?<=\S)")\s*,?\s*((?:\S+\s+){0,6}?(?:said|says|added|told|explained|insisted|stressed|'
-                          r'warned)\b(?:\s+\S+){0,5})')
+_ATTRIBUTION = re.compile(r'(?:”|(?<=\S)")\s*,?\s*((?:\S+\s+){0,6}?(?:said|says|added|told|explained|insisted|'
+                          r'stressed|warned)\b(?:\s+\S+){0,5})')
 
 
 # A person speaking: a name just before a verb of saying ("Lavrov bluntly said", "Yuri Trutnev,
@@ -1050,7 +1050,7 @@ def _with_speaker(cand: Candidate, passage_text: str) -> tuple[int, str]:
     """A quote starting "He said…" names nobody: quote from the sentence that names him (at most
     two sentences back, three for a quotation; verbatim and contiguous)."""
     before = sentences(passage_text[:cand.start])
-    first = sentences(cand.text)[0][2] if sentences(cand.text) else cand.text
+    first = next((s for _, _, s in sentences(cand.text)), cand.text)
     # '"The consumer has a right to be protected," he said.', and a quotation going on from the
     # sentence before, name nobody either
     quoting = bool(_SAID_BY_PRONOUN.search(first)) or bool(before) and _goes_on_quoting(first, before[-1][2])

@@ -775,11 +775,12 @@ WANTS = {
                           r"total|margin|deficit|surplus|valuation|salary|fee|target)"
                           r"(?=\s*(?:[?,;]|$|(?:that|which|when|in|at|for|of|on|after|before|by|against|so far|now)\b))",
                           re.I),
-               re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|"
-                          r"eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|dozen|hundred|thousand|million|"
-                          r"billion|trillion|half|percent)\b", re.I)),
+               re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                          r"(?:thir|four|fif|six|seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty|"
+                          r"dozen|hundred|thousand|million|billion|trillion|half|percent)\b", re.I)),
     # "Which Middlesbrough player", "which of Tsutsumi's companies": the noun may come a word or two on.
-    "name": (re.compile(r"^\s*(?:(?:and|but|so|then)\s+)?who\b|\bwhich (?:of |[\w'’-]+ ){0,3}?(official|minister|person|politician|leader|commenter|"
+    "name": (re.compile(r"^\s*(?:(?:and|but|so|then)\s+)?who\b|"  # "And who was named ...?" too
+                        r"\bwhich (?:of |[\w'’-]+ ){0,3}?(official|minister|person|politician|leader|commenter|"
                         r"poster|diplomat|ambassador|country|countries|company|companies|firm|firms|team|club|player|"
                         r"band|singer|actor|film|book|novel|group|party|bank|network|charity|spokes(?:man|woman|person)|"
                         r"executive|chief|boss|president|chairman|chairwoman|secretary|lawyer|judge|coach|manager|"
@@ -801,8 +802,9 @@ WANTS = {
     # "What was her winning time?": a time taken ("20 minutes 38 seconds", "2:04:55", "in 30.26"),
     # not the race's other numbers ("the 25th race", "the 6.6km course").
     "duration": (re.compile(r"\b(?:winning|finishing|record|race|lap|qualifying|personal best) time\b", re.I),
-                 re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s*(?:hours?|hrs?|"
-                            r"minutes?|mins?|seconds?|secs?)\b|\b\d{1,2}[:.]\d{2}(?::\d{2})?(?:\.\d+)?(?![\w%]|[.,]\d)", re.I)),
+                 re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s*"
+                            r"(?:hours?|hrs?|minutes?|mins?|seconds?|secs?)\b|"
+                            r"\b\d{1,2}[:.]\d{2}(?::\d{2})?(?:\.\d+)?(?![\w%]|[.,]\d)", re.I)),
     # "How old is X?": an age ("Mr Boateng, 53,", "the 31-year-old", "at the age of 14", "when she was
     # 14"), not a share price or a percentage.
     "age": (re.compile(r"\bhow old\b|\b(?:what|which) age\b", re.I),
