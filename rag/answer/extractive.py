@@ -773,11 +773,14 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     lead = leads[0] if leads else None
     close = False
     on_topic = {c.passage_index for c in ranked if c.distinct_anchored >= found_share and c.anchored >= 0.5}
+    # each part of a question asking several things may be answered from the passages about the
+    # whole question, or from those naming what that part names
+    part_passages = [_kept(passages, on_topic | _on_topic_for(part, passages)) for part in needs.parts]
     if (lead is None or not _answers(lead, needs)) and needs.parts:
         # "What did the ODPM put the price at, and what did Rightmove report?": no one sentence
         # answers both; one answering a part leads, and the other part is looked for below
-        parted = next((c for part in needs.parts for c in [_answer_to(part, _kept(passages, on_topic | _on_topic_for(
-            part, passages)), [], encode)] if c is not None), None)
+        parted = next((c for part, theirs in zip(needs.parts, part_passages)
+                       for c in [_answer_to(part, theirs, [], encode)] if c is not None), None)
         lead, close = (parted, True) if parted is not None else (lead, close)
     if (lead is None or not (close or _answers(lead, needs))) and closeness is not None:
         lead, close = _closest_in_meaning(needs, leads, closeness), True
@@ -834,8 +837,8 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         first = {d: k for k, d in reversed(list(enumerate(passages[c.passage_index].doc_id for c in chosen)))}
         chosen.sort(key=lambda c: first[passages[c.passage_index].doc_id])
 
-    for part in needs.parts:  # "..., and how did Gilbert take it?": each part answered, if any sentence does
-        extra = _answer_to(part, _kept(passages, on_topic | _on_topic_for(part, passages)), chosen, encode)
+    for part, theirs in zip(needs.parts, part_passages):  # "..., and how did Gilbert take it?": each part
+        extra = _answer_to(part, theirs, chosen, encode)  # answered, if any sentence does
         if extra is not None and len(chosen) <= limit:
             chosen.append(extra)
 
@@ -891,9 +894,9 @@ def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: i
 
 def _answer_to(part: Needs, passages: list[Passage | None], chosen: list[Candidate], encode=None) -> Candidate | None:
     """The sentence that answers one part of a question asking several things, when the answer
-    has none yet: the best one, in the passages about the whole question (the others are None),
-    with the kind of answer that part asks for (a date, a number, a name, someone's words) and most
-    of the part's own words (the other parts' words say what it is about, not what it asks); None
+    has none yet: the best one, in the passages about the whole question or naming what the part
+    names (the others are None), with the kind of answer that part asks for (a date, a number, a
+    name, someone's words) and most of the part's own words (the other parts' words say what it is about, not what it asks); None
     when the answer already quotes it, or no sentence answers it."""
     if not (part.wants or part.asks_words):
         return None  # "where were the first Academy Awards held": no kind of answer to look for
