@@ -341,6 +341,9 @@ def test_a_sum_of_money_a_day_of_the_month_or_a_share_does_not_say_how_many_peop
     share = _passage(4, "Some 40% of the people in the delegation that flew with Suzuki to Moscow on December 25 "
                         "were MPs.")
     assert compose(analyse(question, TRADE_ALIASES), [flight, budget, share]).refused  # nor a share
+    idioms = _passage(5, "No one in the delegation that flew with Suzuki to Moscow on December 25 spoke; Tokyo "
+                         "hopes to defeat its rivals one by one.")
+    assert compose(analyse(question, TRADE_ALIASES), [flight, budget, idioms]).refused  # nor "no one", "one by one"
     size = _passage(3, "Suzuki's delegation of 12 people flew to Moscow on December 25.")
     draft = compose(analyse(question, TRADE_ALIASES), [flight, budget, size])
     assert not draft.refused and "12 people" in draft.lines[0], draft.lines

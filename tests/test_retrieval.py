@@ -79,7 +79,8 @@ def test_search_widens_only_what_it_returns_and_every_passage_has_its_similarity
     query = "Lavrov on the Kurils"
     passages = retriever.search(query, k=3)
     ids = [p.id for p in passages]
-    assert widened == ids
+    assert widened[:len(ids)] == ids  # and after them only chunks left out of documents shown, to join them
+    assert {i.split(":")[0] for i in widened[len(ids):]} <= {p.doc_id for p in passages}
     assert len(fetched) == len(set(fetched))  # only BM25-only candidates are fetched, each once
     vector = index.encoder.encode([query])[0]
     stored = similarities(vector, ids)
@@ -283,3 +284,42 @@ def test_two_stories_on_one_subject_are_both_kept_though_they_share_most_of_thei
     shared = set(before.lower().split()) & set(after.lower().split())
     assert len(shared) > 0.6 * min(len(set(before.lower().split())), len(set(after.lower().split())))
     assert [p.id for p in diversify([first, second, copy], k=3)] == ["tipped:0", "takes:0"]
+
+
+def test_a_chunk_left_out_for_other_sources_joins_the_passage_it_runs_into(tmp_path):
+    """The Harbour Bank story's two chunks match best. ``diversify`` keeps the second and, to show
+    other banks, leaves out the first, which holds the forecast asked for and runs into the second:
+    it joins that passage (one stretch of text), and the other banks keep their places."""
+    from helpers import settings_for
+    from rag import ingest
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "harbour.txt").write_text(
+        "Harbour Bank sale talks continue\nHarbour Bank, the biggest retail lender in Freeland, said it was still "
+        "in talks with Northgate over the sale of a majority stake. In March, Harbour Bank said it was close to a "
+        "deal with Northgate. But Northgate is still waiting for approval from the competition authority before "
+        "it can make a formal offer. Harbour Bank also said it expects profits to grow by 20-25% over the next "
+        "twelve months.\n\"Discussions with Northgate are continuing, but no agreement has been reached,\" Harbour "
+        "Bank said in a statement. If Northgate buys a stake in Harbour Bank it will be one of the largest foreign "
+        "investments in Freeland for years. Harbour Bank has a market value of about $8.5bn. Analysts said the "
+        "forecast was better than expected. However, the bank warned that growth in headline earnings would be "
+        "trimmed by about four percentage points because of share options for a staff share scheme and a local "
+        "empowerment deal. The Freeland group will publish its results for the year to 31 March on 30 May. "
+        "Harbour Bank shares rose 3% on the news, and analysts at two brokers raised their price targets for the "
+        "lender. The bank employs 30,000 people in 700 branches across the country. Analysts think Harbour Bank "
+        "profits will climb this year.\n", encoding="utf-8")
+    for i, (name, result) in enumerate([("Eastway", "profits rose 12%"), ("Coral Bank", "profits fell 4%"),
+                                        ("Meridian", "earnings were flat"), ("Southbank", "profits climbed"),
+                                        ("Lakeside Bank", "profits slipped"), ("Tarn Bank", "earnings rose 7%"),
+                                        ("Orbit Bank", "profits doubled")]):
+        (folder / f"bank{i}.txt").write_text(f"{name} results\n{name} said its annual {result}. Analysts think its "
+                                             "profits will climb this year.\n", encoding="utf-8")
+    settings = settings_for(tmp_path / "data")
+    ingest(settings, [folder])
+    index = Index.open(settings)
+    found = Retriever(index, aliases=[]).search("How much does Harbour Bank think its profits will climb this year?", k=6)
+    assert len(found) == 6 and len({p.doc_id for p in found}) == 6  # as many sources as before
+    harbour = next(p for p in found if p.source.title == "Harbour Bank sale talks continue")
+    assert "grow by 20-25%" in harbour.text and "profits will climb this year" in harbour.text
+    assert index.document(harbour.doc_id).text[harbour.start:harbour.end] == harbour.text

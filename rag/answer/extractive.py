@@ -345,6 +345,7 @@ def _typed(needs: Needs, passage: Passage, text: str, quoted: bool, voice: str, 
     if needs.counts_things:  # "how many people": "It could take up to 15 years" counts no one, nor
         uncounted = _AMOUNT.sub(" ", _DURATION.sub(" ", uncounted))  # does "a budget of 9 trillion yen"
         uncounted = _SHARE.sub(" ", DAY_DATE.sub(" ", uncounted))  # or the 25 of "December 25", or a share
+        uncounted = _NO_COUNT.sub(" ", uncounted)  # nor "one by one", "no one"
     # "Who is the manager of Chelsea?": a name besides the question's own ("the chairman, the manager
     # and all the players of Chelsea" names no one); "Who is Anna Brandt?" asks what is said of her
     unnamed = text if needs.defines or not {"name", "place"} & set(needs.wants) else _unnamed(needs, text)
@@ -389,6 +390,11 @@ _MONTH_NAME = re.compile(r"\b(?:January|February|March|April|June|July|August|Se
 # A length of time: "15 years", "a 10-day strike", "three months".
 _DURATION = re.compile(r"(?:\d[\d,.]*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|"
                        rf"several|many))[\s-]+{TIME_UNITS}\b", re.I)
+
+
+# "One" that counts nothing: "defeat them one by one", "no one", "one another".
+_NO_COUNT = re.compile(r"\b(?:no|any|every|some)[ -]?one\b|\bone (?:by one|another|after (?:another|the other))\b",
+                       re.I)
 
 
 # A share, not a count: "25%", "30 percent", "5.3 per cent".

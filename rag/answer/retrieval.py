@@ -75,9 +75,10 @@ class Retriever:
         chosen = _from_texts_asked_for(query, ranked, k) or diversify(ranked, k)
         if earlier:  # a follow-up's own names, not only the earlier questions' ones
             chosen = _with_every_name(chosen, ranked, [a for a in needs.anchors if a.distinctive])
-        for passage in chosen:
+        passed_over = _passed_over(chosen, ranked)
+        for passage in chosen + passed_over:
             self._widen(passage)
-        return chosen
+        return self._joined(chosen, passed_over)
 
     def query_vector(self, query: str):
         """The encoder's vector for ``query``; the last one is kept, since the answerer compares
@@ -100,6 +101,21 @@ class Retriever:
             return  # the document was re-indexed under us; keep the chunk as it is
         passage.end = following.end
         passage.text = doc.text[passage.start:passage.end]
+
+    def _joined(self, chosen: list[Passage], passed_over: list[Passage]) -> list[Passage]:
+        """``chosen``, each stretched over the ``passed_over`` chunks that overlap it or run on
+        from or into it in its segment: one stretch of the text, not two passages repeating each
+        other (chunks overlap at their edges). Passed-over chunks elsewhere in the text stay out:
+        the passages shown still come from as many documents as ``diversify`` chose."""
+        for passage in passed_over:
+            near = next((p for p in chosen if p.doc_id == passage.doc_id and p.segment_label == passage.segment_label
+                         and passage.start <= p.end and p.start <= passage.end), None)
+            doc = self.index.document(passage.doc_id) if near is not None else None
+            if doc is None or doc.doc_hash != near.doc_hash:
+                continue
+            near.start, near.end = min(near.start, passage.start), max(near.end, passage.end)
+            near.text = doc.text[near.start:near.end]
+        return chosen
 
     def _fill_similarity(self, vector, passages: list[Passage]) -> None:
         """BM25-only hits have no dense score; fetch their vectors so every passage has one."""
@@ -133,6 +149,16 @@ def _score(passage: Passage, weights: dict[str, float], phrases: list[str], alia
     if scores and given == len(scores):
         score += 0.5
     return round(score, 9)  # equal scores tie-break on the id, whatever the float noise
+
+
+def _passed_over(chosen: list[Passage], ranked: list[Passage]) -> list[Passage]:
+    """The chunks among the ``len(chosen)`` best that ``diversify`` left out to make room for other
+    documents (so each is from a chosen document). "How much does Absa think its profits will
+    climb?" matched the Absa article's two chunks best; the one with "earnings grow by 20-25%"
+    lost its place to other banks' results, and the chosen one began just after that sentence."""
+    ids = {p.id for p in chosen}
+    docs = {p.doc_id for p in chosen}
+    return [p for p in ranked[:len(chosen)] if p.id not in ids and p.doc_id in docs]
 
 
 def _with_every_name(chosen: list[Passage], ranked: list[Passage], anchors: list) -> list[Passage]:
