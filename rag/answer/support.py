@@ -35,6 +35,7 @@ _IGNORED_NAMES = {"According", "The", "A", "An", "In", "On", "It", "This", "That
 META = re.compile(r"(the )?documents? (don't|do not|does not|doesn't) (say|answer|mention)|none of the (retrieved )?passages", re.I)
 MIN_OVERLAP = 0.5  # share of a sentence's content words that must appear in what it cites
 MIN_SIMILARITY = 0.45  # cosine similarity to the closest cited passage, when an embedder is given
+WINDOW_WORDS = 130  # a chunk's length of text (RAG_CHUNK_TOKENS 180 tokens), as much as the encoder reads
 
 
 def split_answer(answer: str) -> list[str]:
@@ -95,7 +96,8 @@ def check(sentence: str, passages: dict[int, str], context: dict[int, str] | Non
     present = set(content_words(" ".join(texts + ([context.get(n, "") for n in cited] if context else []))))
     result.overlap = sum(w in present for w in words) / max(1, len(words))
     if embedder is not None:
-        vectors = embedder.encode([claim] + texts)
+        pieces = [piece for text in texts for piece in _windows(text)]
+        vectors = embedder.encode([claim] + pieces)
         result.similarity = float(np.max(vectors[1:] @ vectors[0]))
     semantic_ok = result.similarity is not None and result.similarity >= MIN_SIMILARITY + 0.15
     if result.overlap < MIN_OVERLAP and not (semantic_ok and result.overlap >= MIN_OVERLAP - 0.2):
@@ -112,6 +114,27 @@ def check_answer(sentences: list[str], passages: dict[int, str], context: dict[i
     encoded once per answer, not once per sentence (with OpenAI embeddings every encode is an API call)."""
     once = EncodeCache(embedder) if embedder is not None else None
     return [check(sentence, passages, context, aliases, once) for sentence in sentences]
+
+
+def _windows(text: str, most: int = WINDOW_WORDS) -> list[str]:
+    """The passage as runs of whole sentences, one starting at each sentence, of up to ``most``
+    words (a longer sentence alone). The encoder reads only a chunk's length of text, so a
+    passage of three chunks encoded whole is its first chunk: a claim from its end looked far
+    from it in meaning.
+
+        >>> _windows("One two three. Four five. Six.", most=5)
+        ['One two three. Four five.', 'Four five. Six.', 'Six.']
+    """
+    spans = sentences(text)
+    found = []
+    for i, (start, end, _) in enumerate(spans):
+        stop = end
+        for _, later_end, _ in spans[i + 1:]:
+            if len(text[start:later_end].split()) > most:
+                break
+            stop = later_end
+        found.append(text[start:stop])
+    return found or [text]
 
 
 def _squash(text: str) -> str:
