@@ -32,6 +32,7 @@ _DEMONSTRATIVE = re.compile(
 )
 _PLURAL = re.compile(r"\b(they|them|their|theirs)\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z][a-z]+")
+_CAPITAL_INSIDE = re.compile(r"(?<!^)(?<![.?!] )\b[A-Z]")  # a name, an acronym ("BNP"), "I"
 _CONNECTIVE = re.compile(r"^\s*(and|but|so|also|what about|how about|why|what else|anything else|and then)\b", re.I)
 _BARE_VERB = re.compile(r"\b(respond|responded|react|reacted|reply|replied|answer|answered|say about it|mean)\s*\??$", re.I)
 _QUESTION_WORDS = {"how", "what", "why", "when", "where", "who", "which", "whom", "whose"}
@@ -52,6 +53,8 @@ def needs_history(question: str) -> bool:
     (False, False)
     >>> needs_history("What did the England coach say about him?"), needs_history("What did Putin say of his plan?")
     (True, False)
+    >>> needs_history("When was the follow-up statement signed, and by whom?")  # names nothing of its own
+    True
     """
     own_words = [w for w in content_words(question) if w not in _QUESTION_WORDS]
     personal = _PERSONAL.search(question)
@@ -68,6 +71,9 @@ def needs_history(question: str) -> bool:
         or personal_unresolved
         or plural
         or (_DEMONSTRATIVE.search(question) and len(own_words) <= 5)
+        # "When was the follow-up statement signed, and by whom?": nothing in it (no name, no number)
+        # says what it is about; the conversation does
+        or not (_CAPITAL_INSIDE.search(question.strip()) or any(c.isdigit() for c in question))
     )
 
 
