@@ -889,6 +889,17 @@ def test_each_cited_passage_is_encoded_once_per_answer():
     assert embedder.texts.count(passage) == 1
 
 
+def test_a_claim_from_the_end_of_a_long_passage_is_close_in_meaning_to_what_it_cites(assistant):
+    """A passage joining three chunks is longer than the encoder reads: encoded whole, it is its
+    opening, and a claim quoting its last sentence looked far from it (similarity 0.37)."""
+    opening = " ".join(f"Fishing crews in Hokkaido reported a quiet season in port number {n}, where the "
+                       f"catch of salmon and crab was landed and sold at the market as usual." for n in range(14))
+    ending = "Lavrov said that all territorial disputes between Russia and Japan have been resolved."
+    claim = f"{ending} [1]"
+    result = check(claim, {1: f"{opening} {ending}"}, embedder=assistant.encoder)
+    assert result.supported and result.similarity > 0.8, (result.similarity, result.reasons)
+
+
 def test_a_question_naming_its_source_is_answered_from_that_source_only():
     """"According to Kuroi": Kuroi's passage answers; another outlet saying the same is not added
     (and its rating does not bring a framing warning the question did not ask for)."""

@@ -9,7 +9,7 @@
 Checks, in order: the sentence cites something; every number, quoted phrase and name
 in it appears in the cited passages (names may use any variant from corpus/aliases.yaml);
 its content words mostly appear there; and, when an embedder is given, it is
-semantically close to one cited passage. No model judges anything here, so the same
+semantically close to some run of sentences (a chunk's length) of what it cites. No model judges anything here, so the same
 input always gets the same verdict.
 """
 
@@ -34,8 +34,8 @@ _IGNORED_NAMES = {"According", "The", "A", "An", "In", "On", "It", "This", "That
 # Match it against fold()ed text, so the curly apostrophe models often write ("don’t") counts too.
 META = re.compile(r"(the )?documents? (don't|do not|does not|doesn't) (say|answer|mention)|none of the (retrieved )?passages", re.I)
 MIN_OVERLAP = 0.5  # share of a sentence's content words that must appear in what it cites
-MIN_SIMILARITY = 0.45  # cosine similarity to the closest cited passage, when an embedder is given
-WINDOW_WORDS = 130  # a chunk's length of text (RAG_CHUNK_TOKENS 180 tokens), as much as the encoder reads
+MIN_SIMILARITY = 0.45  # cosine similarity to the closest run of sentences it cites, when an embedder is given
+WINDOW_WORDS = 130  # about a default chunk's length (180 tokens): what the encoder reads of a text
 
 
 def split_answer(answer: str) -> list[str]:
