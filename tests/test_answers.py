@@ -10,7 +10,7 @@ import pytest
 
 from rag import (AnswerMode, Assistant, Filters, Outcome, Passage, QuestionError, SegmentKind, Source, WarningKind,
                  is_comparison)
-from rag.answer.extractive import NOTHING_MORE, _voices, candidates, compose
+from rag.answer.extractive import NOTHING_MORE, _refers_back, _voices, candidates, compose
 from rag.answer.followup import rewrite_offline
 from rag.answer.question import analyse, expand_query
 from rag.answer.support import check, check_answer, split_answer
@@ -1038,6 +1038,9 @@ def test_a_question_in_other_words_is_answered_by_the_sentence_that_means_it(ass
     ("How did DiCaprio praise Scorsese at the Golden Globes?", True),
     ("What did the minister deny about the deal?", True),
     ("How did he explain the delay?", False),  # reasons, whoever gives them
+    ("Why did Anna Brandt say she is missing the Berlin marathon?", True),  # the reason she gave
+    ("What did the surveyors' spokesman predict for house sales?", True),
+    ("Why did the marathon start late?", False),
     ("What did the police find in the warehouse?", False),
 ])
 def test_questions_asking_for_someones_words(question, asks_words):
@@ -1104,6 +1107,22 @@ def test_a_counted_noun_is_not_found_in_a_name():
 def test_the_speaker_is_found_where_news_names_him(question, text, words):
     draft = compose(analyse(question, []), [_passage(1, text)])
     assert not draft.refused and words in " ".join(draft.lines), draft
+
+
+def test_why_did_x_say_quotes_xs_reason_not_another_runners_words():
+    """"Why did X say ...": X's words. She is "the 27-year-old" and then "she"; the other article
+    names her in a list, says "they", then quotes a rival who names herself ("said Lind")."""
+    question = "Why did Anna Brandt say she is missing the Berlin marathon?"
+    hers = _passage(1, "Anna Brandt will miss April's Berlin marathon to prepare for the world championships in "
+                       "August. The 27-year-old finished second in Rotterdam last month behind Maria Lind. \"My "
+                       "hamstring is still tight and I cannot risk another long race so soon,\" she said.")
+    squad = _passage(2, "Maria Lind, Anna Brandt and Eva Roth were named in the squad for the world marathon "
+                        "championships. They will train together in Kenya in June. \"Being picked means I can plan "
+                        "my whole spring around the championships,\" said Lind.")
+    draft = compose(analyse(question, []), [squad, hers])
+    assert not draft.refused and "hamstring" in " ".join(draft.lines), draft.lines
+    assert "plan my whole spring" not in " ".join(draft.lines), draft.lines  # Lind's words, not hers
+    assert _refers_back("The 27-year-old finished second.") and not _refers_back("The 26-year-old Lind twins won.")
 
 
 def test_each_voice_of_a_collective_speaker_is_heard():

@@ -26,15 +26,16 @@ the whole index, so documents about other things cannot change an answer:
   other words ("8,500 military personnel": then the answer says it is not in so many words);
 * "who is X" wants a sentence that says something of X: X named in it or in the one it refers back
   to, not only in the passage's byline or title; "did X meet Y" a sentence naming X and Y so;
-* "what did X say" / "how did X respond" / "what was the ambassador's reply" wants X's words: X
-  named in the sentence, in the one it refers back to (and the one that one refers back to), in
-  the one whose quotation it goes on with ('he said: "..." "I am prepared ..."'), or as the
-  passage's speaker, author or outlet (not the Zakharova that "How did Japan's Foreign Ministry
-  respond to Zakharova's remarks?" is about); "what did X say / tell / claim" only by words said
-  (a verb of saying, or a quotation opening the sentence; not a phrase in quotation marks inside
-  it), not by a line about X that quotes nobody, and not by '"…," said Robinson' after a sentence
-  naming X (it names its own speaker); "The Leicester tight-head ... he told BBC Sport" refers
-  back to the person named before;
+* "what did X say" / "how did X respond" / "why did X say" / "what did X predict" / "what was the
+  ambassador's reply" wants X's words: X named in the sentence, in the one it refers back to (and
+  the one that one refers back to), in the one whose quotation it goes on with ('he said: "..."
+  "I am prepared ..."'), or as the passage's speaker, author or outlet (not the Zakharova that
+  "How did Japan's Foreign Ministry respond to Zakharova's remarks?" is about); "what did X say /
+  tell / claim / predict" only by words said (a verb of saying, or a quotation opening the
+  sentence; not a phrase in quotation marks inside it), not by a line about X that quotes nobody,
+  and not by '"…," said Robinson' after a sentence naming X (it names its own speaker); "The
+  Leicester tight-head ... he told BBC Sport" and "The 31-year-old ... she said" refer back to the
+  person named before;
 * the question's own wording in order ("all territorial disputes ... resolved") counts a little;
 * a document's title line is not quoted (its words count through the header), unless the question
   asks for the headline ("How does the forum post's headline frame the trip?"): then it answers;
@@ -157,8 +158,8 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
             # '"I have had a word with Mathew," said Robinson': who speaks is named here, so the
             # sentence before (naming Mathew Tait) does not say who "I" is.
             named_here = _voices(sentence)
-            voice = " ".join([heard[j] if not named_here else "", passage.speaker or "", passage.source.author or "",
-                              passage.source.outlet])
+            byline = " ".join([passage.speaker or "", passage.source.author or "", passage.source.outlet])
+            voice = f"{heard[j] if not named_here else ''} {byline}"
             told = f"{sentence} {spans[back][2] if back is not None else ''}"  # what the text itself says of whom
             if is_title:  # the headline is about the whole text, and is what the question calls "headline"
                 window = window | set().union(*sent_stems) | set(stems("headline"))
@@ -174,7 +175,11 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
                 nxt = spans[j + 1]
                 pair = passage.text[start:nxt[1]]
                 window2 = window | sent_stems[j + 1]
-                cand = _candidate(needs, passage, i, start, nxt[1], pair, window2, anchored, distinct, voice, meant,
+                # '... on his junior debut. "Winning ... meant so much to me," said Yelling.': the second
+                # names who speaks, so whoever the first refers back to is not speaking in the pair
+                own_voice = not named_here and not _speaks(sentence) and _voices(nxt[2])
+                cand = _candidate(needs, passage, i, start, nxt[1], pair, window2, anchored, distinct,
+                                  byline if own_voice else voice, meant,
                                   told)  # who it is about: its first sentence says (the second alone is offered too)
                 if _facts(nxt[2], needs) == 0:
                     cand.score = round(cand.score - 0.03, 9)  # a single sentence that answers is better than two
@@ -208,10 +213,11 @@ def _on_topic_for(part: Needs, passages: list[Passage]) -> set[int]:
     return {i for i, (anchored, distinct) in enumerate(shares) if anchored >= 1.0 and distinct >= bar}
 
 
-# "She", "They", "The ministry", "The ceremony": a sentence naming what an earlier one named.
-# "One of the jilted bidders" is someone new, not the one named before.
+# "She", "They", "The ministry", "The ceremony", "The 31-year-old was third": a sentence naming
+# what an earlier one named. "One of the jilted bidders" is someone new, not the one named before,
+# and "The 26-year-old Bryan twins" are named here.
 _REFERS_BACK = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|our|i|my|it|its|"
-                          r"(?<!\bof )the (?-i:[a-z][\w-]*))\b", re.I)
+                          r"(?<!\bof )the (?-i:[a-z][\w-]*)|the \d+-year-old(?!\s+(?-i:[A-Z])))\b", re.I)
 # "The Leicester tight-head", "The Chelsea boss": a description too, after a capitalised word saying
 # whose; not "The Kremlin said", "The White House", where the capitalised words are the name.
 _DESCRIBED = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(?<!\bof )the (?-i:[A-Z][\w'’-]*)\s+(?-i:([a-z][\w-]*))\b", re.I)
@@ -509,7 +515,7 @@ def counted_phrases(needs: Needs, passages: list[Passage], encode) -> frozenset:
 # Asking verbs met only by words said ("what did X say / tell / claim"); "how did X respond /
 # react / defend it" is met by what X did as well ("Russia summoned Japan's ambassador").
 _SPEECH_ONLY = frozenset(stemmer().stemWords("say said tell told comment argue claim warn describe call characterise "
-                                             "characterize".split()))
+                                             "characterize predict forecast expect admit".split()))
 
 
 # A closing quotation mark, then who said it ('..., it," said Andrew Bud'); not an opening one

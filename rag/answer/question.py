@@ -824,7 +824,9 @@ WANTS = {
 _ASKS_WORDS = re.compile(r"\b(what|how) (did|does|do|has|have|had)\b.{1,80}?\b(say|said|describe|call|respond|react|"
                          r"reply|answer|comment|characteri[sz]e|portray|put it|argue|claim|warn|tell|praise|"
                          r"critici[sz]e|attack|defend|justify|dismiss|welcome|blame|accuse|condemn|deny|"
-                         r"rate|assess|sum up)\b", re.I)
+                         r"rate|assess|sum up|predict|forecast|expect|admit)\b|"
+                         # "Why did Jo Pavey say she is skipping the race?": the reason she gave, in her words
+                         r"\b(why) (did|does|do|has|have|had)\b.{1,80}?\b(say|said|tell|claim|argue|insist)\b", re.I)
 # "What advice did X give", "what warning did X issue", "what was X's view of": X's words too.
 _ASKS_VIEW = re.compile(r"\bwhat (?:advice|warnings?|messages?|verdict|assessment|views?|explanation|reasons?) "
                         r"(?:did|does|do|has|have|had) (.{1,80}?) (give|offer|issue|send|deliver)\b|"
@@ -844,12 +846,15 @@ def _asked(question: str) -> tuple[str, str] | None:
     ('respond', "Japan's ministry")
     >>> _asked("What advice did Sir Bobby Robson give Mourinho?"), _asked("What was Oliver Letwin's view of it?")
     (('give', 'Sir Bobby Robson'), ('view', 'Oliver Letwin'))
+    >>> _asked("Why did Jo Pavey say she would miss the race?"), _asked("What did the RICS predict for sales?")
+    (('say', 'Jo Pavey'), ('predict', 'the RICS'))
     >>> _asked("How do Lavrov's and Zakharova's remarks differ?"), _asked("Compare what Ovechko and Lavrov said.")
     (('remarks', "Lavrov's and Zakharova"), ('said', 'Ovechko and Lavrov'))
     """
     match = _ASKS_WORDS.search(question)
     if match:
-        return match.group(3), question[match.end(2):match.start(3)].strip()
+        verb = 3 if match.group(3) else 6
+        return match.group(verb), question[match.end(verb - 1):match.start(verb)].strip()
     match = _ASKS_VIEW.search(question) or _ASKS_COMPARED.search(question)
     if match:
         return (match.group(2), match.group(1)) if match.group(2) else (match.group(4), match.group(3))
