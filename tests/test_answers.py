@@ -1125,6 +1125,18 @@ def test_why_did_x_say_quotes_xs_reason_not_another_runners_words():
     assert _refers_back("The 27-year-old finished second.") and not _refers_back("The 26-year-old Lind twins won.")
 
 
+def test_a_quotation_going_on_past_who_said_it_is_quoted_to_its_end():
+    """'..., said Ms Adler. "Our view is ..."': her words go on in the next sentence, and the quote
+    takes it too, not only the sentence that names her."""
+    text = ("Northbank chief economist Ruth Adler said she did not expect the weak figures to move interest rates. "
+            "\"The figures are very poor, but December is always hard to read,\" said Ms Adler. \"Our view is that "
+            "the central bank will wait for the spring data before it acts.\" Retailers reported mixed results.")
+    draft = compose(analyse("What did Northbank's chief economist expect after the weak figures?", []),
+                    [_passage(1, text)])
+    assert not draft.refused and "wait for the spring data" in " ".join(draft.lines), draft.lines
+    assert "Retailers" not in " ".join(draft.lines)  # the quotation ends there
+
+
 def test_each_voice_of_a_collective_speaker_is_heard():
     """"How did Moscow respond?": Putin, Lavrov and Trutnev each speak for Russia, so a fourth
     sentence is given to the voice not yet heard, after the report that leads."""

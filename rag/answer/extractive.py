@@ -41,8 +41,9 @@ the whole index, so documents about other things cannot change an answer:
   asks for the headline ("How does the forum post's headline frame the trip?"): then it answers;
 * a lead that only reports what X said ("Lee refused to blame Dent") is followed by X's quoted
   words from the same document, and X named in full ("John Miller") is quoted further there when
-  the answer has room; "how did Moscow respond" hears each of Moscow's voices (Putin,
-  Lavrov, Trutnev), one more sentence than usual if need be;
+  the answer has room, and a quotation of X's that goes on past who said it ('..., said Mr Shaw.
+  "Our view is ..."') is quoted one sentence further; "how did Moscow respond" hears each of
+  Moscow's voices (Putin, Lavrov, Trutnev), one more sentence than usual if need be;
 * when no sentence covers most of the question's words, one whose meaning is close to the
   question's (the index's encoder, question against sentence) answers, marked not direct: a
   journalist's words are often not the text's ("prospects of taking power" / "could win"); so
@@ -70,7 +71,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..model import Outcome, Passage, Rating, SegmentKind
 from ..text import HONORIFICS, STOPWORDS, content_words, fold, sentences, stemmer, stems, words
@@ -845,6 +846,9 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         voices |= _voices(cand.text)
         docs_used.append(doc_id)
 
+    if needs.asks_words:  # "What did X say": X's quotation to its end, not cut off after one sentence
+        chosen = [_quotation_to_its_end(c, passages[c.passage_index], chosen) for c in chosen]
+
     if compared:  # each text's sentences together, in the question's order
         first = {d: k for k, d in reversed(list(enumerate(passages[c.passage_index].doc_id for c in chosen)))}
         chosen.sort(key=lambda c: first[passages[c.passage_index].doc_id])
@@ -1059,6 +1063,22 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
     if a.passage_index == b.passage_index and a.start < b.end and b.start < a.end:
         return True
     return any(s in b.text for _, _, s in sentences(a.text)) or any(s in a.text for _, _, s in sentences(b.text))
+
+
+def _quotation_to_its_end(cand: Candidate, passage: Passage, chosen: list[Candidate]) -> Candidate:
+    """X's words going on in the next sentence ('... said Mr Shaw. "Our view is the Bank will keep
+    its powder dry."'): the quote takes that sentence too (one, no more), unless the answer quotes
+    it already."""
+    if not cand.heard:
+        return cand
+    after = next(((a, b, s) for a, b, s in sentences(passage.text) if a >= cand.end), None)
+    if after is None or passage.text[cand.end:after[0]].strip() or overlaps(instructions(passage.text), *after[:2]):
+        return cand
+    last = sentences(cand.text)[-1][2]
+    if not _goes_on_quoting(after[2], last) or any(c.passage_index == cand.passage_index and c.start < after[1]
+                                                   and after[0] < c.end for c in chosen):
+        return cand
+    return replace(cand, end=after[1], text=passage.text[cand.start:after[1]])
 
 
 def _with_speaker(cand: Candidate, passage_text: str) -> tuple[int, str]:
