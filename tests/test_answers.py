@@ -11,7 +11,7 @@ import pytest
 from rag import (AnswerMode, Assistant, Filters, Outcome, Passage, QuestionError, SegmentKind, Source, WarningKind,
                  is_comparison)
 from rag.answer.extractive import NOTHING_MORE, _refers_back, _voices, candidates, compose
-from rag.answer.followup import rewrite_offline
+from rag.answer.followup import earlier_words, rewrite_offline, without_history
 from rag.answer.question import analyse, expand_query
 from rag.answer.support import check, check_answer, split_answer
 from rag.text import fold, sentences
@@ -1135,6 +1135,20 @@ def test_a_quotation_going_on_past_who_said_it_is_quoted_to_its_end():
                     [_passage(1, text)])
     assert not draft.refused and "wait for the spring data" in " ".join(draft.lines), draft.lines
     assert "Retailers" not in " ".join(draft.lines)  # the quotation ends there
+
+
+def test_when_is_it_due_asks_for_a_date_still_to_come():
+    """"When is it supposed to go on sale?" after a question about a lawsuit: the date of what is
+    planned ("is due to be shipped in early 2006"), not the date of something done ("In March 2003
+    it sued"), though that sentence is the one about lawsuits."""
+    text = ("Northwind is suing two file sharers over leaked copies of Atlas, its new operating system. Northwind "
+            "is no stranger to suing those who leak its plans. In March 2003 it sued a former contractor who put "
+            "drawings of its servers online. Atlas is due to be shipped in early 2006.")
+    asked = "When is it supposed to go on sale? (following up on: Who is Northwind suing over leaked copies of Atlas?)"
+    needs = analyse(without_history(asked), [], context=earlier_words(asked))
+    draft = compose(needs, [_passage(1, text)])
+    assert not draft.refused and "early 2006" in " ".join(draft.lines), draft.lines
+    assert analyse("When will the festival open?", []).ahead and not analyse("When did it open?", []).ahead
 
 
 def test_each_voice_of_a_collective_speaker_is_heard():

@@ -19,7 +19,8 @@ the whole index, so documents about other things cannot change an answer:
   name of a question name ("Russia" for "Moscow", aliases.yaml) is that name, not one more word;
 * its passage must mention what the question is about (names, years: ``Anchor``), and a sentence
   about the question's year beats one that only shares its passage with that year;
-* a "when" question wants a date ("on what date" a day, not a year), "how old" an age, "what was
+* a "when" question wants a date ("on what date" a day, not a year; "when is it due to" one said
+  of what is planned, "is due to be shipped in early 2005"), "how old" an age, "what was
   her winning time" a time taken ("20 minutes 38 seconds", not "the 25th race"), "who" a
   name, "what was the value" an amount of money, "how many" a number (a year alone counts
   nothing), "how many troops" a number and troops, or, by the encoder, a number of troops in
@@ -76,7 +77,7 @@ from dataclasses import dataclass, replace
 from ..model import Outcome, Passage, Rating, SegmentKind
 from ..text import HONORIFICS, STOPWORDS, content_words, fold, sentences, stemmer, stems, words
 from .injection import instructions, overlaps
-from .question import DAY_DATE, TIME_UNITS, WANTS, Needs, header, passages_from, word_pairs, word_weight
+from .question import AHEAD, DAY_DATE, TIME_UNITS, WANTS, Needs, header, passages_from, word_pairs, word_weight
 from .roles import person_named
 
 
@@ -325,6 +326,8 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     if not informative:
         score *= 0.7  # a sentence that only restates the question
     score += 0.02 * min(facts, 5)  # lead with the sentence that carries numbers, names, quotes
+    if needs.ahead and typed and AHEAD.search(text):
+        score += 0.08  # "When is it due to go on sale?": "Tiger is due to be shipped in early 2005", not what was done
     if needs.defines and any(_describes(text, a.text) for a in needs.defines):
         score += 0.1  # "Who is Mervyn King?": "Bank of England governor Mervyn King", "Ofcom, the regulator"
     if needs.pairs:  # the question's own wording, in order ("all territorial disputes ... resolved")

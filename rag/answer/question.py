@@ -213,6 +213,7 @@ class Needs:
     in_years: tuple[str, ...] = ()  # the years its event is in ("what day in 1956"): other years' dates are not it
     in_months: tuple[str, ...] = ()  # the months a figure is asked for ("the price in December"), lower case
     years_answer: bool = False  # "how long", "how long ago": years may be the number asked for
+    ahead: bool = False  # "When is it due to go on sale?": a date still to come, said of what is planned
     counts_things: bool = False  # "how many people": a count of things, which "15 years" is not
     parts: tuple = ()  # "Why did X drop Y, and how did Y take it?": each part, read as a question of its own
     defines: tuple = ()  # "Who is Munenori Suzuki?": the anchor the text must say something of, in so many words
@@ -300,6 +301,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         in_years=tuple(_IN_YEAR.findall(question)),
         in_months=tuple(m.lower() for m in _IN_MONTH.findall(question)),
         years_answer=bool(re.search(r"\bhow long\b", question, re.I)),
+        ahead=bool({"date", "day"} & set(_wants(question))) and bool(AHEAD.search(question)),
         counts_things=counts_things(question),
         parts=tuple(analyse(part, aliases, f"{context} {question}") for part in question_parts(question))
         if not COMPARE.search(question) else (),
@@ -366,6 +368,9 @@ def _ordinal(number: str) -> str:
 
 
 # "in 1956", "during March 2014", "for the full year 2014": the year the question's event is in.
+# What is planned, not what was done: "will", "is due to", "expected to", "set to", "plans to".
+AHEAD = re.compile(r"\b(?:will|shall|(?:is|are|was|were)\s+(?:\w+\s+)?(?:due|supposed|expected|set|scheduled|"
+                   r"going|planned|slated|to\b)|plans?\s+to|planning\s+to|intends?\s+to|next)\b", re.I)
 _IN_YEAR = re.compile(r"\b(?:in|during|for) (?:the (?:full |whole |fiscal |financial |calendar )?year )?"
                       r"(?:(?:early|late|mid-?)\s*)?(?:[A-Z][a-z]+ )?((?:1[89]|20)\d\d)\b")
 
