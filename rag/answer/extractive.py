@@ -327,7 +327,8 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
         score *= 0.7  # a sentence that only restates the question
     score += 0.02 * min(facts, 5)  # lead with the sentence that carries numbers, names, quotes
     if needs.ahead and typed and AHEAD.search(text):
-        score += 0.08  # "When is it due to go on sale?": "Tiger is due to be shipped in early 2005", not what was done
+        score += 0.08  # "When is it due to go on sale?": "Tiger is due to be shipped in early 2005", not a
+        # date of something done
     if needs.defines and any(_describes(text, a.text) for a in needs.defines):
         score += 0.1  # "Who is Mervyn King?": "Bank of England governor Mervyn King", "Ofcom, the regulator"
     if needs.pairs:  # the question's own wording, in order ("all territorial disputes ... resolved")

@@ -367,10 +367,10 @@ def _ordinal(number: str) -> str:
     return "th" if number in ("11", "12", "13") else {"1": "st", "2": "nd", "3": "rd"}.get(number[-1], "th")
 
 
-# "in 1956", "during March 2014", "for the full year 2014": the year the question's event is in.
 # What is planned, not what was done: "will", "is due to", "expected to", "set to", "plans to".
 AHEAD = re.compile(r"\b(?:will|shall|(?:is|are|was|were)\s+(?:\w+\s+)?(?:due|supposed|expected|set|scheduled|"
                    r"going|planned|slated|to\b)|plans?\s+to|planning\s+to|intends?\s+to|next)\b", re.I)
+# "in 1956", "during March 2014", "for the full year 2014": the year the question's event is in.
 _IN_YEAR = re.compile(r"\b(?:in|during|for) (?:the (?:full |whole |fiscal |financial |calendar )?year )?"
                       r"(?:(?:early|late|mid-?)\s*)?(?:[A-Z][a-z]+ )?((?:1[89]|20)\d\d)\b")
 
