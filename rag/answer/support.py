@@ -9,8 +9,8 @@
 Checks, in order: the sentence cites something; every number, quoted phrase and name
 in it appears in the cited passages (names may use any variant from corpus/aliases.yaml);
 its content words mostly appear there; and, when an embedder is given, it is
-semantically close to some run of sentences (a chunk's length) of what it cites. No model judges anything here, so the same
-input always gets the same verdict.
+semantically close to some run of sentences (a chunk's length) of what it cites. No
+model judges anything here, so the same input always gets the same verdict.
 """
 
 from __future__ import annotations
