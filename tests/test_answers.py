@@ -1492,3 +1492,30 @@ def test_a_month_and_the_question_s_own_names_are_no_place():
     summit = _passage(3, "Both Japan and Russia agreed at a summit in April to speed up the talks.")
     draft = compose(analyse("Where was the April summit between Japan and Russia held?", []), [summit])
     assert draft.refused, draft.lines
+
+
+def test_a_subject_told_by_what_it_did_is_found_in_another_sentence_of_its_passage():
+    """"How much did the map service that three Leeds graduates started in a garage raise ...?":
+    the text says who that is in one sentence and what it raised in another, two sentences on.
+    Each alone covers too little of the question; together they answer, both quoted."""
+    text = ("Larkspur, the map service that three Leeds graduates started in a rented garage, turns ten this week. "
+            "It now draws millions of walkers and cyclists every month. The founders were students of geography "
+            "rather than business. In May 2003 they persuaded venture backers at Tarn Capital to fund Larkspur to "
+            "the tune of £4m.")
+    question = "How much did the map service that three Leeds graduates started in a garage raise from venture backers in 2003?"
+    draft = compose(analyse(question, []), [_passage(1, text)])
+    said = " ".join(draft.lines)
+    assert not draft.refused and "£4m" in said and "Leeds graduates" in said, draft.lines
+    assert not draft.direct  # two sentences put together, not a plain statement
+
+
+@pytest.mark.parametrize("question, described", [
+    ("How long has the veteran legislator who flew to Moscow been in politics?", True),
+    ("What did the American radio group that pulled Howard Stern accuse him of?", True),
+    ("Who wrote that Japan's policy has been too preoccupied?", False),
+    ("At which summit did Japan and Russia agree to speed up talks?", False),
+    ("When did Lavrov announce that he would visit Japan?", False),
+    ("And who introduced his band to the crowd that night?", False),
+])
+def test_a_question_describing_its_subject(question, described):
+    assert analyse(question, []).described is described

@@ -50,7 +50,10 @@ the whole index, so documents about other things cannot change an answer:
   journalist's words are often not the text's ("prospects of taking power" / "could win"); so
   does, marked the same way, the best sentence when it names everything the question names and
   has the kind of answer asked for ("vehicles ... Tokyo ... Kyiv in May" / "In May, Japan ...
-  100 military trucks ... to Ukraine");
+  100 military trucks ... to Ukraine"); and so does, for a question that tells its subject by what
+  it did ("the web directory that two Stanford students started"), a sentence with the answer
+  together with the one of its passage that says who that is ("The web portal ... set up by
+  Stanford University students"), both quoted;
 * a question asking several things ("Why did Roddick drop Gilbert, and how did Gilbert take it?")
   may be led by a sentence with the kind of answer one part asks for, and gets each part answered
   too, by a sentence about the whole question that has the kind of answer the part asks for and
@@ -804,6 +807,11 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     if ((lead is None or not (close or _answers(lead, needs))) and leads
             and _names_everything(needs, leads[0], passages[leads[0].passage_index])):
         lead, close = leads[0], True
+    identified_by = None
+    if lead is None or not (close or _answers(lead, needs)):
+        bridged = _said_of_whom(needs, leads, ranked)
+        if bridged is not None:
+            (lead, identified_by), close = bridged, True
     if lead is None or not (close or _answers(lead, needs)):
         # About the subject, not answering: passages that share enough of the question's words or
         # meaning, or one that mentions every name, year and day the question gives (what Rank's
@@ -818,6 +826,8 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         # Treasury and South Africa; the sentence naming Ann Grant answers too, and names a person
         lead = next((c for c in leads if _answers(c, needs) and _names_a_person(needs, c, passages)), lead)
     chosen = [lead, *_own_words(needs, lead, usable, passages)]
+    if identified_by is not None:  # what the question calls "the web directory ...", then its answer
+        chosen.insert(0 if identified_by.start < lead.start else 1, identified_by)
     compared = (_each_source(needs, usable, passages) if needs.compare and needs.sources else
                 _each_speaker(needs, usable) if len(needs.speaking) > 1 else [])
     if compared:  # each text compared, or each person asked about, has its say, whatever the others score
@@ -910,6 +920,37 @@ def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: i
     similarity = closeness([c.text for c in few])
     best = max(range(len(few)), key=lambda k: (similarity[k], -k))  # ties: the better-scored one
     return few[best] if similarity[best] >= CLOSE_MEANING else None
+
+
+def _said_of_whom(needs: Needs, leads: list[Candidate], ranked: list[Candidate]) -> tuple | None:
+    """(answer, identifier) when a question describes its subject instead of naming it and the
+    passage says who that is in another sentence than the answer: "How much did the web directory
+    that two Stanford students started in a campus trailer raise from venture capitalists in
+    1995?" is answered by "... in April 1995 persuaded venture capitalists ... to fund Yahoo to the
+    tune of $2m", which the passage's "The web portal ... was set up by Stanford University
+    students ... in a campus trailer" says is the one asked about. Together the two cover most of
+    the question (``ANSWER_COVERAGE``), the identifier alone enough to be about it
+    (``RELATED_COVERAGE``), and the answer, with the kind of answer asked for, as much (a quarter)
+    of what the identifier leaves. None when no two sentences of one passage do."""
+    if not needs.described or needs.compare or needs.yes_no:
+        return None
+    share = lambda terms: math.fsum(needs.weights[t] for t in terms) / needs.total  # noqa: E731
+    for answer in leads:
+        best = None
+        for who in ranked:
+            if (who.passage_index != answer.passage_index or who.coverage < RELATED_COVERAGE
+                    or _overlaps(who, answer)):
+                continue
+            if share(answer.terms | who.terms) < ANSWER_COVERAGE:
+                continue
+            rest = frozenset(needs.weights) - who.terms  # what the identifier leaves to the answer
+            if share(answer.terms & rest) < RELATED_COVERAGE * share(rest):
+                continue
+            if best is None or who.coverage > best.coverage:
+                best = who
+        if best is not None:
+            return answer, best
+    return None
 
 
 def _answer_to(part: Needs, passages: list[Passage | None], chosen: list[Candidate], encode=None) -> Candidate | None:

@@ -214,6 +214,7 @@ class Needs:
     in_months: tuple[str, ...] = ()  # the months a figure is asked for ("the price in December"), lower case
     years_answer: bool = False  # "how long", "how long ago": years may be the number asked for
     ahead: bool = False  # "When is it due to go on sale?": a date still to come, said of what is planned
+    described: bool = False  # "the web directory that two students started": a thing told by what it did
     counts_things: bool = False  # "how many people": a count of things, which "15 years" is not
     parts: tuple = ()  # "Why did X drop Y, and how did Y take it?": each part, read as a question of its own
     defines: tuple = ()  # "Who is Munenori Suzuki?": the anchor the text must say something of, in so many words
@@ -303,6 +304,7 @@ def analyse(question: str, aliases: list[list[str]], context: str = "") -> Needs
         years_answer=bool(re.search(r"\bhow long\b", question, re.I)),
         ahead=bool({"date", "day"} & set(_wants(question))) and bool(AHEAD.search(question)),
         counts_things=counts_things(question),
+        described=bool(DESCRIBED.search(question)),
         parts=tuple(analyse(part, aliases, f"{context} {question}") for part in question_parts(question))
         if not COMPARE.search(question) else (),
         defines=who_is(question, anchors),
@@ -370,6 +372,18 @@ def _ordinal(number: str) -> str:
 # What is planned, not what was done: "will", "is due to", "expected to", "set to", "plans to".
 AHEAD = re.compile(r"\b(?:will|shall|(?:is|are|was|were)\s+(?:\w+\s+)?(?:due|supposed|expected|set|scheduled|"
                    r"going|planned|slated|to\b)|plans?\s+to|planning\s+to|intends?\s+to|next)\b", re.I)
+# A thing told by what it is or did, not by its name: a word that is no verb of saying or
+# knowing, then a relative pronoun ("the web directory that two Stanford students started", "the
+# legislator who flew to Moscow"); not "Who wrote that ...", "At which summit", "said that", "that night".
+DESCRIBED = re.compile(r"(?<=\s)(?!(?:say|says|said|tell|tells|told|think|thinks|thought|believe|believes|claim|"
+                       r"claims|show|shows|mean|means|suggest|suggests|know|knew|warn|warns|hope|hopes|fear|fears|"
+                       r"feel|felt|announce|announces|write|writes|wrote|report|reports|argue|argues|admit|admits|"
+                       r"deny|denies|insist|insists|add|adds|note|notes|explain|explains|confirm|confirms|agree|"
+                       r"agrees|expect|expects|ask|asks|demand|demands|act|acts|so|such|is|was|are|were|be|it|and|"
+                       r"or|but|than|now|of|in|on|at|by|for|with|to|from|about|under|into|what|how|did|does|do|"
+                       r"has|have|had|gets|get|learn|the|a|an|one)\b)(?![a-z]+ed\s)[a-z][\w'’-]*\s+"
+                       r"(?:that(?!\s+(?:way|day|night|week|month|year|time|morning|afternoon|evening)\b)|who|whom|"
+                       r"which|whose)\s+\w", re.I)
 # "in 1956", "during March 2014", "for the full year 2014": the year the question's event is in.
 _IN_YEAR = re.compile(r"\b(?:in|during|for) (?:the (?:full |whole |fiscal |financial |calendar )?year )?"
                       r"(?:(?:early|late|mid-?)\s*)?(?:[A-Z][a-z]+ )?((?:1[89]|20)\d\d)\b")
