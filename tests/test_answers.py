@@ -1519,3 +1519,29 @@ def test_a_subject_told_by_what_it_did_is_found_in_another_sentence_of_its_passa
 ])
 def test_a_question_describing_its_subject(question, described):
     assert analyse(question, []).described is described
+
+
+def test_a_long_sentence_close_in_meaning_in_one_clause_answers(assistant):
+    """"Who sent King Harald a congratulatory telegram on his jubilee?": the long sentence naming
+    John Kufuor ("the Norwegian monarch") is far from the question as a whole (its other clauses
+    are about a visit and trade), close in its clause "in his congratulation to the Norwegian
+    monarch on the occasion of the jubilee". No whole sentence being close, that clause's sentence
+    answers, marked not direct."""
+    question = "Who sent King Harald a congratulatory telegram on his jubilee?"
+    encode = assistant.encoder.encode
+
+    def closeness(texts):
+        vectors = encode([question, *texts])
+        return vectors[1:] @ vectors[0]
+
+    long_one = ("The president of Ghana, John Kufuor, in his congratulation to the Norwegian monarch on the occasion of "
+                "the jubilee, stressed that the people of Ghana hold warm memories of his 1961 visit, when crowds "
+                "lined the road from the airport to Accra for many hours, and asked that the ties of trade and study "
+                "between the two countries be widened in the coming years.")
+    ghana = _passage(1, f"{long_one} Ghana's cocoa exports to Scandinavia have doubled since 2000. King Harald has "
+                        "reigned for 25 years.")
+    needs = analyse(question, [])
+    assert compose(needs, [ghana]).refused  # the words alone do not answer
+    assert max(closeness([long_one])) < 0.55  # nor the sentence's meaning as a whole
+    draft = compose(needs, [ghana], closeness=closeness)
+    assert not draft.refused and not draft.direct and "John Kufuor" in " ".join(draft.lines), draft.lines

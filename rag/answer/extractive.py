@@ -46,7 +46,8 @@ the whole index, so documents about other things cannot change an answer:
   "Our view is ..."') is quoted one sentence further; "how did Moscow respond" hears each of
   Moscow's voices (Putin, Lavrov, Trutnev), one more sentence than usual if need be;
 * when no sentence covers most of the question's words, one whose meaning is close to the
-  question's (the index's encoder, question against sentence) answers, marked not direct: a
+  question's (the index's encoder, question against sentence, or, when no whole sentence is close,
+  against its clauses) answers, marked not direct: a
   journalist's words are often not the text's ("prospects of taking power" / "could win"); so
   does, marked the same way, the best sentence when it names everything the question names and
   has the kind of answer asked for ("vehicles ... Tokyo ... Kyiv in May" / "In May, Japan ...
@@ -919,7 +920,25 @@ def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: i
         return None
     similarity = closeness([c.text for c in few])
     best = max(range(len(few)), key=lambda k: (similarity[k], -k))  # ties: the better-scored one
-    return few[best] if similarity[best] >= CLOSE_MEANING else None
+    if similarity[best] >= CLOSE_MEANING:
+        return few[best]
+    # A long sentence's meaning is its clauses' together: "Kim Jong Un, in his congratulation to the
+    # President of the Russian Federation on the occasion of Russia Day, emphasized ..." is far from
+    # "Who sent Putin a congratulatory telegram on Russia Day?" as a whole (0.37), close in its clause
+    # (0.56). Only when no whole sentence is close: a clause restating the subject is not the answer.
+    pieces = [(k, piece) for k, c in enumerate(few) for piece in _clauses(c.text)]
+    if not pieces:
+        return None
+    similarity = closeness([piece for _, piece in pieces])
+    best = max(range(len(pieces)), key=lambda k: (similarity[k], -pieces[k][0]))
+    return few[pieces[best][0]] if similarity[best] >= CLOSE_MEANING else None
+
+
+def _clauses(text: str, least: int = 6) -> list[str]:
+    """The text cut at its commas, semicolons and dashes, each piece with its words up to the next
+    cut, of ``least`` words or more; none when it has no cut."""
+    pieces = [p for p in re.split(r"\s*(?:[,;]|\s[–—-])\s+", text) if p]
+    return [p for p in pieces if len(p.split()) >= least] if len(pieces) > 1 else []
 
 
 def _said_of_whom(needs: Needs, leads: list[Candidate], ranked: list[Candidate]) -> tuple | None:
