@@ -56,6 +56,16 @@ def test_offline_answer_contains_fact_and_cites_the_right_document(assistant, qu
         assert check(sentence, texts, context).supported, sentence
 
 
+def test_an_answer_found_by_meaning_quotes_only_its_own_document(assistant):
+    """"Who sent Putin a congratulatory telegram on Russia Day?": the text says "the President of the
+    Russian Federation" and "congratulation", so no sentence covers the question's words; the clause
+    close in meaning answers (Kim Jong Un), and a sentence of another text sharing only "day" and
+    "Putin" with the question is not added to it."""
+    answer = assistant.ask("Who sent Putin a congratulatory telegram on Russia Day?")
+    assert not answer.refused and "Kim Jong Un" in answer.answer, answer.answer
+    assert {c.doc_id for c in answer.citations} == {"004_5fc457110d24e7fd"}, answer.answer
+
+
 def test_partisan_claims_are_attributed_and_warned(assistant):
     answer = assistant.ask("What did Japan give to Ukraine in May?")
     citation = next(c for c in answer.citations if c.doc_id == "004_5fc457110d24e7fd")

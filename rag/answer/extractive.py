@@ -54,7 +54,8 @@ the whole index, so documents about other things cannot change an answer:
   100 military trucks ... to Ukraine"); and so does, for a question that tells its subject by what
   it did ("the web directory that two Stanford students started"), a sentence with the answer
   together with the one of its passage that says who that is ("The web portal ... set up by
-  Stanford University students"), both quoted;
+  Stanford University students"), both quoted. Such an answer, the best evidence there is, is not
+  padded with another text's sentence that does not answer by itself;
 * a question asking several things ("Why did Roddick drop Gilbert, and how did Gilbert take it?")
   may be led by a sentence with the kind of answer one part asks for, and gets each part answered
   too, by a sentence about the whole question that has the kind of answer the part asks for and
@@ -843,9 +844,12 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     for cand in (usable if compared else usable[1:]):
         if cand.score < 0.7 * lead.score:
             break
+        doc_id = passages[cand.passage_index].doc_id
+        if close and doc_id != passages[lead.passage_index].doc_id and not _answers(cand, needs):
+            continue  # a lead close in meaning is the best evidence there is; another text's sentence that
+            # shares a word or two with the question ("On the same day, ...") adds nothing to it
         if len(chosen) >= limit and not (len(chosen) == limit and _another_voice_of(needs, cand, voices)):
             continue  # full; one more sentence only for another voice of X ("how did Moscow respond")
-        doc_id = passages[cand.passage_index].doc_id
         if needs.compare and doc_id in docs_used and not (compared and docs_used.count(doc_id) < 2):
             continue  # one sentence per source when the question compares sources (two per named text)
         if any(_overlaps(cand, c) for c in chosen):
