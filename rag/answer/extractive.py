@@ -805,7 +805,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
                        for c in [_answer_to(part, theirs, [], encode)] if c is not None), None)
         lead, close = (parted, True) if parted is not None else (lead, close)
     if (lead is None or not (close or _answers(lead, needs))) and closeness is not None:
-        lead, close = _closest_in_meaning(needs, leads, closeness), True
+        lead, close = _closest_in_meaning(needs, leads, closeness, clauses=not said_before), True
     if ((lead is None or not (close or _answers(lead, needs))) and leads
             and _names_everything(needs, leads[0], passages[leads[0].passage_index])):
         lead, close = leads[0], True
@@ -910,7 +910,8 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     return Draft(lines, [(i, spans[i]) for i in order], Outcome.ANSWERED, direct=direct)
 
 
-def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: int = 8) -> Candidate | None:
+def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: int = 8,
+                        clauses: bool = True) -> Candidate | None:
     """When no sentence covers most of the question's words: the one, of the few best that share
     any of them, whose meaning is close to the question's (MiniLM cosine of question and
     sentence >= ``CLOSE_MEANING``). "How does Ken Clarke rate the Tories' prospects of taking power
@@ -930,7 +931,8 @@ def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: i
     # President of the Russian Federation on the occasion of Russia Day, emphasized ..." is far from
     # "Who sent Putin a congratulatory telegram on Russia Day?" as a whole (0.37), close in its clause
     # (0.56). Only when no whole sentence is close: a clause restating the subject is not the answer.
-    pieces = [(k, piece) for k, c in enumerate(few) for piece in _clauses(c.text)]
+    # Nor for "What else did he say?" (``clauses`` False): a clause on his subject is not more of his words.
+    pieces = [(k, piece) for k, c in enumerate(few) for piece in _clauses(c.text)] if clauses else []
     if not pieces:
         return None
     similarity = closeness([piece for _, piece in pieces])
