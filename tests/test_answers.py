@@ -64,6 +64,8 @@ def test_an_answer_found_by_meaning_quotes_only_its_own_document(assistant):
     answer = assistant.ask("Who sent Putin a congratulatory telegram on Russia Day?")
     assert not answer.refused and "Kim Jong Un" in answer.answer, answer.answer
     assert {c.doc_id for c in answer.citations} == {"004_5fc457110d24e7fd"}, answer.answer
+    # the clause is in the sentence and in its pair with the sentence before: the sentence alone is quoted
+    assert "has long been ready" not in answer.answer, answer.answer
 
 
 def test_partisan_claims_are_attributed_and_warned(assistant):

@@ -936,7 +936,9 @@ def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: i
     if not pieces:
         return None
     similarity = closeness([piece for _, piece in pieces])
-    best = max(range(len(pieces)), key=lambda k: (similarity[k], -pieces[k][0]))
+    # one clause in a sentence and in its pair with a neighbour: the sentence, the tighter quote
+    best = max(range(len(pieces)), key=lambda k: (round(float(similarity[k]), 6), -len(few[pieces[k][0]].text),
+                                                  -pieces[k][0]))
     return few[pieces[best][0]] if similarity[best] >= CLOSE_MEANING else None
 
 
