@@ -1514,7 +1514,8 @@ def test_a_subject_told_by_what_it_did_is_found_in_another_sentence_of_its_passa
             "It now draws millions of walkers and cyclists every month. The founders were students of geography "
             "rather than business. In May 2003 they persuaded venture backers at Tarn Capital to fund Larkspur to "
             "the tune of £4m.")
-    question = "How much did the map service that three Leeds graduates started in a garage raise from venture backers in 2003?"
+    question = ("How much did the map service that three Leeds graduates started in a garage raise from venture "
+                "backers in 2003?")
     draft = compose(analyse(question, []), [_passage(1, text)])
     said = " ".join(draft.lines)
     assert not draft.refused and "£4m" in said and "Leeds graduates" in said, draft.lines
@@ -1546,8 +1547,8 @@ def test_a_long_sentence_close_in_meaning_in_one_clause_answers(assistant):
         vectors = encode([question, *texts])
         return vectors[1:] @ vectors[0]
 
-    long_one = ("The president of Ghana, John Kufuor, in his congratulation to the Norwegian monarch on the occasion of "
-                "the jubilee, stressed that the people of Ghana hold warm memories of his 1961 visit, when crowds "
+    long_one = ("The president of Ghana, John Kufuor, in his congratulation to the Norwegian monarch on the occasion "
+                "of the jubilee, stressed that the people of Ghana hold warm memories of his 1961 visit, when crowds "
                 "lined the road from the airport to Accra for many hours, and asked that the ties of trade and study "
                 "between the two countries be widened in the coming years.")
     ghana = _passage(1, f"{long_one} Ghana's cocoa exports to Scandinavia have doubled since 2000. King Harald has "

@@ -47,15 +47,15 @@ the whole index, so documents about other things cannot change an answer:
   Moscow's voices (Putin, Lavrov, Trutnev), one more sentence than usual if need be;
 * when no sentence covers most of the question's words, one whose meaning is close to the
   question's (the index's encoder, question against sentence, or, when no whole sentence is close,
-  against its clauses) answers, marked not direct: a
-  journalist's words are often not the text's ("prospects of taking power" / "could win"); so
-  does, marked the same way, the best sentence when it names everything the question names and
-  has the kind of answer asked for ("vehicles ... Tokyo ... Kyiv in May" / "In May, Japan ...
-  100 military trucks ... to Ukraine"); and so does, for a question that tells its subject by what
-  it did ("the web directory that two Stanford students started"), a sentence with the answer
-  together with the one of its passage that says who that is ("The web portal ... set up by
-  Stanford University students"), both quoted. Such an answer, the best evidence there is, is not
-  padded with another text's sentence that does not answer by itself;
+  against its clauses) answers, marked not direct: a journalist's words are often not the text's
+  ("prospects of taking power" / "could win"); so does, marked the same way, the best sentence
+  when it names everything the question names and has the kind of answer asked for ("vehicles ...
+  Tokyo ... Kyiv in May" / "In May, Japan ... 100 military trucks ... to Ukraine"); and so does,
+  for a question that tells its subject by what it did ("the web directory that two Stanford
+  students started"), a sentence with the answer together with the one of its passage that says
+  who that is ("The web portal ... set up by Stanford University students"), both quoted. Such an
+  answer, the best evidence there is, is not padded with another text's sentence that does not
+  answer by itself;
 * a question asking several things ("Why did Roddick drop Gilbert, and how did Gilbert take it?")
   may be led by a sentence with the kind of answer one part asks for, and gets each part answered
   too, by a sentence about the whole question that has the kind of answer the part asks for and
@@ -943,8 +943,12 @@ def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: i
 
 
 def _clauses(text: str, least: int = 6) -> list[str]:
-    """The text cut at its commas, semicolons and dashes, each piece with its words up to the next
-    cut, of ``least`` words or more; none when it has no cut."""
+    """The text cut at its commas, semicolons and dashes, the pieces of ``least`` words or more;
+    none when it has no cut.
+
+    >>> _clauses("Kim Jong Un, in his congratulation to the President on Russia Day, emphasized support.")
+    ['in his congratulation to the President on Russia Day']
+    """
     pieces = [p for p in re.split(r"\s*(?:[,;]|\s[–—-])\s+", text) if p]
     return [p for p in pieces if len(p.split()) >= least] if len(pieces) > 1 else []
 
