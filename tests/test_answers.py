@@ -66,6 +66,9 @@ def test_an_answer_found_by_meaning_quotes_only_its_own_document(assistant):
     assert {c.doc_id for c in answer.citations} == {"004_5fc457110d24e7fd"}, answer.answer
     # the clause is in the sentence and in its pair with the sentence before: the sentence alone is quoted
     assert "has long been ready" not in answer.answer, answer.answer
+    # said to be indirect, in a note the app and the CLI show after the answer: it cannot point "below"
+    note = next(w for w in answer.warnings if w.kind is WarningKind.INDIRECT_EVIDENCE)
+    assert "quoted sentences" in note.text and "below" not in note.text, note.text
 
 
 def test_partisan_claims_are_attributed_and_warned(assistant):

@@ -1213,6 +1213,6 @@ def attribute(sentence: str, passage: Passage, n: int) -> str:
 NOT_FOUND = "The documents don't say. None of the retrieved passages mentions what this question is about; the closest ones are listed separately."
 TOUCHES_ON = ("The documents touch on this but don't answer it directly. The closest passages are listed "
               "separately; none of them states the answer.")
-INDIRECT = "The passages do not state this in so many words; the sentences below are the closest evidence."
+INDIRECT = "The passages do not state this in so many words; the quoted sentences are the closest evidence."
 NOTHING_MORE = ("The documents say nothing more on this than the last answer quoted. The closest passages are listed "
                 "separately.")
