@@ -846,7 +846,8 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
             break
         doc_id = passages[cand.passage_index].doc_id
         if close and doc_id != passages[lead.passage_index].doc_id and not _answers(cand, needs):
-            continue  # a lead close in meaning is the best evidence there is; another text's sentence that
+            continue  # a lead that is no plain answer (close in meaning, naming everything, one part's answer,
+            # or with the sentence saying who) is the best evidence there is; another text's sentence that
             # shares a word or two with the question ("On the same day, ...") adds nothing to it
         if len(chosen) >= limit and not (len(chosen) == limit and _another_voice_of(needs, cand, voices)):
             continue  # full; one more sentence only for another voice of X ("how did Moscow respond")
