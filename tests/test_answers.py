@@ -214,6 +214,21 @@ def test_each_part_of_a_question_is_answered_from_the_passages_naming_what_that_
         "Andrew Bud", "Mobile Entertainment Forum"]  # a person of an organisation: two names
 
 
+def test_a_part_asking_no_kind_of_answer_is_answered_too():
+    """"Why ..., and what leaflet ...?": neither part asks for a date, a number or a name. A pair of
+    sentences sharing words with both parts leads ("... Nick Griffin ... the leaflet. ... without fear
+    of arrest."); the sentence with most of the second part's own words is quoted as well."""
+    question = "Why was BNP leader Nick Griffin arrested, and what BNP leaflet are police in Wales looking at?"
+    text = ("A South Wales Police spokeswoman confirmed that they were looking at the contents of the leaflet. "
+            "According to the BNP's website, they have been posted to homes in the Castle ward. "
+            "The BNP website carries a photograph of party leader Nick Griffin - who lives near Welshpool, mid Wales - "
+            "delivering the leaflet. The BNP has denied it is trying to stir up hatred, but argues that it should be "
+            "able to debate this without fear of arrest.")
+    lines = compose(analyse(question, []), [_passage(1, text)]).lines
+    assert "photograph of party leader Nick Griffin" in lines[0], lines
+    assert any("confirmed that they were looking at the contents of the leaflet" in line for line in lines), lines
+
+
 def test_a_part_is_answered_by_the_best_sentence_answering_it_not_the_first_with_a_number():
     question = "How many people does Yahoo now employ, and how many gamers a month does its games service attract?"
     games = _passage(1, '"Gamers play poker and pool," said Geoff Graber, director of Yahoo Games, which attracts '

@@ -988,11 +988,10 @@ def _said_of_whom(needs: Needs, leads: list[Candidate], ranked: list[Candidate])
 def _answer_to(part: Needs, passages: list[Passage | None], chosen: list[Candidate], encode=None) -> Candidate | None:
     """The sentence that answers one part of a question asking several things, when the answer
     has none yet: the best one, in the passages about the whole question or naming what the part
-    names (the others are None), with the kind of answer that part asks for (a date, a number, a
-    name, someone's words) and most of the part's own words (the other parts' words say what it
-    is about, not what it asks); None when the answer already quotes it, or no sentence answers it."""
-    if not (part.wants or part.asks_words):
-        return None  # "where were the first Academy Awards held": no kind of answer to look for
+    names (the others are None), with the kind of answer that part asks for if it asks for one (a
+    date, a number, a name, someone's words; "why ..." asks for none) and most of the part's own
+    words (the other parts' words say what it is about, not what it asks); None when the answer
+    already quotes it, or no sentence answers it."""
     where = [i for i, p in enumerate(passages) if p is not None]
     present = [passages[i] for i in where]
     own = sum(w for t, w in part.weights.items() if t in part.own_terms) or 1.0
