@@ -92,6 +92,9 @@ _WORD = re.compile(r"[\w$%]+(?:[.,'][\w]+)*", re.UNICODE)
 # Words written before a person's name that are no part of it ("Mr Brown", "Dame Alicia Markova").
 HONORIFICS = ("mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "prof", "professor", "dame")
 
+# Words that say nothing of what is asked. "get" and its forms, like "do" and "have", take their meaning
+# from what follows ("got both goals", "got to grips", "got married"): a sentence sharing only "got" with
+# a question shares nothing.
 STOPWORDS = frozenset(
     """a an the and or but if of to in on at by for with from as is are was were be been being it its
     this that these those there here what which who whom whose when where why how do does did done
@@ -99,7 +102,7 @@ STOPWORDS = frozenset(
     about into over under after before between during against through up down out off again further
     then once all any both each few more most other some such only own same s t just don now i you he
     she we they them his her their our your my me him us say said says tell told according also
-    document documents source sources text article""".split()
+    document documents source sources text article get gets got getting gotten""".split()
 )
 
 

@@ -214,6 +214,20 @@ def test_each_part_of_a_question_is_answered_from_the_passages_naming_what_that_
         "Andrew Bud", "Mobile Entertainment Forum"]  # a person of an organisation: two names
 
 
+def test_got_is_no_word_of_the_question_to_find():
+    """"Which Middlesbrough player got both goals ...?": "have got to grips with" shares only a word
+    with no meaning of its own; the sentence on who scored both goals leads."""
+    question = "Which Middlesbrough player got both goals in the win over Lazio?"
+    boss = _passage(1, "Middlesbrough boss Steve McClaren has praised the way his side have got to grips with European "
+                       "football after the 2-0 Uefa Cup win against Lazio. Boro are top of their group.", similarity=0.52)
+    forward = _passage(2, "Middlesbrough forward Boudewijn Zenden said he did not expect such a comfortable match against "
+                          "Lazio after he scored both goals. \"We didn't expect it to be that one-sided,\" said Zenden.",
+                       similarity=0.57)
+    assert "got" not in analyse(question, []).weights
+    lines = compose(analyse(question, []), [boss, forward]).lines
+    assert lines[0].startswith("Middlesbrough forward Boudewijn Zenden"), lines
+
+
 def test_a_part_asking_no_kind_of_answer_is_answered_too():
     """"Why ..., and what leaflet ...?": neither part asks for a date, a number or a name. A pair of
     sentences sharing words with both parts leads ("... Nick Griffin ... the leaflet. ... without fear
