@@ -214,6 +214,21 @@ def test_each_part_of_a_question_is_answered_from_the_passages_naming_what_that_
         "Andrew Bud", "Mobile Entertainment Forum"]  # a person of an organisation: two names
 
 
+def test_another_text_giving_the_same_figure_is_cited_as_well():
+    """Two reports give GM's payment to Fiat as 1.55bn euros: the answer cites both, once; a third
+    text's 3bn euros is another figure, and a sentence adding no word of the question is not quoted."""
+    question = "How much did General Motors pay Fiat to end their agreement?"
+    first = _passage(1, "General Motors is to pay Fiat 1.55bn euros ($2bn) to end their agreement, which could have "
+                        "forced it to buy the Italian carmaker outright.", similarity=0.7)
+    second = _passage(2, "General Motors had to pay former partner Fiat 1.55bn euros to end the agreement, the "
+                         "carmaker said on Monday.", similarity=0.6)
+    third = _passage(3, "General Motors had to pay Fiat's banks 3bn euros to end the agreement on loans.",
+                     similarity=0.6)
+    draft = compose(analyse(question, []), [first, second, third])
+    assert [i for i, _ in draft.used] == [0, 1], draft.lines
+    assert "1.55bn euros" in draft.lines[1], draft.lines
+
+
 def test_got_is_no_word_of_the_question_to_find():
     """"Which Middlesbrough player got both goals ...?": "have got to grips with" shares only a word
     with no meaning of its own; the sentence on who scored both goals leads."""

@@ -56,6 +56,8 @@ the whole index, so documents about other things cannot change an answer:
   who that is ("The web portal ... set up by Stanford University students"), both quoted. Such an
   answer, the best evidence there is, is not padded with another text's sentence that does not
   answer by itself;
+* a direct answer whose figure another text gives too ("1.55bn euros", from a second report on GM's
+  payment to Fiat) cites that text as well, once;
 * a question asking several things ("Why did Roddick drop Gilbert, and how did Gilbert take it?")
   may be led by a sentence with the kind of answer one part asks for, and gets each part answered
   too, by a sentence about the whole question that has the kind of answer the part asks for and
@@ -698,6 +700,7 @@ _QUOTATION = re.compile(r"[“\"](?:\S+\s+){2,}[^”\"]*[”\"]")  # three words
 # A quotation of three words or more opening here, closed here or running on into the next sentence.
 _QUOTE_OPENS = re.compile(r"[“\"](?:[^\s“”\"]+\s+){2,}[^\s“”\"]")
 _NUMBER = re.compile(r"\d[\d,.]*")
+_FACT_NUMBER = re.compile(r"\d(?:[\d,.]*\d)?(?:bn|m)?\b")  # "1.55bn", "27", "40,000"
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 
 
@@ -742,6 +745,27 @@ def _facts(text: str, needs: Needs) -> int:
     names = {w for w in _CAPITAL.findall(text) if not set(stems(w)) & asked and w not in _DISCOURSE}
     quotes = len(re.findall(r"[“\"][^”\"]{8,}[”\"]", text))
     return 2 * len(numbers) + len(names) + quotes  # a number is the most specific answer there is
+
+
+def _answer_facts(text: str, needs: Needs) -> set[str]:
+    """The facts of the kind the question asks for that the text gives and the question does not:
+    its numbers for "how many", "how much" and "when" ("1.55bn", "27"; not a year alone). Not names:
+    which of a sentence's names is the answer to "who" no rule here can tell ("Uefa Cup" is in both
+    texts on Middlesbrough's win, the scorer in one).
+
+    >>> from rag.answer.question import analyse
+    >>> paid = analyse("How much did GM pay Fiat?", [])
+    >>> sorted(_answer_facts("GM is to pay Fiat 1.55bn euros ($2bn) in 2005, 2 years on.", paid))
+    ['1.55bn', '2bn']
+    >>> _answer_facts("Levy's book Small Island won the Orange Prize.", analyse("Which book won Levy the prize?", []))
+    set()
+    """
+    kinds = set(needs.wants)
+    asked = set(needs.weights)
+    found = set()
+    if kinds & {"number", "money", "date", "day", "age", "duration", "often"}:  # "2" or "2005" alone may be anything
+        found |= {n for n in _FACT_NUMBER.findall(text) if len(n) > 1 and n not in asked and not _YEAR.fullmatch(n)}
+    return found
 
 
 def _predicate(needs: Needs, covered: frozenset) -> float:
@@ -841,6 +865,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     limit = 4 if needs.compare else max_sentences
     voices = set().union(*(_voices(c.text) for c in chosen))
     docs_used = [passages[c.passage_index].doc_id for c in chosen]
+    corroborated = False
     for cand in (usable if compared else usable[1:]):
         if cand.score < 0.7 * lead.score:
             break
@@ -858,10 +883,17 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         more_voices = needs.asks_words and (cand.passage_index != lead.passage_index  # another source, or
                                             or bool(_voices(cand.text) - voices)  # another person speaking, or
                                             or _more_of_xs_words(needs, cand, lead, passages))
-        if not needs.compare and not more_voices and not (set(cand.terms) - needs.covered(covered)) & needs.own_terms:
+        # "How much did GM pay Fiat?": another text giving the same "1.55bn euros" confirms it; the
+        # answer cites both (once: a third adds nothing a reader needs)
+        confirms = (not close and not corroborated and doc_id not in docs_used and lead.coverage >= ANSWER_COVERAGE
+                    and _answers(cand, needs)
+                    and bool(_answer_facts(lead.text, needs) & _answer_facts(cand.text, needs)))
+        if (not needs.compare and not more_voices and not confirms
+                and not (set(cand.terms) - needs.covered(covered)) & needs.own_terms):
             continue  # adds no part of the question (or, for "how did X respond", no other voice): another
             # name for something already covered ("Moscow" for "Russia") or a word of the history is no new part
         chosen.append(cand)
+        corroborated = corroborated or confirms
         covered |= cand.terms | _names_given(needs, cand)
         voices |= _voices(cand.text)
         docs_used.append(doc_id)
