@@ -56,6 +56,19 @@ def test_offline_answer_contains_fact_and_cites_the_right_document(assistant, qu
         assert check(sentence, texts, context).supported, sentence
 
 
+def test_a_title_ending_as_a_question_stays_with_the_quotation_it_attributes():
+    """"According to the document titled Could Yukos be a blessing in disguise? (unrated source), “…” [1]"
+    is one claim, cited; the evals had read the title as a sentence citing nothing. A question in
+    the answer's own words is still a sentence of its own."""
+    lines = ["According to the document titled Could Yukos be a blessing in disguise? (unrated source), "
+             "“The report highlights the case of Sibneft.” [1]",
+             "According to the document titled Rivals of the £400 Apple... (unrated source), “Apple offer a "
+             "less powerful Mac Mini for £339.” [2]"]
+    assert split_answer("\n".join(lines)) == lines
+    assert split_answer("Did Japan act? It did “at once” [1].") == ["Did Japan act?", "It did “at once” [1]."]
+    assert split_answer("A report titled it Why? [1] Then “more” [2].") == ["A report titled it Why [1]?", "Then “more” [2]."]
+
+
 def test_an_answer_found_by_meaning_quotes_only_its_own_document(assistant):
     """"Who sent Putin a congratulatory telegram on Russia Day?": the text says "the President of the
     Russian Federation" and "congratulation", so no sentence covers the question's words; the clause

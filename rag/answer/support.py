@@ -39,15 +39,28 @@ WINDOW_WORDS = 130  # about a default chunk's length (180 tokens): what the enco
 
 
 def split_answer(answer: str) -> list[str]:
-    """Answer sentences; a citation marker written after the full stop ("X. [1]") stays with its sentence."""
+    """Answer sentences; a citation marker written after the full stop ("X. [1]") stays with its sentence,
+    and so does the title of the document a quotation is from, when it ends as a question does.
+
+    >>> split_answer("According to the document titled Could Yukos survive? (unrated source), “It can.” [1]")
+    ['According to the document titled Could Yukos survive? (unrated source), “It can.” [1]']
+    """
     answer = re.sub(
         r"([.!?])((?:[ \t]*\[\d+(?:\s*,\s*\d+)*\])+)", lambda m: " " + m.group(2).strip() + m.group(1), answer
     )
     result: list[str] = []
-    for _, _, s in sentences(answer):
+    line_ends = [m.start() for m in re.finditer(r"\n", answer)]
+    last_end = -1
+    for start, end, s in sentences(answer):
         inside_quote = result and result[-1].count("“") > result[-1].count("”")
         leading = re.match(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+[.!?]?", s)
-        if result and inside_quote:
+        same_line = not any(last_end <= n < start for n in line_ends)
+        # 'According to the document titled Could Yukos survive? (unrated source), “…” [1]': the title
+        # ends in "?" or "...", and the line goes on to the quotation it says the source of
+        titled = (result and same_line and re.search(r"\btitled\b[^“]*(?:[?!]|\.\.\.|…)$", result[-1])
+                  and not MARKER.search(result[-1]))
+        last_end = end
+        if result and (inside_quote or titled):
             result[-1] += " " + s  # a quote of several sentences is one claim
         elif result and leading:  # '“… quoted.” [3] Next claim …': the marker belongs to the quote
             result[-1] += " " + leading.group().strip()
