@@ -865,7 +865,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     limit = 4 if needs.compare else max_sentences
     voices = set().union(*(_voices(c.text) for c in chosen))
     docs_used = [passages[c.passage_index].doc_id for c in chosen]
-    corroborated = False
+    corroborated, lead_facts = False, _answer_facts(lead.text, needs)
     for cand in (usable if compared else usable[1:]):
         if cand.score < 0.7 * lead.score:
             break
@@ -887,7 +887,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         # answer cites both (once: a third adds nothing a reader needs)
         confirms = (not close and not corroborated and doc_id not in docs_used and lead.coverage >= ANSWER_COVERAGE
                     and _answers(cand, needs)
-                    and bool(_answer_facts(lead.text, needs) & _answer_facts(cand.text, needs)))
+                    and bool(lead_facts & _answer_facts(cand.text, needs)))
         if (not needs.compare and not more_voices and not confirms
                 and not (set(cand.terms) - needs.covered(covered)) & needs.own_terms):
             continue  # adds no part of the question (or, for "how did X respond", no other voice): another

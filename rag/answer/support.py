@@ -61,7 +61,7 @@ def split_answer(answer: str) -> list[str]:
                   and not MARKER.search(result[-1]))
         last_end = end
         if result and (inside_quote or titled):
-            result[-1] += " " + s  # a quote of several sentences is one claim
+            result[-1] += " " + s  # a quote of several sentences, with the title of its source, is one claim
         elif result and leading:  # '“… quoted.” [3] Next claim …': the marker belongs to the quote
             result[-1] += " " + leading.group().strip()
             if s[leading.end():].strip():
