@@ -86,6 +86,7 @@ from ..text import HONORIFICS, STOPWORDS, content_words, fold, sentences, stemme
 from .injection import instructions, overlaps
 from .question import AHEAD, DAY_DATE, TIME_UNITS, WANTS, Needs, header, passages_from, word_pairs, word_weight
 from .roles import person_named
+from .support import TITLED
 
 
 @dataclass
@@ -1229,7 +1230,7 @@ def attribute(sentence: str, passage: Passage, n: int) -> str:
     rated = f" (rated: {passage.source.label})" if partisan else " (unrated source)" if unrated else ""
     if outlet == "unknown outlet":  # say which document, so the reader can find it; no quote marks
         # around the title: in an answer, quote marks promise words found in the cited passage
-        outlet = f"the document titled {passage.source.title}" if passage.source.title else f"the document {passage.doc_id}"
+        outlet = f"{TITLED} {passage.source.title}" if passage.source.title else f"the document {passage.doc_id}"
     quote = f"“{sentence}” [{n}]"
     if kind is SegmentKind.COMMENT:
         who = f"the commenter {speaker}" if speaker else f"an unnamed poster ({passage.segment_label})"

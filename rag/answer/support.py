@@ -33,6 +33,9 @@ _IGNORED_NAMES = {"According", "The", "A", "An", "In", "On", "It", "This", "That
 # of it: check() lets such sentences through and the assistant reads an uncited one as a refusal.
 # Match it against fold()ed text, so the curly apostrophe models often write ("don’t") counts too.
 META = re.compile(r"(the )?documents? (don't|do not|does not|doesn't) (say|answer|mention)|none of the (retrieved )?passages", re.I)
+# How an offline answer names a source by its title ("According to the document titled …, “…” [1]"):
+# written by extractive.attribute, read here, where a title may end as a question does.
+TITLED = "the document titled"
 MIN_OVERLAP = 0.5  # share of a sentence's content words that must appear in what it cites
 MIN_SIMILARITY = 0.45  # cosine similarity to the closest run of sentences it cites, when an embedder is given
 WINDOW_WORDS = 130  # about a default chunk's length (180 tokens): what the encoder reads of a text
@@ -49,16 +52,14 @@ def split_answer(answer: str) -> list[str]:
         r"([.!?])((?:[ \t]*\[\d+(?:\s*,\s*\d+)*\])+)", lambda m: " " + m.group(2).strip() + m.group(1), answer
     )
     result: list[str] = []
-    line_ends = [m.start() for m in re.finditer(r"\n", answer)]
-    last_end = -1
+    last_end = 0
     for start, end, s in sentences(answer):
         inside_quote = result and result[-1].count("“") > result[-1].count("”")
         leading = re.match(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+[.!?]?", s)
-        same_line = not any(last_end <= n < start for n in line_ends)
         # 'According to the document titled Could Yukos survive? (unrated source), “…” [1]': the title
         # ends in "?" or "...", and the line goes on to the quotation it says the source of
-        titled = (result and same_line and re.search(r"\btitled\b[^“]*(?:[?!]|\.\.\.|…)$", result[-1])
-                  and not MARKER.search(result[-1]))
+        titled = (result and "\n" not in answer[last_end:start] and not MARKER.search(result[-1])
+                  and re.search(rf"\b{TITLED}\b[^“]*(?:[?!]|\.\.\.|…)$", result[-1]))
         last_end = end
         if result and (inside_quote or titled):
             result[-1] += " " + s  # a quote of several sentences, with the title of its source, is one claim
