@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from rag import (AnswerMode, Assistant, Filters, Outcome, Passage, QuestionError, SegmentKind, Source, WarningKind,
+from rag import (AnswerMode, Assistant, Document, Filters, Outcome, Passage, QuestionError, Segment, SegmentKind, Source, WarningKind,
                  is_comparison)
-from rag.answer.extractive import NOTHING_MORE, _refers_back, _voices, candidates, compose
+from rag.answer.extractive import NOTHING_MORE, _refers_back, _voices, candidates, compose, surroundings
 from rag.answer.followup import earlier_words, rewrite_offline, without_history
 from rag.answer.question import analyse, expand_query
 from rag.answer.support import check, check_answer, split_answer
@@ -254,6 +254,32 @@ def test_got_is_no_word_of_the_question_to_find():
     assert "got" not in analyse(question, []).weights
     lines = compose(analyse(question, []), [boss, forward]).lines
     assert lines[0].startswith("Middlesbrough forward Boudewijn Zenden"), lines
+
+
+def test_a_name_written_just_around_a_passage_makes_it_about_that_name():
+    """News names a subject once, then says "the firm": the passage with the answer is about "the
+    company that once owned England's national stadium" because the text right after it in its
+    document says so (``surroundings``). The text of another segment, and a day written nearby, do not
+    count: the next comment is someone else's, and a day there may be another event's."""
+    body = ("Wembley is to sell its US gaming division. US gaming consortium BLB will pay $339m for the US unit, "
+            "although the deal is subject to conditions. Wembley sold the English national football stadium in 1999 "
+            "to concentrate on gaming. The sale was agreed on March 3.")
+    comment = "Reader comment: I went to England's stadium once."
+    start, end = body.index("US gaming consortium"), body.index(" Wembley sold")
+    doc = Document("d1", "h", "d1.txt", Source("d1", outlet="Wire"), f"{body}\n\n{comment}",
+                   [Segment(SegmentKind.ARTICLE, None, "article body", 0, len(body)),
+                    Segment(SegmentKind.COMMENT, "Reader", "comment by Reader", len(body) + 2, len(body) + 2 + len(comment))])
+    passage = Passage("d1:1", "d1", body[start:end], start, end, Source("d1", outlet="Wire"), dense_similarity=0.5)
+    around = surroundings([passage], {"d1": doc}.get)
+    assert "English national football stadium" in around[0] and "Reader comment" not in around[0], around
+    assert surroundings([passage], {}.get) == [""]  # the document not at hand: the passage alone
+    needs = analyse("How much will the American gaming consortium pay for the US unit of the company that once "
+                    "owned England's stadium?", [])
+    assert compose(needs, [passage]).refused  # the passage alone names neither America nor England
+    lines = compose(needs, [passage], around=around).lines
+    assert lines and "$339m" in lines[0], lines
+    dated = analyse("How much will BLB pay for Wembley's US unit agreed on March 3?", [])
+    assert candidates(dated, [passage], around=around)[0].anchored < 1.0  # the day nearby is not the passage's
 
 
 def test_a_part_asking_no_kind_of_answer_is_answered_too():

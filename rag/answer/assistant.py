@@ -26,7 +26,7 @@ from ..settings import Settings
 from ..text import content_words, fold, sentences
 from .compare import compare as compare_sources
 from .comparison import Comparison
-from .extractive import INDIRECT, NOT_FOUND, NOTHING_MORE, TOUCHES_ON, compose
+from .extractive import INDIRECT, NOT_FOUND, NOTHING_MORE, TOUCHES_ON, compose, surroundings
 from .followup import (earlier_words, previous_questions, rewrite_offline, said_before, with_person,
                        without_history)
 from .framing import cite, framing_warnings, injection_warnings
@@ -207,10 +207,11 @@ class Assistant:
         # the follow-up as the offline rewrite read it ("What did Lavrov say?" for "What did he say?")
         asked = without_history(standalone) if context else question
         needs = analyse(asked, self.aliases, context=context)
-        draft = compose(needs, passages, encode=encode, closeness=closeness, said_before=said)
+        around = surroundings(passages, self.document)  # the names a passage leaves to "he" are written there
+        draft = compose(needs, passages, encode=encode, closeness=closeness, said_before=said, around=around)
         if draft.refused:
             text = TOUCHES_ON if draft.outcome is Outcome.TOUCHES_ON else NOT_FOUND
-            if said and not compose(needs, passages, encode=encode, closeness=closeness).refused:
+            if said and not compose(needs, passages, encode=encode, closeness=closeness, around=around).refused:
                 text = NOTHING_MORE  # "What else did he say?": what there is, the last answer quoted
             yield Event(EventKind.TOKEN, text)
             closest = [passages[i] for i in draft.closest] if draft.closest else passages

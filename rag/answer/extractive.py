@@ -18,7 +18,9 @@ the whole index, so documents about other things cannot change an answer:
 * it covers the question's words weighted by how rare they are in English (``analyse``); another
   name of a question name ("Russia" for "Moscow", aliases.yaml) is that name, not one more word;
 * its passage must mention what the question is about (names, years: ``Anchor``), and a sentence
-  about the question's year beats one that only shares its passage with that year;
+  about the question's year beats one that only shares its passage with that year; a name counts
+  when the text just around the passage in its document writes it (``surroundings``: news names a
+  subject once, then says "the firm"), though a sentence of a passage that names it itself ranks higher;
 * a "when" question wants a date ("on what date" a day, not a year; "when is it due to" one said
   of what is planned, "is due to be shipped in early 2005"), "how old" an age, "what was
   her winning time" a time taken ("20 minutes 38 seconds", not "the 25th race"), "who" a
@@ -136,14 +138,19 @@ CLOSE_MEANING = 0.55  # cosine similarity of question and passage (MiniLM)
 RELATED_COVERAGE = 0.25  # below this, and not close in meaning, the passage is not about the question
 
 
-def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozenset()) -> list[Candidate]:
+def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozenset(),
+               around: list[str] | None = None) -> list[Candidate]:
     """Every sentence of the passages (and, where its neighbour completes it, the pair) with its evidence.
-    ``meant``: words after a number that name, in other words, what the question counts (``counted_phrases``)."""
+    ``meant``: words after a number that name, in other words, what the question counts (``counted_phrases``);
+    ``around``: for each passage, the text about it in its document (``surroundings``)."""
     found = []
     for i, passage in enumerate(passages):
         head, title = header(passage), passage.source.title.strip()
         header_stems = set(stems(head))
-        anchored, distinct = _anchoring(needs, passage)
+        # whether the passage is about what the question names: it and the text about it (``around``);
+        # how well its sentences answer: the passage alone (a name said only nearby is not said here)
+        anchored, distinct = _anchoring(needs, passage, around[i] if around else "")
+        own_anchored = _anchoring(needs, passage)[0] if around else anchored
         spans = [(a, b, s) for a, b, s in sentences(passage.text)]
         sent_stems = [set(stems(s)) for _, _, s in spans]
         # A follow-up's earlier question says which passages are on topic, not which sentence
@@ -174,7 +181,7 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
             if is_title:  # the headline is about the whole text, and is what the question calls "headline"
                 window = window | set().union(*sent_stems) | set(stems("headline"))
             found.append(_candidate(needs, passage, i, start, end, sentence, window, anchored, distinct, voice, meant,
-                                    told))
+                                    told, own_anchored))
             if is_title:  # "How does the headline frame it?": the headline itself, on its own
                 found[-1].score, found[-1].typed = round(found[-1].score + 0.5, 9), True
                 continue
@@ -190,21 +197,46 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
                 own_voice = not named_here and not _speaks(sentence) and _voices(nxt[2])
                 cand = _candidate(needs, passage, i, start, nxt[1], pair, window2, anchored, distinct,
                                   byline if own_voice else voice, meant,
-                                  told)  # who it is about: its first sentence says (the second alone is offered too)
+                                  told, own_anchored)  # who it is about: its first sentence says (the second alone is offered too)
                 if _facts(nxt[2], needs) == 0:
                     cand.score = round(cand.score - 0.03, 9)  # a single sentence that answers is better than two
                 found.append(cand)
     return sorted(found, key=lambda c: (-c.score, c.passage_index, c.start))
 
 
-def _anchoring(needs: Needs, passage: Passage) -> tuple[float, float]:
+def surroundings(passages: list[Passage], document) -> list[str]:
+    """For each passage, the text about it in its document: as much again on either side of it (its
+    neighbouring chunks), inside its segment (an article's body; one comment of a thread, not the
+    next poster's). News names a subject once and then says "he" or "the firm": "US gaming
+    consortium BLB will pay $339m for the US unit" answers what the American consortium pays "the
+    company that once owned England's national football stadium", which the lines after it name
+    ("Wembley sold the English national football stadium in 1999"). Only names count from there
+    (``_anchoring``). ``document``: doc_id -> ``Document`` or None (then "": the passage alone)."""
+    found = []
+    for passage in passages:
+        doc = document(passage.doc_id)
+        segment = doc.segment_at(passage.start) if doc is not None else None
+        if segment is None:
+            found.append("")
+            continue
+        reach = passage.end - passage.start
+        before = doc.text[max(segment.start, passage.start - reach):passage.start]
+        after = doc.text[passage.end:min(segment.end, passage.end + reach)]
+        found.append(f"{before}\n{after}")
+    return found
+
+
+def _anchoring(needs: Needs, passage: Passage, around: str = "") -> tuple[float, float]:
     """The shares of the question's names and years, and of its distinctive ones, that the passage
-    (with its title, byline and date) mentions; 1.0 when there are none."""
+    (with its title, byline and date) mentions; 1.0 when there are none. ``around``: the text about
+    the passage in its document, where a name the passage leaves to "he" or "the company" is
+    written; it counts for names only (a day or a year there may be another event's)."""
     passage_fold = fold(f"{passage.text} {header(passage)} {passage.source.published_iso or ''}")
-    anchored = (sum(a.found_in(passage_fold) for a in needs.anchors) / len(needs.anchors)) if needs.anchors else 1.0
-    distinctive = [a for a in needs.anchors if a.distinctive]
-    distinct = sum(a.found_in(passage_fold) for a in distinctive) / len(distinctive) if distinctive else 1.0
-    return anchored, distinct
+    around_fold = f"{passage_fold} {fold(around)}" if around else passage_fold
+    found = [a.found_in(around_fold if a.kind == "name" else passage_fold) for a in needs.anchors]
+    anchored = sum(found) / len(found) if found else 1.0
+    distinct = [f for a, f in zip(needs.anchors, found) if a.distinctive]
+    return anchored, (sum(distinct) / len(distinct) if distinct else 1.0)
 
 
 def _kept(passages: list[Passage], keep: set[int]) -> list[Passage | None]:
@@ -299,10 +331,11 @@ def _antecedent(spans: list, j: int, reach: int = 3) -> int | None:
 
 def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, text: str, window: set,
                anchored: float, distinct: float, voice: str = "", meant: frozenset = frozenset(),
-               told: str = "") -> Candidate:
+               told: str = "", own_anchored: float | None = None) -> Candidate:
     """``voice``: who may be speaking in ``text`` besides the names in it (the sentence it refers
     back to, the passage's speaker and author); ``told``: the text and the sentence it refers back
-    to, without the passage's title and byline."""
+    to, without the passage's title and byline; ``own_anchored``: the share of the question's names
+    and years the passage itself mentions, when ``anchored`` counts those named around it too."""
     own = set(stems(text))
     # "How did X respond?": the asking verb is met by any words X is reported to have said or done.
     spoken = needs.frame if needs.frame and (_SPEECH.search(text) or passage.speaker) else frozenset()
@@ -327,7 +360,7 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     informative = len(new_words) >= 3 or bool(facts and new_words) or speaker_is_news  # who said it is news too
     similarity = passage.dense_similarity or 0.0
     score = 0.45 * coverage + 0.3 * sentence_coverage + 0.25 * similarity
-    score *= 0.6 + 0.4 * anchored  # a passage about someone else answers nothing about X
+    score *= 0.6 + 0.4 * (anchored if own_anchored is None else own_anchored)  # a passage about someone else answers nothing about X
     if not typed:
         score *= 0.6  # a "when" question wants a date, "how many" a number, "who" a name
     score *= 0.8 + 0.2 * dated
@@ -779,13 +812,14 @@ def _predicate(needs: Needs, covered: frozenset) -> float:
 
 
 def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encode=None, closeness=None,
-            said_before: tuple[str, ...] = ()) -> Draft:
+            said_before: tuple[str, ...] = (), around: list[str] | None = None) -> Draft:
     """Optional, from the index's encoder: ``encode`` (texts -> unit vectors) lets a "how many
     troops" question take "8,500 military personnel" as its answer (``counted_phrases``);
     ``closeness`` (texts -> their cosine with the question) lets a question in other words than
     the text's be answered by the sentence that means what it asks (``_closest_in_meaning``).
     Either way the answer is marked not direct. ``said_before``: quotes of the last answer, which
-    "What else did he say?" does not want again."""
+    "What else did he say?" does not want again. ``around``: for each passage, the text about it in
+    its document (``surroundings``), where the names it leaves to "he" or "the company" are written."""
     if not passages:
         return Draft([], [], Outcome.NOT_FOUND)
     everything = fold(" ".join(f"{p.text} {header(p)} {p.source.published_iso or ''}" for p in passages))
@@ -801,7 +835,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         # name of several may be written another way ("the Pentagon", "the Defense Department").
         # Some of it is ("Mourinho", not "Tottenham", which the text calls "Spurs"): they touch on it.
         return Draft([], [], Outcome.TOUCHES_ON if len(missing) < len(distinctive) else Outcome.NOT_FOUND)
-    ranked = candidates(needs, passages, counted_phrases(needs, passages, encode))
+    ranked = candidates(needs, passages, counted_phrases(needs, passages, encode), around)
     if not ranked:
         return Draft([], [], Outcome.NOT_FOUND)
     best = ranked[0]
