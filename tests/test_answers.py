@@ -242,6 +242,20 @@ def test_another_text_giving_the_same_figure_is_cited_as_well():
     assert "1.55bn euros" in draft.lines[1], draft.lines
 
 
+def test_another_text_answering_about_as_well_is_cited_too():
+    """Two reports give Rosneft's price for Yugansk differently ($9.3bn, $9.4bn) and answer about as
+    well (``AS_WELL``): the reader sees both, whichever the scorer put first. A text answering
+    clearly less well ($6bn of loans, in a passage farther from the question) is not quoted."""
+    question = "How much did Rosneft pay for the Yugansk unit?"
+    first = _passage(1, "State-owned Rosneft paid $9.3bn for the Yugansk unit in a sale forced by Russia.", similarity=0.6)
+    second = _passage(2, "The Yugansk unit was sold at auction, falling to Rosneft, which paid $9.4bn for it.",
+                      similarity=0.6)
+    third = _passage(3, "Rosneft paid $6bn of loans back after the Yugansk unit was sold.", similarity=0.3)
+    draft = compose(analyse(question, []), [first, second, third])
+    assert [i for i, _ in draft.used] == [0, 1], draft.lines
+    assert "$9.4bn" in draft.lines[1], draft.lines
+
+
 def test_got_is_no_word_of_the_question_to_find():
     """"Which Middlesbrough player got both goals ...?": "have got to grips with" shares only a word
     with no meaning of its own; the sentence on who scored both goals leads."""

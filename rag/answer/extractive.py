@@ -59,7 +59,8 @@ the whole index, so documents about other things cannot change an answer:
   answer, the best evidence there is, is not padded with another text's sentence that does not
   answer by itself;
 * a direct answer whose figure another text gives too ("1.55bn euros", from a second report on GM's
-  payment to Fiat) cites that text as well, once;
+  payment to Fiat), or that another text answers about as well (``AS_WELL``: "$9.3bn" beside "$6bn
+  in credits ... to finance the purchase"), cites that text as well, once;
 * a question asking several things ("Why did Roddick drop Gilbert, and how did Gilbert take it?")
   may be led by a sentence with the kind of answer one part asks for, and gets each part answered
   too, by a sentence about the whole question that has the kind of answer the part asks for and
@@ -136,6 +137,9 @@ _SPEECH = re.compile(_SPEECH_VERB.pattern + r"|:\s*[“\"]|[“\"]", re.I)  # a 
 ANSWER_COVERAGE = 0.5
 CLOSE_MEANING = 0.55  # cosine similarity of question and passage (MiniLM)
 RELATED_COVERAGE = 0.25  # below this, and not close in meaning, the passage is not about the question
+# Two sentences scored within 5% of each other answer about as well: the scorer's own nudges (a fact
+# more, a sentence rather than a pair) are that big, so it cannot tell which of them is the answer.
+AS_WELL = 0.95
 
 
 def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozenset(),
@@ -918,11 +922,13 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         more_voices = needs.asks_words and (cand.passage_index != lead.passage_index  # another source, or
                                             or bool(_voices(cand.text) - voices)  # another person speaking, or
                                             or _more_of_xs_words(needs, cand, lead, passages))
-        # "How much did GM pay Fiat?": another text giving the same "1.55bn euros" confirms it; the
-        # answer cites both (once: a third adds nothing a reader needs)
+        # "How much did GM pay Fiat?": another text giving the same "1.55bn euros" confirms it; and
+        # another text answering about as well ("How much did Rosneft pay for Yugansk?": "$6bn in
+        # credits ... to finance the purchase" / "bought the Yugansk unit for $9.3bn") is one the reader
+        # should see too, agreeing or not. The answer cites both (once: a third adds nothing a reader needs).
         confirms = (not close and not corroborated and doc_id not in docs_used and lead.coverage >= ANSWER_COVERAGE
                     and _answers(cand, needs)
-                    and bool(lead_facts & _answer_facts(cand.text, needs)))
+                    and (bool(lead_facts & _answer_facts(cand.text, needs)) or cand.score >= AS_WELL * lead.score))
         if (not needs.compare and not more_voices and not confirms
                 and not (set(cand.terms) - needs.covered(covered)) & needs.own_terms):
             continue  # adds no part of the question (or, for "how did X respond", no other voice): another
