@@ -209,6 +209,21 @@ def test_picking_up_a_new_index_version_forgets_cached_documents(tmp_path, setti
     assert after.doc_hash != before.doc_hash and OTHER_TEXT in after.text
 
 
+def test_only_the_documents_read_last_are_kept_in_memory(tmp_path, settings):
+    """Every answer reads its passages' documents; an archive's thousands do not all stay in memory."""
+    index = _index(tmp_path, settings)
+    (tmp_path / "inbox" / "crab.txt").write_text(OTHER_TEXT, encoding="utf-8")
+    ingest(settings, [tmp_path / "inbox"])
+    index.chunk_texts()
+    index.documents_kept = 1
+    salmon = index.document("salmon")
+    assert index.document("salmon") is salmon  # kept: read once
+    crab = index.document("crab")
+    assert OTHER_TEXT in crab.text and index.document("crab") is crab
+    again = index.document("salmon")  # the crab text pushed it out: read again, the same text
+    assert again is not salmon and again.text == salmon.text
+
+
 def test_after_an_upload_exact_search_reads_only_the_new_chunks_vectors(tmp_path, settings, always_recheck,
                                                                           monkeypatch):
     from rag.index.chroma import ChromaStore

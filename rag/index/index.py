@@ -27,6 +27,7 @@ import json
 import os
 import threading
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ from .lexical import LexicalIndex
 from .records import allows, chroma_where, chunk_metadata, passage_from, search_text
 
 VERSION_CHECK_SECONDS = 2.0
+DOCUMENTS_KEPT = 256  # documents kept in memory once read (``Index.document``)
 
 __all__ = ["Index", "IndexedDoc", "documents_version", "list_documents"]
 
@@ -77,7 +79,9 @@ class Index:
         self._lock = threading.Lock()
         self._vectors: _Vectors | None = None
         self._vectors_lock = threading.Lock()
-        self._docs: dict[str, Document] = {}
+        self._docs: OrderedDict[str, Document] = OrderedDict()  # the last ``documents_kept`` read, newest last
+        self.documents_kept = DOCUMENTS_KEPT
+        self._docs_lock = threading.Lock()
         self._incomplete: tuple[float, int | None] = (float("-inf"), None)
         # What this writer changed since its last commit, for BM25 to take in without a full read.
         self._added: dict[str, tuple[str, dict]] = {}  # chunk id -> (text, metadata)
@@ -484,12 +488,20 @@ class Index:
         return lexical.version, lexical.texts
 
     def document(self, doc_id: str) -> Document | None:
-        """The cleaned document (cached; forgotten when a re-index is picked up, or on ``reload``)."""
-        doc = self._docs.get(doc_id)
-        if doc is None:
-            doc = stored.load(self.settings, doc_id)
+        """The cleaned document (the last ``documents_kept`` read are kept in memory: every answer reads
+        its passages' documents, and an archive's thousands need not all stay; forgotten when a
+        re-index is picked up, or on ``reload``)."""
+        with self._docs_lock:
+            doc = self._docs.get(doc_id)
             if doc is not None:
+                self._docs.move_to_end(doc_id)
+                return doc
+        doc = stored.load(self.settings, doc_id)
+        if doc is not None:
+            with self._docs_lock:
                 self._docs[doc_id] = doc
+                while len(self._docs) > self.documents_kept:
+                    self._docs.popitem(last=False)
         return doc
 
     def documents(self) -> list[Document]:
