@@ -199,9 +199,9 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
                 # '... on his junior debut. "Winning ... meant so much to me," said Yelling.': the second
                 # names who speaks, so whoever the first refers back to is not speaking in the pair
                 own_voice = not named_here and not _speaks(sentence) and _voices(nxt[2])
+                # who it is about: its first sentence says (``told``; the second alone is offered too)
                 cand = _candidate(needs, passage, i, start, nxt[1], pair, window2, anchored, distinct,
-                                  byline if own_voice else voice, meant,
-                                  told, own_anchored)  # who it is about: its first sentence says (the second alone is offered too)
+                                  byline if own_voice else voice, meant, told, own_anchored)
                 if _facts(nxt[2], needs) == 0:
                     cand.score = round(cand.score - 0.03, 9)  # a single sentence that answers is better than two
                 found.append(cand)
@@ -364,7 +364,8 @@ def _candidate(needs: Needs, passage: Passage, i: int, start: int, end: int, tex
     informative = len(new_words) >= 3 or bool(facts and new_words) or speaker_is_news  # who said it is news too
     similarity = passage.dense_similarity or 0.0
     score = 0.45 * coverage + 0.3 * sentence_coverage + 0.25 * similarity
-    score *= 0.6 + 0.4 * (anchored if own_anchored is None else own_anchored)  # a passage about someone else answers nothing about X
+    own_share = anchored if own_anchored is None else own_anchored
+    score *= 0.6 + 0.4 * own_share  # a passage about someone else answers nothing about X
     if not typed:
         score *= 0.6  # a "when" question wants a date, "how many" a number, "who" a name
     score *= 0.8 + 0.2 * dated
