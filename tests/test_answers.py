@@ -256,6 +256,19 @@ def test_another_text_answering_about_as_well_is_cited_too():
     assert "$9.4bn" in draft.lines[1], draft.lines
 
 
+def test_saying_and_say_are_words_said():
+    """"What did Downing Street say?": "Downing Street would not be drawn ..., saying the timing was a
+    matter for the prime minister" is its words ("saying", like "would only say:", is a verb of saying);
+    a sentence that only names a former Downing Street aide is not."""
+    question = "What did Downing Street say about the election date?"
+    aide = _passage(1, "Ex-Downing Street media chief Alastair Campbell will return to strengthen the election campaign, "
+                       "the party has confirmed. He is keen to play a part in the poll.", similarity=0.5)
+    office = _passage(2, "Downing Street would not be drawn on the election date, saying the timing was a matter for the "
+                         "prime minister. Ministers expect a May poll.", similarity=0.6)
+    lines = compose(analyse(question, []), [aide, office]).lines
+    assert lines[0].startswith("Downing Street would not be drawn"), lines
+
+
 def test_got_is_no_word_of_the_question_to_find():
     """"Which Middlesbrough player got both goals ...?": "have got to grips with" shares only a word
     with no meaning of its own; the sentence on who scored both goals leads."""

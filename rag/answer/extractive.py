@@ -125,7 +125,7 @@ class Draft:
 
 
 _PRONOUN_START = re.compile(r"^[“\"‘']?(?:\w+,?\s+){0,2}?(he|she|they|his|her|their|we|i|it|this|that)\b", re.I)
-_SPEECH_VERB = re.compile(r"\b(said|says|told|declared|stated|warned|wrote|noted|added|explained|called|emphasized|"
+_SPEECH_VERB = re.compile(r"\b(said|says|say|saying|told|declared|stated|warned|wrote|noted|added|explained|called|emphasized|"
                           r"emphasised|announced|claimed|stressed|responded|replied|described|argued|insisted|urged|"
                           r"accused|denounced|condemned|vowed|promised|praised|hailed|criticised|criticized|dismissed|"
                           r"welcomed|blamed|denied|rejected)\b", re.I)
