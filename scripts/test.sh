@@ -7,9 +7,10 @@
 #      (evals/baseline_bbc.json);
 #   4. the BBC development cases (evals/cases_bbc_dev.jsonl, other articles, tuned on) on the same index
 #      (evals/baseline_bbc_dev.json);
-#   5. the second to fifth BBC development sets (evals/cases_bbc_dev2.jsonl, cases_bbc_dev3.jsonl,
-#      cases_bbc_dev4.jsonl, cases_bbc_dev5.jsonl: fresh articles, first runs untuned)
-#      (evals/baseline_bbc_dev2.json, baseline_bbc_dev3.json, baseline_bbc_dev4.json, baseline_bbc_dev5.json);
+#   5. the second to sixth BBC development sets (evals/cases_bbc_dev2.jsonl, cases_bbc_dev3.jsonl,
+#      cases_bbc_dev4.jsonl, cases_bbc_dev5.jsonl, cases_bbc_dev6.jsonl: fresh articles, first runs untuned)
+#      (evals/baseline_bbc_dev2.json, baseline_bbc_dev3.json, baseline_bbc_dev4.json, baseline_bbc_dev5.json,
+#      baseline_bbc_dev6.json);
 #   6. the seed development set (evals/cases_seed_dev.jsonl: near-miss questions about the bundled corpus,
 #      written blind) on the bundled corpus (evals/baseline_seed_dev.json).
 # Extra arguments go to pytest; EVAL_GATES=bundled runs only the first gate (a quick local check).
@@ -44,3 +45,5 @@ fi
   --data-dir .evals-index/bbc --keep-index --out evals/out/bbc_dev4 --fail-under evals/baseline_bbc_dev4.json
 .venv/bin/python -m evals run --no-tutorial --no-progress --cases evals/cases_bbc_dev5.jsonl --corpus "$BBC" \
   --data-dir .evals-index/bbc --keep-index --out evals/out/bbc_dev5 --fail-under evals/baseline_bbc_dev5.json
+.venv/bin/python -m evals run --no-tutorial --no-progress --cases evals/cases_bbc_dev6.jsonl --corpus "$BBC" \
+  --data-dir .evals-index/bbc --keep-index --out evals/out/bbc_dev6 --fail-under evals/baseline_bbc_dev6.json
