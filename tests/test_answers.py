@@ -269,6 +269,18 @@ def test_saying_and_say_are_words_said():
     assert lines[0].startswith("Downing Street would not be drawn"), lines
 
 
+def test_a_quotation_over_two_sentences_is_quoted_with_who_said_it():
+    """'"The reality is ... the dark horse at the Oscars. People feel emotionally about it," said awards
+    pundit Tom O'Neil.': one quotation over two sentences, its speaker named where it closes. Both are
+    quoted together, as his words, not the second alone."""
+    question = "What did Tom O'Neil say about Million Dollar Baby's chances at the Oscars?"
+    text = ('Million Dollar Baby has won seven nominations. "The reality is Million Dollar Baby is the dark horse at '
+            'the Oscars. People feel emotionally about it," said awards pundit Tom O\'Neil. The ceremony is on 27 '
+            'February.')
+    lines = compose(analyse(question, []), [_passage(1, text, similarity=0.6)]).lines
+    assert "dark horse" in lines[0] and "Tom O'Neil" in lines[0], lines
+
+
 def test_got_is_no_word_of_the_question_to_find():
     """"Which Middlesbrough player got both goals ...?": "have got to grips with" shares only a word
     with no meaning of its own; the sentence on who scored both goals leads."""

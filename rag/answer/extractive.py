@@ -680,6 +680,10 @@ def _speaking_in(text: str) -> str | None:
                 return _speaking(sentence)
             return f"{spans[k - 1]} {_speaking(sentence)}"
         named = " ".join(" ".join(name) for name in _speakers_named(sentence))  # '"…," argued Mr Davis'
+        if k + 1 < len(spans) and _opens_quotation(sentence):  # '"The reality is ... the dark horse. People
+            # feel emotionally about it," said Tom O'Neil': the quotation, and who said it, go on
+            closing = _ATTRIBUTION.search(spans[k + 1])
+            named += f" {closing.group(1)}" if closing else ""
         return f"{_speaking(sentence)} {named}"
     return None
 
@@ -743,8 +747,14 @@ _FACT_NUMBER = re.compile(r"\d(?:[\d,.]*\d)?(?:bn|m)?\b")  # "1.55bn", "27", "40
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 
 
+def _opens_quotation(sentence: str) -> bool:
+    """Does the sentence open a quotation it does not close ('"I didn't threaten anybody.')?"""
+    return sentence.count("“") > sentence.count("”") or sentence.count('"') % 2 == 1
+
+
 def _plain(first: str, second: str) -> bool:
-    """Two sentences that can be quoted as one: no quotation opens or closes between them. A first
+    """Two sentences that can be quoted as one: no quotation opens or closes between them, unless one
+    quotation runs over both and closes with who said it ('..., said Vieira.'). A first
     sentence quoting a phrase it closes itself may lead into a quotation that opens the second:
     '... 40 record labels turned up to one gig in Glasgow - which the band thought was "totally
     ridiculous".' '"I'm really glad it was almost comical ...," Kapranos said.'"""
@@ -752,7 +762,9 @@ def _plain(first: str, second: str) -> bool:
         return s.count("“") == s.count("”") and s.count("«") == s.count("»") and s.count('"') % 2 == 0
     marks = "“”\"«»"
     if not closed(second):
-        return False
+        # '"I didn't threaten anybody.' 'They are big enough players to handle themselves," said
+        # Vieira.': one quotation over both, closed in the second by who said it
+        return _opens_quotation(first) and closed(f"{first} {second}") and _ATTRIBUTION.search(second) is not None
     return not any(c in first for c in marks) or (closed(first) and second.lstrip()[:1] in "“\"«")
 
 
