@@ -153,8 +153,7 @@ def candidates(needs: Needs, passages: list[Passage], meant: frozenset = frozens
         header_stems = set(stems(head))
         # whether the passage is about what the question names: it and the text about it (``around``);
         # how well its sentences answer: the passage alone (a name said only nearby is not said here)
-        anchored, distinct = _anchoring(needs, passage, around[i] if around else "")
-        own_anchored = _anchoring(needs, passage)[0] if around else anchored
+        anchored, distinct, own_anchored = _anchoring(needs, passage, around[i] if around else "")
         spans = [(a, b, s) for a, b, s in sentences(passage.text)]
         sent_stems = [set(stems(s)) for _, _, s in spans]
         # A follow-up's earlier question says which passages are on topic, not which sentence
@@ -230,17 +229,19 @@ def surroundings(passages: list[Passage], document) -> list[str]:
     return found
 
 
-def _anchoring(needs: Needs, passage: Passage, around: str = "") -> tuple[float, float]:
+def _anchoring(needs: Needs, passage: Passage, around: str = "") -> tuple[float, float, float]:
     """The shares of the question's names and years, and of its distinctive ones, that the passage
     (with its title, byline and date) mentions; 1.0 when there are none. ``around``: the text about
     the passage in its document, where a name the passage leaves to "he" or "the company" is
-    written; it counts for names only (a day or a year there may be another event's)."""
+    written; it counts for names only (a day or a year there may be another event's). Third: the
+    first share without ``around``, what the passage itself names."""
     passage_fold = fold(f"{passage.text} {header(passage)} {passage.source.published_iso or ''}")
-    around_fold = f"{passage_fold} {fold(around)}" if around else passage_fold
-    found = [a.found_in(around_fold if a.kind == "name" else passage_fold) for a in needs.anchors]
-    anchored = sum(found) / len(found) if found else 1.0
-    distinct = [f for a, f in zip(needs.anchors, found) if a.distinctive]
-    return anchored, (sum(distinct) / len(distinct) if distinct else 1.0)
+    around_fold = fold(around) if around else ""
+    own = [a.found_in(passage_fold) for a in needs.anchors]
+    found = [here or (a.kind == "name" and bool(around_fold) and a.found_in(around_fold))
+             for a, here in zip(needs.anchors, own)]
+    share = lambda hits: sum(hits) / len(hits) if hits else 1.0  # noqa: E731
+    return share(found), share([f for a, f in zip(needs.anchors, found) if a.distinctive]), share(own)
 
 
 def _kept(passages: list[Passage], keep: set[int]) -> list[Passage | None]:
@@ -254,7 +255,7 @@ def _on_topic_for(part: Needs, passages: list[Passage]) -> set[int]:
     answered from them though they say nothing of the other parts' names."""
     if not any(a.kind == "name" for a in part.anchors):
         return set()
-    shares = [_anchoring(part, p) for p in passages]
+    shares = [_anchoring(part, p)[:2] for p in passages]
     bar = max([d for _, d in shares if d >= 0.5], default=1.0)
     return {i for i, (anchored, distinct) in enumerate(shares) if anchored >= 1.0 and distinct >= bar}
 
