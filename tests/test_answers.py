@@ -321,6 +321,23 @@ def test_a_name_written_just_around_a_passage_makes_it_about_that_name():
     assert candidates(dated, [passage], around=around)[0].anchored < 1.0  # the day nearby is not the passage's
 
 
+def test_a_country_the_text_names_by_its_city_is_not_missing():
+    """"How old was Alicia Markova when she went to Monaco ...?": the text says "Monte Carlo". A
+    country no passage names weighs half a missing name, so Markova and her age answer; a question
+    about nothing but the country, or missing the country and someone else, is still refused."""
+    text = ("Alicia Markova was spotted by the Russian impresario Sergei Diaghilev, who wanted her for his company. "
+            "With a governess in tow, she joined Diaghilev in Monte Carlo when she was 14.")
+    passage = _passage(1, text, similarity=0.5)
+    lines = compose(analyse("How old was Alicia Markova when she went to Monaco to dance for the Russian "
+                            "impresario's troupe?", []), [passage]).lines
+    assert lines and "when she was 14" in lines[0], lines
+    assert compose(analyse("How old was Anna Pavlova when she went to Monaco?", []), [passage]).refused
+    assert compose(analyse("What is the population of Monaco?", []), [passage]).refused
+    # a person who shares a town's name ("Markova", Russia) is no place: missing, she counts in full
+    assert compose(analyse("How old was Markova when she went to Sochi to dance?", []),
+                   [_passage(2, "Diaghilev took the troupe to Sochi when she was 14.")]).refused
+
+
 def test_a_part_asking_no_kind_of_answer_is_answered_too():
     """"Why ..., and what leaflet ...?": neither part asks for a date, a number or a name. A pair of
     sentences sharing words with both parts leads ("... Nick Griffin ... the leaflet. ... without fear

@@ -87,6 +87,7 @@ from dataclasses import dataclass, replace
 from ..model import Outcome, Passage, Rating, SegmentKind
 from ..text import HONORIFICS, STOPWORDS, content_words, fold, sentences, stemmer, stems, words
 from .injection import instructions, overlaps
+from .places import country_names
 from .question import AHEAD, DAY_DATE, TIME_UNITS, WANTS, Needs, header, passages_from, word_pairs, word_weight
 from .roles import person_named
 from .support import TITLED
@@ -848,7 +849,7 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
     names = [a for a in needs.anchors if a.kind == "name"]
     if len(names) == 1 and not names[0].distinctive and not names[0].found_in(everything):
         missing, distinctive = [names[0]], [names[0]]
-    if missing and 2 * len(missing) >= len(distinctive):
+    if missing and 2 * math.fsum(_absent_weight(a) for a in missing) >= len(distinctive):
         # What the question is about (half its names and years, or more) is in no passage. One
         # name of several may be written another way ("the Pentagon", "the Defense Department").
         # Some of it is ("Mourinho", not "Tottenham", which the text calls "Spurs"): they touch on it.
@@ -996,6 +997,20 @@ def compose(needs: Needs, passages: list[Passage], max_sentences: int = 3, encod
         lines.append(attribute(text, passages[cand.passage_index], n))
     direct = lead.coverage >= ANSWER_COVERAGE and not lead.counted_by_meaning and not close
     return Draft(lines, [(i, spans[i]) for i in order], Outcome.ANSWERED, direct=direct)
+
+
+def _absent_weight(anchor) -> float:
+    """How much a name or year no passage mentions says the question's subject is not there: a
+    country or US state half as much as a person, a firm, a city or a year. News often names such a
+    place by a city or a region in it: "joined Diaghilev in Monte Carlo when she was 14" answers "How
+    old was Markova when she went to Monaco?" (``country_names``, GeoNames). A question about nothing
+    but the place is still refused when no passage names it, as is one missing the place and anything else.
+
+    >>> from .question import Anchor
+    >>> _absent_weight(Anchor("Monaco", "name", ("monaco",))), _absent_weight(Anchor("Markova", "name", ("markova",)))
+    (0.5, 1.0)
+    """
+    return 0.5 if anchor.kind == "name" and anchor.text.lower() in country_names() else 1.0
 
 
 def _closest_in_meaning(needs: Needs, leads: list[Candidate], closeness, pool: int = 8,

