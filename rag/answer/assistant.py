@@ -34,7 +34,7 @@ from .injection import as_data as quote_instructions
 from .injection import instructions, without
 from .llm import LLM
 from .prompts import Prompts
-from .places import capital_groups, country_names, place_names
+from .places import capital_groups, place_names
 from .question import analyse, load_aliases
 from .retrieval import Retriever
 from .support import MARKER, META, check_answer, cited_numbers, split_answer
@@ -192,8 +192,7 @@ class Assistant:
         """Load the model, the BM25 snapshot and GeoNames' place names now, so the first question
         is as fast as any."""
         self.search("warm up the encoder and the BM25 index", k=1)
-        place_names()
-        country_names()
+        place_names()  # with country_names(), which it builds on
 
     # -- offline ---------------------------------------------------------------------------------
     def _offline_answer(self, question, standalone, passages, said=()) -> Iterator[Event]:

@@ -1004,7 +1004,8 @@ def _absent_weight(anchor) -> float:
     country or US state half as much as a person, a firm, a city or a year. News often names such a
     place by a city or a region in it: "joined Diaghilev in Monte Carlo when she was 14" answers "How
     old was Markova when she went to Monaco?" (``country_names``, GeoNames). A question about nothing
-    but the place is still refused when no passage names it, as is one missing the place and anything else.
+    but the place is still refused when no passage names it, and so is one naming the place and one
+    other distinctive name when neither is there.
 
     >>> from .question import Anchor
     >>> _absent_weight(Anchor("Monaco", "name", ("monaco",))), _absent_weight(Anchor("Markova", "name", ("markova",)))
